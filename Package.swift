@@ -1,0 +1,109 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One set of settings for every target: Swift 6 language mode with complete
+/// concurrency checking (the default in Swift 6 mode), and warnings as errors
+/// are left to CI's `-Xswiftc -warnings-as-errors`.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "picket",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "picket", targets: ["picket"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // SQLite from the system (libsqlite3-dev), wrapped the way GRDB wraps it.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // Pure logic: no I/O. Ring buffer, framing, sentences, debounce, episodes, rules.
+        .target(
+            name: "PicketCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // YAML configuration: loading and complete validation.
+        .target(
+            name: "PicketConfig",
+            dependencies: ["PicketCore", "Yams"],
+            swiftSettings: swiftSettings
+        ),
+        // Drivers behind protocols: replay, simulated field kit (real ones later).
+        .target(
+            name: "PicketHardware",
+            dependencies: [
+                "PicketCore", "PicketConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // SQLite storage: schema, migrations, batched writes, queries.
+        .target(
+            name: "PicketStore",
+            dependencies: ["PicketCore", "CSQLite"],
+            swiftSettings: swiftSettings
+        ),
+        // The pipeline that ties drivers, the hot path and the store together.
+        .target(
+            name: "PicketDaemon",
+            dependencies: [
+                "PicketCore", "PicketConfig", "PicketHardware", "PicketStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The command line, as a library so tests can reach it.
+        .target(
+            name: "PicketCLI",
+            dependencies: [
+                "PicketCore", "PicketConfig", "PicketHardware", "PicketStore", "PicketDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "picket",
+            dependencies: ["PicketCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PicketCoreTests",
+            dependencies: ["PicketCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PicketConfigTests",
+            dependencies: ["PicketConfig", "PicketCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PicketStoreTests",
+            dependencies: ["PicketStore", "PicketCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PicketReplayTests",
+            dependencies: ["PicketCLI", "PicketDaemon", "PicketHardware", "PicketStore", "PicketConfig", "PicketCore", "picket"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

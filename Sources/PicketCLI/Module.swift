@@ -1,0 +1,1 @@
+public enum PicketCommand { public static func main() {} }

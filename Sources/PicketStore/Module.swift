@@ -1,0 +1,1 @@
+// Placeholder so the target compiles while the module is written.

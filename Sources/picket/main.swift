@@ -1,0 +1,2 @@
+import PicketCLI
+PicketCommand.main()
