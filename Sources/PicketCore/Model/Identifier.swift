@@ -1,0 +1,44 @@
+import Crypto
+
+/// Deterministic identifiers for events and alerts.
+///
+/// Ids are derived from what an event *is* (box, sensor, time, state, and an
+/// ordinal among events of that sensor at the same instant), never from a
+/// counter or the clock of the machine that computes them: a replay of the
+/// same recording with the same configuration yields the same ids, and a
+/// sector endpoint that receives an alert twice sees the same
+/// `Idempotency-Key`. Formatted as an RFC 9562 version 8 (custom) UUID so
+/// receivers that expect UUID-shaped keys accept them.
+public enum Identifier {
+    public static func event(box: String, sensor: String, source: EventSource, state: EventState, ts: Int64, ordinal: Int)
+        -> String
+    {
+        uuid(["event", box, sensor, source.rawValue, state.rawValue, String(ts), String(ordinal)])
+    }
+
+    public static func alert(box: String, rule: String, zone: String?, events: [String]) -> String {
+        uuid(["alert", box, rule, zone ?? ""] + events)
+    }
+
+    /// SHA-256 over the length-prefixed parts, truncated to 128 bits.
+    static func uuid(_ parts: [String]) -> String {
+        var hasher = SHA256()
+        for part in parts {
+            var length = UInt32(part.utf8.count).littleEndian
+            withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
+            hasher.update(data: Array(part.utf8))
+        }
+        var bytes = Array(hasher.finalize().prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x80
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (i, b) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(45) }
+            out.append(hex[Int(b >> 4)])
+            out.append(hex[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

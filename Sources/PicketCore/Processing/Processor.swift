@@ -1,0 +1,247 @@
+import DequeModule
+import HeapModule
+
+/// Everything between a raw input and a stored event or alert, with no I/O.
+///
+/// Fed raw inputs (times already UTC nanoseconds) and a watermark, it frames
+/// and parses serial sentences, drops radio duplicates, debounces GPIO lines,
+/// assigns episodes, evaluates rules and collects what the store must write.
+/// The same processor runs live and in a replay, so a replay reproduces what
+/// the field box did, ids included.
+///
+/// Debounced events are stamped with their burst's first edge but can only be
+/// known `debounce_ms` later, so events pass through a small reorder stage:
+/// they are released to episodes and rules in time order once the watermark
+/// is past their time by the largest debounce window. Rules therefore see
+/// episode openings in the order they happened, not the order they were known.
+public struct Processor: Sendable {
+    /// What the store must write after a batch.
+    public struct Output: Sendable {
+        public var events: [Event] = []
+        public var alerts: [Alert] = []
+        public var statuses: [SensorStatus] = []
+        /// The box's latest GPS fix and its time.
+        public var fix: (position: Position, ts: Int64)?
+
+        public init() {}
+
+        public var isEmpty: Bool { events.isEmpty && alerts.isEmpty && statuses.isEmpty && fix == nil }
+    }
+
+    struct Pending: Comparable, Sendable {
+        var order: Int
+        var event: Event
+
+        static func < (a: Pending, b: Pending) -> Bool {
+            a.event.ts != b.event.ts ? a.event.ts < b.event.ts : a.order < b.order
+        }
+        static func == (a: Pending, b: Pending) -> Bool { a.order == b.order }
+    }
+
+    /// Radio duplicate and loss tracking of one sensor.
+    struct RadioState: Sendable {
+        var lastSeq: Int?
+        var recent: Deque<(seq: Int, ts: Int64)> = []
+        var seen: [Int: Int64] = [:]
+    }
+
+    public static let duplicateWindowNs: Int64 = 60 * 1_000_000_000
+
+    public let configuration: PicketConfiguration
+    private var sensorsByID: [String: SensorConfig] = [:]
+    private var debouncer: Debouncer
+    private var framers: [NMEAFramer]
+    private var episodes = EpisodeTracker()
+    private var rules: RuleEngine
+    private var radio: [String: RadioState] = [:]
+    private var ordinals: [String: (ts: Int64, next: Int)] = [:]
+    private var pending = Heap<Pending>()
+    private var pendingOrder = 0
+    private let reorderNs: Int64
+    private var lastFix: Position?
+    public private(set) var counters = ProcessorCounters()
+    private var output = Output()
+    /// The latest watermark; inputs are never older than what it closed.
+    public private(set) var watermark = Int64.min
+
+    public init(configuration: PicketConfiguration) {
+        self.configuration = configuration
+        for sensor in configuration.allSensors { sensorsByID[sensor.id] = sensor }
+        debouncer = Debouncer(
+            windowsNs: configuration.gpio.map { Int64($0.debounceMs) * 1_000_000 },
+            activeHigh: configuration.gpio.map { $0.active == .high })
+        framers = Array(repeating: NMEAFramer(), count: configuration.serial.count)
+        rules = RuleEngine(configuration: configuration)
+        reorderNs = Int64(configuration.gpio.map(\.debounceMs).max() ?? 0) * 1_000_000
+    }
+
+    /// Takes what has been produced since the last call.
+    public mutating func takeOutput() -> Output {
+        defer { output = Output() }
+        return output
+    }
+
+    /// Handles one raw input. Call `advance(to:)` with the input's time first.
+    public mutating func handle(_ input: RawInput) {
+        switch input.kind {
+        case .edge:
+            counters.edges += 1
+            let line = Int(input.source)
+            guard line < debouncer.lineCount else { return }
+            debouncer.edge(line: line, rising: input.rising, at: input.t) { flip in
+                enqueue(gpioEvent(flip))
+            }
+        case .serial:
+            counters.serialChunks += 1
+            counters.serialBytes += Int(input.count)
+            let port = Int(input.source)
+            guard port < framers.count else { return }
+            let t = input.t
+            input.withBytes { bytes in
+                framers[port].feed(bytes) { body in
+                    sentence(body, t: t)
+                }
+            }
+        case .serialGap:
+            counters.serialGaps += 1
+            let port = Int(input.source)
+            guard port < framers.count else { return }
+            framers[port].reset()
+        }
+    }
+
+    /// Moves time to `t`: closes debounce windows that ended by then and
+    /// releases events that can no longer be overtaken.
+    public mutating func advance(to t: Int64) {
+        if t > watermark { watermark = t }
+        debouncer.advance(to: watermark) { flip in enqueue(gpioEvent(flip)) }
+        release(upTo: watermark &- reorderNs)
+    }
+
+    /// Ends the input: open debounce windows complete as if time went on, and
+    /// every held event is released.
+    public mutating func finish() {
+        debouncer.finish { flip in enqueue(gpioEvent(flip)) }
+        release(upTo: .max)
+        syncCounters()
+    }
+
+    /// Copies the framers' and debouncer's own counters into `counters`.
+    public mutating func syncCounters() {
+        var framing = FramerCounters()
+        for framer in framers { framing += framer.counters }
+        counters.framing = framing
+        for (index, line) in configuration.gpio.enumerated() where debouncer.glitches[index] > 0 {
+            counters.glitches[line.sensor.id] = debouncer.glitches[index]
+        }
+    }
+
+    /// The box's last GPS fix, if any.
+    public var boxPosition: Position? { lastFix }
+
+    // MARK: - Events
+
+    private mutating func gpioEvent(_ flip: Debouncer.Flip) -> Event {
+        let sensor = configuration.gpio[flip.line].sensor
+        return makeEvent(sensor: sensor.id, config: sensor, source: .gpio, state: flip.state, ts: flip.ts)
+    }
+
+    private mutating func makeEvent(
+        sensor id: String, config: SensorConfig?, source: EventSource, state: EventState, ts: Int64
+    ) -> Event {
+        var ordinal = 0
+        if let last = ordinals[id], last.ts == ts { ordinal = last.next }
+        ordinals[id] = (ts, ordinal + 1)
+        let eventID = Identifier.event(
+            box: configuration.box, sensor: id, source: source, state: state, ts: ts, ordinal: ordinal)
+        return Event(
+            id: eventID, box: configuration.box, sector: configuration.sector, sensor: id,
+            kind: config?.kind ?? .unknown, zone: config?.zone, source: source, state: state, ts: ts,
+            episode: eventID, position: config?.position ?? lastFix ?? configuration.site,
+            tags: config?.tags ?? [:])
+    }
+
+    private mutating func enqueue(_ event: Event) {
+        pending.insert(Pending(order: pendingOrder, event: event))
+        pendingOrder += 1
+    }
+
+    private mutating func release(upTo limit: Int64) {
+        while let next = pending.min, next.event.ts <= limit {
+            var event = pending.removeMin().event
+            let holdoff = Int64(sensorsByID[event.sensor]?.holdoffMs ?? 0) * 1_000_000
+            let opened = episodes.assign(&event, holdoffNs: holdoff)
+            counters.events += 1
+            output.events.append(event)
+            guard opened else { continue }
+            counters.episodes += 1
+            for alert in rules.episodeOpened(event) {
+                counters.alertsByRule[alert.rule, default: 0] += 1
+                output.alerts.append(alert)
+            }
+        }
+    }
+
+    // MARK: - Sentences
+
+    private mutating func sentence(_ body: UnsafeRawBufferPointer, t: Int64) {
+        switch SentenceParser.parse(body) {
+        case .failure:
+            counters.invalidSentences += 1
+        case .success(let sentence):
+            switch sentence {
+            case .detection(let sensor, let seq, let detectionClass, let strength):
+                guard acceptRadio(sensor: sensor, seq: seq, t: t) else { return }
+                var event = radioEvent(sensor: sensor, t: t)
+                event.detectionClass = detectionClass.rawValue
+                event.strength = strength
+                enqueue(event)
+            case .capture(let camera, let seq, _, let imageRef):
+                guard acceptRadio(sensor: camera, seq: seq, t: t) else { return }
+                var event = radioEvent(sensor: camera, t: t)
+                event.imageRef = imageRef
+                enqueue(event)
+            case .status(let sensor, let batteryMv, let tempC, let tamper):
+                counters.statuses += 1
+                if sensorsByID[sensor] == nil { counters.unknownSensorSentences[sensor, default: 0] += 1 }
+                output.statuses.append(
+                    SensorStatus(sensor: sensor, ts: t, batteryMv: batteryMv, tempC: tempC, tamper: tamper))
+            case .fix(let fix):
+                counters.fixes += 1
+                lastFix = fix.position
+                output.fix = (fix.position, t)
+            case .noFix, .other:
+                counters.ignoredSentences += 1
+            }
+        }
+    }
+
+    private mutating func radioEvent(sensor: String, t: Int64) -> Event {
+        let config = sensorsByID[sensor]
+        if config == nil { counters.unknownSensorSentences[sensor, default: 0] += 1 }
+        return makeEvent(sensor: sensor, config: config, source: .serial, state: .active, ts: t)
+    }
+
+    /// Drops a repeat of the same sensor and `seq` within 60 s and counts
+    /// lost messages from jumps in `seq` (PRODUCT.md section 3).
+    private mutating func acceptRadio(sensor: String, seq: Int, t: Int64) -> Bool {
+        var state = radio[sensor] ?? RadioState()
+        defer { radio[sensor] = state }
+        while let oldest = state.recent.first, t &- oldest.ts > Self.duplicateWindowNs {
+            state.recent.removeFirst()
+            if state.seen[oldest.seq] == oldest.ts { state.seen[oldest.seq] = nil }
+        }
+        if let seen = state.seen[seq], t &- seen <= Self.duplicateWindowNs {
+            counters.duplicates[sensor, default: 0] += 1
+            return false
+        }
+        if let last = state.lastSeq {
+            let gap = ((seq - last - 1) % 65536 + 65536) % 65536
+            if gap > 0 { counters.lost[sensor, default: 0] += gap }
+        }
+        state.lastSeq = seq
+        state.seen[seq] = t
+        state.recent.append((seq, t))
+        return true
+    }
+}

@@ -1,0 +1,87 @@
+/// The database schema, as an ordered list of migrations. `PRAGMA
+/// user_version` records how many have been applied; a database written by a
+/// newer Picket (a higher version) is refused rather than misread.
+enum Schema {
+    static let migrations: [String] = [
+        // 1: the foundation.
+        """
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            box TEXT NOT NULL,
+            sector TEXT NOT NULL,
+            sensor TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            zone TEXT,
+            source TEXT NOT NULL,
+            state TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            episode TEXT NOT NULL,
+            class TEXT,
+            strength INTEGER,
+            image_ref TEXT,
+            lat REAL,
+            lon REAL,
+            tags TEXT NOT NULL DEFAULT '{}',
+            note TEXT
+        );
+        CREATE INDEX events_ts ON events (ts);
+        CREATE INDEX events_sensor_ts ON events (sensor, ts);
+        CREATE TABLE alerts (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            rule TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            severity_rank INTEGER NOT NULL,
+            box TEXT NOT NULL,
+            sector TEXT NOT NULL,
+            zone TEXT,
+            first_ts INTEGER NOT NULL,
+            last_ts INTEGER NOT NULL,
+            direction TEXT,
+            events TEXT NOT NULL,
+            lat REAL,
+            lon REAL,
+            summary TEXT NOT NULL,
+            delivery TEXT NOT NULL DEFAULT 'pending'
+        );
+        CREATE INDEX alerts_first_ts ON alerts (first_ts);
+        CREATE INDEX alerts_delivery ON alerts (delivery, severity_rank DESC, first_ts);
+        CREATE TABLE sensors (
+            sensor TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            zone TEXT,
+            last_heartbeat_ts INTEGER,
+            battery_mv INTEGER,
+            temp_c REAL,
+            tamper INTEGER
+        );
+        CREATE TABLE sensor_counters (
+            run TEXT NOT NULL,
+            sensor TEXT NOT NULL,
+            duplicates INTEGER NOT NULL DEFAULT 0,
+            lost INTEGER NOT NULL DEFAULT 0,
+            glitches INTEGER NOT NULL DEFAULT 0,
+            unknown_sentences INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (run, sensor)
+        );
+        CREATE TABLE counters (
+            run TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value INTEGER NOT NULL,
+            PRIMARY KEY (run, name)
+        );
+        CREATE TABLE runs (
+            run TEXT PRIMARY KEY,
+            mode TEXT NOT NULL,
+            started_ts INTEGER NOT NULL,
+            updated_ts INTEGER NOT NULL,
+            input TEXT
+        );
+        CREATE TABLE box (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    ]
+}

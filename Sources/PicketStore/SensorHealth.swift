@@ -1,0 +1,89 @@
+import PicketCore
+
+/// One row of `picket sensors`.
+public struct SensorHealth: Sendable, Equatable {
+    public var sensor: String
+    public var kind: SensorKind
+    public var zone: String?
+    public var lastEventTs: Int64?
+    public var lastHeartbeatTs: Int64?
+    public var batteryMv: Int?
+    public var tempC: Double?
+    public var tamper: Bool?
+    public var duplicates: Int
+    public var lost: Int
+    public var glitches: Int
+    public var unknownSentences: Int
+
+    public init(
+        sensor: String, kind: SensorKind, zone: String? = nil, lastEventTs: Int64? = nil,
+        lastHeartbeatTs: Int64? = nil, batteryMv: Int? = nil, tempC: Double? = nil, tamper: Bool? = nil,
+        duplicates: Int = 0, lost: Int = 0, glitches: Int = 0, unknownSentences: Int = 0
+    ) {
+        self.sensor = sensor
+        self.kind = kind
+        self.zone = zone
+        self.lastEventTs = lastEventTs
+        self.lastHeartbeatTs = lastHeartbeatTs
+        self.batteryMv = batteryMv
+        self.tempC = tempC
+        self.tamper = tamper
+        self.duplicates = duplicates
+        self.lost = lost
+        self.glitches = glitches
+        self.unknownSentences = unknownSentences
+    }
+}
+
+/// An alert as stored, with its delivery state.
+public struct StoredAlert: Sendable, Equatable {
+    public var alert: Alert
+    /// `pending` until delivery (a later issue) moves it on.
+    public var delivery: String
+
+    public init(alert: Alert, delivery: String) {
+        self.alert = alert
+        self.delivery = delivery
+    }
+}
+
+/// Everything one commit writes: a batch of the processor's output and the
+/// run's cumulative counters.
+public struct StoreBatch: Sendable {
+    public var events: [Event]
+    public var alerts: [Alert]
+    public var statuses: [SensorStatus]
+    public var fix: (position: Position, ts: Int64)?
+    /// Cumulative counters of this run, by name; replaced, not added.
+    public var counters: [String: Int]
+    /// Cumulative per-sensor counters of this run; replaced, not added.
+    public var sensorCounters: [String: SensorCounters]
+
+    public init(
+        events: [Event] = [], alerts: [Alert] = [], statuses: [SensorStatus] = [],
+        fix: (position: Position, ts: Int64)? = nil, counters: [String: Int] = [:],
+        sensorCounters: [String: SensorCounters] = [:]
+    ) {
+        self.events = events
+        self.alerts = alerts
+        self.statuses = statuses
+        self.fix = fix
+        self.counters = counters
+        self.sensorCounters = sensorCounters
+    }
+}
+
+/// Per-sensor counters of one run.
+public struct SensorCounters: Sendable, Equatable {
+    public var duplicates = 0
+    public var lost = 0
+    public var glitches = 0
+    public var unknownSentences = 0
+
+    public init(duplicates: Int = 0, lost: Int = 0, glitches: Int = 0, unknownSentences: Int = 0) {
+        self.duplicates = duplicates
+        self.lost = lost
+        self.glitches = glitches
+        self.unknownSentences = unknownSentences
+    }
+}

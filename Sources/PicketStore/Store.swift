@@ -1,0 +1,394 @@
+import CSQLite
+import Foundation
+import PicketCore
+
+/// Why the store could not be used.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    case sqlite(SQLiteError)
+    case schemaTooNew(path: String, found: Int, supported: Int)
+    case missing(path: String)
+
+    public var description: String {
+        switch self {
+        case .sqlite(let error): error.description
+        case .schemaTooNew(let path, let found, let supported):
+            "\(path): database schema version \(found) is newer than this picket understands (\(supported)); "
+                + "use a newer picket or another --db"
+        case .missing(let path): "\(path): no such database (run or replay first, or pass --db)"
+        }
+    }
+}
+
+/// Picket's SQLite database: events, episodes (as the events' `episode`),
+/// alerts with their delivery state, sensor health and counters. Everything
+/// lives here so a restart loses nothing.
+///
+/// Writes come in batches, one transaction each; WAL with `synchronous=FULL`
+/// makes a committed batch survive a power cut while readers (the CLI) never
+/// block the writer.
+public final class Store {
+    public let database: SQLiteDatabase
+    public var path: String { database.path }
+
+    /// Opens (creating when `create`) and migrates the database at `path`.
+    public init(path: String, create: Bool = true, readOnly: Bool = false) throws(StoreError) {
+        if !create && !FileManager.default.fileExists(atPath: path) { throw .missing(path: path) }
+        do {
+            database = try SQLiteDatabase(path: path, readOnly: readOnly)
+            if !readOnly {
+                try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+            }
+            let version = try database.userVersion
+            if version > Schema.migrations.count {
+                throw StoreError.schemaTooNew(path: path, found: version, supported: Schema.migrations.count)
+            }
+            if version < Schema.migrations.count {
+                guard !readOnly else {
+                    throw StoreError.schemaTooNew(path: path, found: version, supported: Schema.migrations.count)
+                }
+                try database.transaction {
+                    for (index, migration) in Schema.migrations.enumerated().dropFirst(version) {
+                        try database.execute(migration)
+                        try database.execute("PRAGMA user_version = \(index + 1)")
+                    }
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch let error as SQLiteError {
+            throw .sqlite(error)
+        } catch {
+            throw .sqlite(SQLiteError(code: SQLITE_ERROR, message: "\(error)", sql: nil, path: path))
+        }
+    }
+
+    public static var schemaVersion: Int { Schema.migrations.count }
+
+    private func wrap<R>(_ body: () throws -> R) throws(StoreError) -> R {
+        do {
+            return try body()
+        } catch let error as SQLiteError {
+            throw .sqlite(error)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .sqlite(SQLiteError(code: SQLITE_ERROR, message: "\(error)", sql: nil, path: path))
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Records a run (a daemon start or a replay) and the configured sensors.
+    public func beginRun(id: String, mode: String, startedTs: Int64, input: String?, sensors: [SensorConfig])
+        throws(StoreError)
+    {
+        try wrap {
+            try database.transaction {
+                let run = try database.statement(
+                    """
+                    INSERT INTO runs (run, mode, started_ts, updated_ts, input) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (run) DO UPDATE SET updated_ts = excluded.updated_ts
+                    """)
+                run.bind(1, id)
+                run.bind(2, mode)
+                run.bind(3, startedTs)
+                run.bind(4, startedTs)
+                run.bind(5, input)
+                try run.run()
+                let sensor = try database.statement(
+                    """
+                    INSERT INTO sensors (sensor, kind, zone) VALUES (?, ?, ?)
+                    ON CONFLICT (sensor) DO UPDATE SET kind = excluded.kind, zone = excluded.zone
+                    """)
+                for config in sensors {
+                    sensor.reset()
+                    sensor.bind(1, config.id)
+                    sensor.bind(2, config.kind.rawValue)
+                    sensor.bind(3, config.zone)
+                    try sensor.run()
+                }
+            }
+        }
+    }
+
+    /// Writes one batch in one transaction. Events and alerts are keyed by
+    /// their deterministic ids, so writing the same batch twice (a replay run
+    /// again into the same database) stores them once; counters of a run are
+    /// replaced, not added.
+    public func write(_ batch: StoreBatch, run: String, now: Int64) throws(StoreError) {
+        try wrap {
+            try database.transaction {
+                try insertEvents(batch.events)
+                try insertAlerts(batch.alerts)
+                try updateStatuses(batch.statuses)
+                if let fix = batch.fix {
+                    let s = try database.statement(
+                        "INSERT INTO box (key, value) VALUES ('fix', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                    )
+                    s.bind(1, "\(fix.position.lat),\(fix.position.lon),\(fix.ts)")
+                    try s.run()
+                }
+                let counter = try database.statement(
+                    """
+                    INSERT INTO counters (run, name, value) VALUES (?, ?, ?)
+                    ON CONFLICT (run, name) DO UPDATE SET value = excluded.value
+                    """)
+                for (name, value) in batch.counters.sorted(by: { $0.key < $1.key }) {
+                    counter.reset()
+                    counter.bind(1, run)
+                    counter.bind(2, name)
+                    counter.bind(3, value)
+                    try counter.run()
+                }
+                let sensorCounter = try database.statement(
+                    """
+                    INSERT INTO sensor_counters (run, sensor, duplicates, lost, glitches, unknown_sentences)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (run, sensor) DO UPDATE SET duplicates = excluded.duplicates, lost = excluded.lost,
+                        glitches = excluded.glitches, unknown_sentences = excluded.unknown_sentences
+                    """)
+                let unknown = try database.statement(
+                    "INSERT OR IGNORE INTO sensors (sensor, kind) VALUES (?, 'unknown')")
+                for (sensor, c) in batch.sensorCounters.sorted(by: { $0.key < $1.key }) {
+                    if c.unknownSentences > 0 {
+                        unknown.reset()
+                        unknown.bind(1, sensor)
+                        try unknown.run()
+                    }
+                    sensorCounter.reset()
+                    sensorCounter.bind(1, run)
+                    sensorCounter.bind(2, sensor)
+                    sensorCounter.bind(3, c.duplicates)
+                    sensorCounter.bind(4, c.lost)
+                    sensorCounter.bind(5, c.glitches)
+                    sensorCounter.bind(6, c.unknownSentences)
+                    try sensorCounter.run()
+                }
+                let touch = try database.statement("UPDATE runs SET updated_ts = ? WHERE run = ?")
+                touch.bind(1, now)
+                touch.bind(2, run)
+                try touch.run()
+            }
+        }
+    }
+
+    private func insertEvents(_ events: [Event]) throws {
+        guard !events.isEmpty else { return }
+        let s = try database.statement(
+            """
+            INSERT OR IGNORE INTO events (id, box, sector, sensor, kind, zone, source, state, ts, episode, class,
+                strength, image_ref, lat, lon, tags, note)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let unknown = try database.statement("INSERT OR IGNORE INTO sensors (sensor, kind) VALUES (?, 'unknown')")
+        for e in events {
+            s.reset()
+            s.bind(1, e.id)
+            s.bind(2, e.box)
+            s.bind(3, e.sector)
+            s.bind(4, e.sensor)
+            s.bind(5, e.kind.rawValue)
+            s.bind(6, e.zone)
+            s.bind(7, e.source.rawValue)
+            s.bind(8, e.state.rawValue)
+            s.bind(9, e.ts)
+            s.bind(10, e.episode)
+            s.bind(11, e.detectionClass)
+            s.bind(12, e.strength)
+            s.bind(13, e.imageRef)
+            s.bind(14, e.position?.lat)
+            s.bind(15, e.position?.lon)
+            s.bind(16, e.tags.isEmpty ? "{}" : JSONWriter.object(e.tags))
+            s.bind(17, e.note)
+            try s.run()
+            if e.kind == .unknown {
+                unknown.reset()
+                unknown.bind(1, e.sensor)
+                try unknown.run()
+            }
+        }
+    }
+
+    private func insertAlerts(_ alerts: [Alert]) throws {
+        guard !alerts.isEmpty else { return }
+        let s = try database.statement(
+            """
+            INSERT OR IGNORE INTO alerts (id, rule, severity, severity_rank, box, sector, zone, first_ts, last_ts,
+                direction, events, lat, lon, summary)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for a in alerts {
+            s.reset()
+            s.bind(1, a.id)
+            s.bind(2, a.rule)
+            s.bind(3, a.severity.rawValue)
+            s.bind(4, Severity.allCases.firstIndex(of: a.severity) ?? 0)
+            s.bind(5, a.box)
+            s.bind(6, a.sector)
+            s.bind(7, a.zone)
+            s.bind(8, a.firstTs)
+            s.bind(9, a.lastTs)
+            s.bind(10, a.direction)
+            s.bind(11, JSONWriter.array(a.events))
+            s.bind(12, a.position?.lat)
+            s.bind(13, a.position?.lon)
+            s.bind(14, a.summary)
+            try s.run()
+        }
+    }
+
+    private func updateStatuses(_ statuses: [SensorStatus]) throws {
+        guard !statuses.isEmpty else { return }
+        let ensure = try database.statement("INSERT OR IGNORE INTO sensors (sensor, kind) VALUES (?, 'unknown')")
+        let s = try database.statement(
+            """
+            UPDATE sensors SET last_heartbeat_ts = ?, battery_mv = ?, temp_c = ?, tamper = ?
+            WHERE sensor = ? AND (last_heartbeat_ts IS NULL OR last_heartbeat_ts <= ?)
+            """)
+        for status in statuses {
+            ensure.reset()
+            ensure.bind(1, status.sensor)
+            try ensure.run()
+            s.reset()
+            s.bind(1, status.ts)
+            s.bind(2, status.batteryMv)
+            s.bind(3, status.tempC)
+            s.bind(4, status.tamper ? 1 : 0)
+            s.bind(5, status.sensor)
+            s.bind(6, status.ts)
+            try s.run()
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Calls `body` with each stored event in time order (then storage order).
+    public func forEachEvent(since: Int64? = nil, sensor: String? = nil, _ body: (Event) throws -> Void)
+        throws
+    {
+        var sql = """
+            SELECT id, box, sector, sensor, kind, zone, source, state, ts, episode, class, strength, image_ref,
+                lat, lon, tags, note FROM events
+            """
+        var conditions: [String] = []
+        if since != nil { conditions.append("ts >= ?1") }
+        if sensor != nil { conditions.append("sensor = ?2") }
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY ts, seq"
+        let s = try database.statement(sql)
+        if let since { s.bind(1, since) }
+        if let sensor { s.bind(2, sensor) }
+        while try s.step() {
+            let lat = s.optionalDouble(13)
+            let lon = s.optionalDouble(14)
+            try body(
+                Event(
+                    id: s.string(0), box: s.string(1), sector: s.string(2), sensor: s.string(3),
+                    kind: SensorKind(rawValue: s.string(4)) ?? .unknown, zone: s.optionalString(5),
+                    source: EventSource(rawValue: s.string(6)) ?? .serial,
+                    state: EventState(rawValue: s.string(7)) ?? .active, ts: s.int64(8), episode: s.string(9),
+                    detectionClass: s.optionalString(10), strength: s.optionalInt(11), imageRef: s.optionalString(12),
+                    position: lat.flatMap { lat in lon.map { Position(lat: lat, lon: $0) } },
+                    tags: Self.decodeObject(s.string(15)), note: s.optionalString(16)))
+        }
+        s.reset()
+    }
+
+    /// Every stored event, for tests and small databases.
+    public func events(since: Int64? = nil, sensor: String? = nil) throws -> [Event] {
+        var out: [Event] = []
+        try forEachEvent(since: since, sensor: sensor) { out.append($0) }
+        return out
+    }
+
+    /// Alerts in time order; `deliveries` filters by delivery state.
+    public func alerts(deliveries: [String]? = nil) throws -> [StoredAlert] {
+        var sql = """
+            SELECT id, rule, severity, box, sector, zone, first_ts, last_ts, direction, events, lat, lon, summary,
+                delivery FROM alerts
+            """
+        if let deliveries {
+            sql += " WHERE delivery IN (" + deliveries.map { "'\($0)'" }.joined(separator: ",") + ")"
+        }
+        sql += " ORDER BY first_ts, seq"
+        let s = try database.statement(sql)
+        var out: [StoredAlert] = []
+        while try s.step() {
+            let lat = s.optionalDouble(10)
+            let lon = s.optionalDouble(11)
+            let alert = Alert(
+                id: s.string(0), rule: s.string(1), severity: Severity(rawValue: s.string(2)) ?? .low,
+                box: s.string(3), sector: s.string(4), zone: s.optionalString(5), firstTs: s.int64(6),
+                lastTs: s.int64(7), direction: s.optionalString(8), events: Self.decodeArray(s.string(9)),
+                position: lat.flatMap { lat in lon.map { Position(lat: lat, lon: $0) } }, summary: s.string(12))
+            out.append(StoredAlert(alert: alert, delivery: s.string(13)))
+        }
+        s.reset()
+        return out
+    }
+
+    /// Health of every sensor the database knows, by id.
+    public func sensors() throws -> [SensorHealth] {
+        let s = try database.statement(
+            """
+            SELECT s.sensor, s.kind, s.zone,
+                (SELECT MAX(ts) FROM events e WHERE e.sensor = s.sensor),
+                s.last_heartbeat_ts, s.battery_mv, s.temp_c, s.tamper,
+                COALESCE(SUM(c.duplicates), 0), COALESCE(SUM(c.lost), 0), COALESCE(SUM(c.glitches), 0),
+                COALESCE(SUM(c.unknown_sentences), 0)
+            FROM sensors s LEFT JOIN sensor_counters c ON c.sensor = s.sensor
+            GROUP BY s.sensor ORDER BY s.sensor
+            """)
+        var out: [SensorHealth] = []
+        while try s.step() {
+            out.append(
+                SensorHealth(
+                    sensor: s.string(0), kind: SensorKind(rawValue: s.string(1)) ?? .unknown,
+                    zone: s.optionalString(2), lastEventTs: s.optionalInt64(3), lastHeartbeatTs: s.optionalInt64(4),
+                    batteryMv: s.optionalInt(5), tempC: s.optionalDouble(6), tamper: s.optionalInt(7).map { $0 != 0 },
+                    duplicates: s.int(8), lost: s.int(9), glitches: s.int(10), unknownSentences: s.int(11)))
+        }
+        s.reset()
+        return out
+    }
+
+    /// Cumulative counters of one run.
+    public func counters(run: String) throws -> [String: Int] {
+        let s = try database.statement("SELECT name, value FROM counters WHERE run = ?")
+        s.bind(1, run)
+        var out: [String: Int] = [:]
+        while try s.step() { out[s.string(0)] = s.int(1) }
+        s.reset()
+        return out
+    }
+
+    /// The box's last GPS fix, if one was stored.
+    public func boxFix() throws -> (position: Position, ts: Int64)? {
+        let s = try database.statement("SELECT value FROM box WHERE key = 'fix'")
+        defer { s.reset() }
+        guard try s.step() else { return nil }
+        let parts = s.string(0).split(separator: ",")
+        guard parts.count == 3, let lat = Double(parts[0]), let lon = Double(parts[1]), let ts = Int64(parts[2])
+        else { return nil }
+        return (Position(lat: lat, lon: lon), ts)
+    }
+
+    public func count(_ table: String) throws -> Int {
+        let s = try database.statement("SELECT COUNT(*) FROM \(table)")
+        defer { s.reset() }
+        return try s.step() ? s.int(0) : 0
+    }
+
+    static func decodeObject(_ json: String) -> [String: String] {
+        guard json != "{}", let data = json.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [:] }
+        return object.compactMapValues { $0 as? String }
+    }
+
+    static func decodeArray(_ json: String) -> [String] {
+        guard let data = json.data(using: .utf8), let array = try? JSONSerialization.jsonObject(with: data) as? [Any]
+        else { return [] }
+        return array.compactMap { $0 as? String }
+    }
+}
