@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "PicketCore", "PicketConfig",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),

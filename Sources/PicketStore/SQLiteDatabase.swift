@@ -58,18 +58,23 @@ public final class SQLiteDatabase {
         return statement
     }
 
-    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    /// Runs `body` in one transaction: committed when it returns, rolled back
+    /// when it throws. Inside an open transaction it nests as a savepoint.
     public func transaction<R>(_ body: () throws -> R) throws -> R {
-        try execute("BEGIN IMMEDIATE")
+        let nested = !isAutocommit
+        try execute(nested ? "SAVEPOINT picket" : "BEGIN IMMEDIATE")
         do {
             let result = try body()
-            try execute("COMMIT")
+            try execute(nested ? "RELEASE picket" : "COMMIT")
             return result
         } catch {
-            try? execute("ROLLBACK")
+            try? execute(nested ? "ROLLBACK TO picket; RELEASE picket" : "ROLLBACK")
             throw error
         }
     }
+
+    /// False while a transaction is open.
+    public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 
     public var userVersion: Int {
         get throws(SQLiteError) {

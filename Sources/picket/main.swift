@@ -1,2 +1,3 @@
 import PicketCLI
-PicketCommand.main()
+
+await PicketCommand.entry()

@@ -130,6 +130,13 @@ public final class InputHub: @unchecked Sendable {
         }
     }
 
+    /// Free slots in the ring that `source` feeds (for lock-step producers
+    /// that must never overflow, such as a replay).
+    public func freeSlots(for source: Source) -> Int { rings[ringOfSource[index(source)]].freeSlots }
+
+    /// Slots the ring holds in all.
+    public var ringCapacity: Int { rings[0].capacity }
+
     // MARK: Consumer side
 
     /// Dropped records per source and dropped serial bytes, for counters.

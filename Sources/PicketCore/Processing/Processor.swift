@@ -51,6 +51,7 @@ public struct Processor: Sendable {
     private var sensorsByID: [String: SensorConfig] = [:]
     private var debouncer: Debouncer
     private var framers: [NMEAFramer]
+    private let spareFramer = NMEAFramer()
     private var episodes = EpisodeTracker()
     private var rules: RuleEngine
     private var radio: [String: RadioState] = [:]
@@ -88,20 +89,22 @@ public struct Processor: Sendable {
             counters.edges += 1
             let line = Int(input.source)
             guard line < debouncer.lineCount else { return }
-            debouncer.edge(line: line, rising: input.rising, at: input.t) { flip in
-                enqueue(gpioEvent(flip))
-            }
+            var flips: [Debouncer.Flip] = []
+            debouncer.edge(line: line, rising: input.rising, at: input.t) { flips.append($0) }
+            for flip in flips { enqueue(gpioEvent(flip)) }
         case .serial:
             counters.serialChunks += 1
             counters.serialBytes += Int(input.count)
             let port = Int(input.source)
             guard port < framers.count else { return }
             let t = input.t
+            // Move the framer out (a swap, no copy) so the frame callback may mutate `self`.
+            var framer = spareFramer
+            swap(&framer, &framers[port])
             input.withBytes { bytes in
-                framers[port].feed(bytes) { body in
-                    sentence(body, t: t)
-                }
+                framer.feed(bytes) { body in sentence(body, t: t) }
             }
+            swap(&framer, &framers[port])
         case .serialGap:
             counters.serialGaps += 1
             let port = Int(input.source)
@@ -114,14 +117,18 @@ public struct Processor: Sendable {
     /// releases events that can no longer be overtaken.
     public mutating func advance(to t: Int64) {
         if t > watermark { watermark = t }
-        debouncer.advance(to: watermark) { flip in enqueue(gpioEvent(flip)) }
+        var flips: [Debouncer.Flip] = []
+        debouncer.advance(to: watermark) { flips.append($0) }
+        for flip in flips { enqueue(gpioEvent(flip)) }
         release(upTo: watermark &- reorderNs)
     }
 
     /// Ends the input: open debounce windows complete as if time went on, and
     /// every held event is released.
     public mutating func finish() {
-        debouncer.finish { flip in enqueue(gpioEvent(flip)) }
+        var flips: [Debouncer.Flip] = []
+        debouncer.finish { flips.append($0) }
+        for flip in flips { enqueue(gpioEvent(flip)) }
         release(upTo: .max)
         syncCounters()
     }

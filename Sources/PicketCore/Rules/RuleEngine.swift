@@ -127,8 +127,8 @@ public struct RuleEngine: Sendable {
 
     static func sequenceSummary(rule: RuleConfig, first: Event, second: Event) -> String {
         let span = Self.seconds(second.ts - first.ts)
-        let heading = rule.direction.map { " \($0)" } ?? ""
-        return "\(rule.name):\(heading) \(first.sensor) then \(second.sensor) \(span) s apart"
+        let heading = rule.direction.map { ", heading \($0)" } ?? ""
+        return "\(rule.name): \(first.sensor) then \(second.sensor) \(span) s apart\(heading)"
             + (second.zone.map { " in \($0)" } ?? "")
     }
 

@@ -1,0 +1,225 @@
+import ArgumentParser
+import Foundation
+import PicketCore
+import PicketStore
+
+/// Opens an existing database for reading; a missing one is exit 66.
+func openForReading(_ explicit: String?) throws -> Store {
+    let path = DefaultPaths.database(explicit: explicit)
+    return try Store(path: path, create: false)
+}
+
+struct EventsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "Lists stored events in time order.")
+
+    @OptionGroup var database: DatabaseOption
+
+    @Option(
+        name: .long,
+        help: "Only events at or after T: an RFC 3339 time, or an age such as 90s, 15m, 2h, 3d.")
+    var since: String?
+
+    @Option(name: .long, help: "Only this sensor's events.")
+    var sensor: String?
+
+    @Flag(name: .long, help: "One JSON object a line.")
+    var json = false
+
+    func run() throws {
+        do {
+            var sinceNs: Int64?
+            if let since {
+                guard let ns = Self.parseSince(since, now: Int64(Date().timeIntervalSince1970 * 1e9)) else {
+                    throw CLIError(
+                        message: "--since: '\(since)' is neither an RFC 3339 time nor an age like 15m, 2h, 3d",
+                        code: ExitStatus.usage)
+                }
+                sinceNs = ns
+            }
+            let store = try openForReading(database.db)
+            if json {
+                try store.forEachEvent(since: sinceNs, sensor: sensor) { Console.out(Self.json($0)) }
+            } else {
+                var table = Table("TS", "SENSOR", "KIND", "ZONE", "SOURCE", "STATE", "CLASS", "STRENGTH", "EPISODE")
+                try store.forEachEvent(since: sinceNs, sensor: sensor) { e in
+                    table.add([
+                        UTCTime.format(e.ts), e.sensor, e.kind.rawValue, e.zone ?? "-", e.source.rawValue,
+                        e.state.rawValue, e.detectionClass ?? "-", e.strength.map(String.init) ?? "-",
+                        String(e.episode.prefix(8)),
+                    ])
+                }
+                table.print()
+            }
+            Console.flush()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    static func json(_ e: Event) -> String {
+        var w = JSONWriter()
+        w.string("id", e.id)
+        w.string("box", e.box)
+        w.string("sector", e.sector)
+        w.string("sensor", e.sensor)
+        w.string("kind", e.kind.rawValue)
+        w.string("zone", e.zone)
+        w.string("source", e.source.rawValue)
+        w.string("state", e.state.rawValue)
+        w.time("ts", e.ts)
+        w.int("ts_ns", e.ts)
+        w.string("episode", e.episode)
+        w.string("class", e.detectionClass)
+        w.int("strength", e.strength)
+        w.string("image_ref", e.imageRef)
+        w.double("lat", e.position?.lat)
+        w.double("lon", e.position?.lon)
+        w.object("tags", e.tags)
+        if let note = e.note { w.string("note", note) }
+        return w.finish()
+    }
+
+    /// An RFC 3339 time or an age (`90s`, `15m`, `2h`, `3d`) before `now`.
+    static func parseSince(_ text: String, now: Int64) -> Int64? {
+        if let ns = UTCTime.parse(text) { return ns }
+        guard let unit = text.last, let n = Int64(text.dropLast()), n >= 0 else { return nil }
+        let scale: Int64
+        switch unit {
+        case "s": scale = 1
+        case "m": scale = 60
+        case "h": scale = 3600
+        case "d": scale = 86_400
+        default: return nil
+        }
+        return now - n * scale * 1_000_000_000
+    }
+}
+
+struct AlertsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alerts", abstract: "Lists alerts and their delivery state.")
+
+    @OptionGroup var database: DatabaseOption
+
+    @Flag(name: .long, help: "Only alerts waiting for delivery.")
+    var pending = false
+
+    @Flag(name: .long, help: "Only alerts on the dead-letter list.")
+    var dead = false
+
+    @Flag(name: .long, help: "One JSON object a line.")
+    var json = false
+
+    func run() throws {
+        do {
+            var deliveries: [String]?
+            if pending || dead { deliveries = (pending ? ["pending"] : []) + (dead ? ["dead"] : []) }
+            let store = try openForReading(database.db)
+            let alerts = try store.alerts(deliveries: deliveries)
+            if json {
+                for stored in alerts { Console.out(Self.json(stored)) }
+            } else {
+                var table = Table("FIRST_TS", "RULE", "SEVERITY", "ZONE", "DELIVERY", "SUMMARY")
+                for s in alerts {
+                    table.add([
+                        UTCTime.format(s.alert.firstTs), s.alert.rule, s.alert.severity.rawValue, s.alert.zone ?? "-",
+                        s.delivery, s.alert.summary,
+                    ])
+                }
+                table.print()
+            }
+            Console.flush()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    static func json(_ stored: StoredAlert) -> String {
+        let a = stored.alert
+        var w = JSONWriter()
+        w.string("id", a.id)
+        w.string("rule", a.rule)
+        w.string("severity", a.severity.rawValue)
+        w.string("box", a.box)
+        w.string("sector", a.sector)
+        w.string("zone", a.zone)
+        w.time("first_ts", a.firstTs)
+        w.int("first_ts_ns", a.firstTs)
+        w.time("last_ts", a.lastTs)
+        w.int("last_ts_ns", a.lastTs)
+        w.string("direction", a.direction)
+        w.strings("events", a.events)
+        w.double("lat", a.position?.lat)
+        w.double("lon", a.position?.lon)
+        w.string("summary", a.summary)
+        w.string("delivery", stored.delivery)
+        return w.finish()
+    }
+}
+
+struct SensorsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sensors",
+        abstract:
+            "Each sensor's health: last event, last heartbeat, battery, tamper, duplicates dropped, radio messages lost."
+    )
+
+    @OptionGroup var database: DatabaseOption
+
+    @Flag(name: .long, help: "One JSON object a line.")
+    var json = false
+
+    func run() throws {
+        do {
+            let store = try openForReading(database.db)
+            let sensors = try store.sensors()
+            if json {
+                for s in sensors { Console.out(Self.json(s)) }
+            } else {
+                var table = Table(
+                    "SENSOR", "KIND", "ZONE", "LAST_EVENT", "LAST_HEARTBEAT", "BATTERY_MV", "TEMP_C", "TAMPER",
+                    "DUPLICATES", "LOST", "GLITCHES")
+                for s in sensors {
+                    table.add([
+                        s.sensor, s.kind.rawValue, s.zone ?? "-", s.lastEventTs.map(UTCTime.format) ?? "-",
+                        s.lastHeartbeatTs.map(UTCTime.format) ?? "-", s.batteryMv.map(String.init) ?? "-",
+                        s.tempC.map { "\($0)" } ?? "-", s.tamper.map { $0 ? "yes" : "no" } ?? "-",
+                        String(s.duplicates), String(s.lost), String(s.glitches),
+                    ])
+                }
+                table.print()
+                if let fix = try store.boxFix() {
+                    Console.out(
+                        "box position \(fix.position.lat), \(fix.position.lon) (GPS fix at \(UTCTime.format(fix.ts)))")
+                }
+            }
+            Console.flush()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    static func json(_ s: SensorHealth) -> String {
+        var w = JSONWriter()
+        w.string("sensor", s.sensor)
+        w.string("kind", s.kind.rawValue)
+        w.string("zone", s.zone)
+        w.time("last_event_ts", s.lastEventTs)
+        w.time("last_heartbeat_ts", s.lastHeartbeatTs)
+        w.int("battery_mv", s.batteryMv)
+        w.double("temp_c", s.tempC)
+        w.bool("tamper", s.tamper)
+        w.int("duplicates", s.duplicates)
+        w.int("lost", s.lost)
+        w.int("glitches", s.glitches)
+        w.int("unknown_sentences", s.unknownSentences)
+        return w.finish()
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PicketCore
+import PicketDaemon
+
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replays a recording through the whole pipeline into the database and prints a summary.",
+        discussion: """
+            Runs on the recording's own (virtual) clock unless --realtime. The replay is one transaction: a \
+            recording with a bad line (exit 65) leaves the database untouched. Replaying the same recording \
+            again stores nothing twice: events and alerts have deterministic ids. Without --config the \
+            simulated field kit's configuration is used.
+            """)
+
+    @Argument(help: "The recording (.jsonl).")
+    var recording: String
+
+    @Option(name: .long, help: "The YAML configuration the recording was made with.")
+    var config: String?
+
+    @Option(name: .long, help: "The SQLite database to replay into.")
+    var db: String?
+
+    @Flag(name: .long, help: "Wait out the recorded gaps between inputs.")
+    var realtime = false
+
+    func run() async throws {
+        let logger = Logger(label: "picket")
+        do {
+            let configuration = try loadConfiguration(config)
+            let path = DefaultPaths.database(explicit: db, configuration: configuration)
+            try DefaultPaths.prepareDirectory(for: path)
+            let summary = try await ReplayRunner.run(
+                recording: recording, configuration: configuration, databasePath: path, realtime: realtime,
+                logger: logger)
+            Self.print(summary)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    static func print(_ s: ReplaySummary) {
+        let c = s.counters
+        func list(_ pairs: [(String, Int)]) -> String {
+            pairs.filter { $0.1 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        }
+        Console.out("replayed \(s.recording) into \(s.database)")
+        Console.out(
+            "  inputs     \(c.inputs) (\(c.edges) GPIO edges, \(c.serialChunks) serial reads, "
+                + "\(c.serialBytes) bytes) over \(seconds(s.recordedSpanNs)) s recorded, \(s.linesRead) lines")
+        Console.out(
+            "  events     \(c.events) in \(c.episodes) episodes; glitches \(c.glitchTotal)")
+        let rejected = list(FrameRejection.allCases.map { ($0.rawValue, c.framing[$0]) })
+        Console.out(
+            "  frames     \(c.framing.frames) accepted, \(c.framing.rejectedTotal) rejected"
+                + (rejected.isEmpty ? "" : " (\(rejected))") + "; \(c.framing.noiseBytes) noise bytes")
+        Console.out(
+            "  sentences  \(c.invalidSentences) invalid, \(c.ignoredSentences) ignored, \(c.fixes) GPS fixes, "
+                + "\(c.statuses) heartbeats, \(c.unknownSensorTotal) from unknown sensors")
+        Console.out("  radio      \(c.duplicateTotal) duplicates dropped, \(c.lostTotal) messages lost")
+        let rules = list(c.alertsByRule.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        Console.out("  alerts     \(c.alerts)" + (rules.isEmpty ? "" : " (\(rules))"))
+        if s.ringDrops > 0 { Console.out("  dropped    \(s.ringDrops) inputs on the hot path") }
+        Console.out(
+            "  elapsed    \(seconds(s.elapsedNs, digits: 3)) s, \(Int(s.inputsPerSecond.rounded())) inputs/s")
+    }
+
+    static func seconds(_ ns: Int64, digits: Int = 1) -> String {
+        String(format: "%.\(digits)f", Double(ns) / 1e9)
+    }
+}

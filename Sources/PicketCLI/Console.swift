@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+import Synchronization
+
+/// Standard output and error through write(2), with a buffer for output
+/// (`events --json` may print millions of lines) and none for errors, which
+/// must not wait behind it.
+enum Console {
+    private static let buffer = Mutex<[UInt8]>([])
+
+    static func out(_ line: String) {
+        buffer.withLock { bytes in
+            bytes.append(contentsOf: line.utf8)
+            bytes.append(0x0A)
+            if bytes.count >= 1 << 16 {
+                writeAll(1, bytes)
+                bytes.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+
+    static func error(_ text: String) {
+        flush()
+        var bytes: [UInt8] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            bytes.append(contentsOf: "picket: \(line)\n".utf8)
+        }
+        writeAll(2, bytes)
+    }
+
+    static func flush() {
+        buffer.withLock { bytes in
+            writeAll(1, bytes)
+            bytes.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Writes everything, retrying on EINTR and short writes; a closed pipe
+    /// (EPIPE, `picket events | head`) ends the output quietly.
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+}
+
+/// Left-aligned columns for the human-readable tables.
+struct Table {
+    var header: [String]
+    var rows: [[String]] = []
+
+    init(_ header: String...) { self.header = header }
+
+    mutating func add(_ row: [String]) { rows.append(row) }
+
+    func print() {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            var out = ""
+            for (i, cell) in cells.enumerated() {
+                if i == cells.count - 1 {
+                    out += cell
+                } else {
+                    out += cell + String(repeating: " ", count: widths[i] - cell.count + 2)
+                }
+            }
+            return out
+        }
+        Console.out(line(header))
+        for row in rows { Console.out(line(row)) }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import PicketConfig
+import PicketHardware
+import PicketStore
+
+/// sysexits(3) codes, as PRODUCT.md section 8 fixes them.
+public enum ExitStatus {
+    public static let usage: Int32 = 64
+    public static let dataError: Int32 = 65
+    public static let noInput: Int32 = 66
+    public static let unavailable: Int32 = 69
+    public static let software: Int32 = 70
+    public static let ioError: Int32 = 74
+    public static let config: Int32 = 78
+}
+
+/// Prints `error` to standard error, naming what and where, and turns it
+/// into the matching exit code.
+func fail(_ error: any Error) -> ExitCode {
+    let (message, code): (String, Int32) =
+        switch error {
+        case let e as ConfigLoadError:
+            switch e {
+            case .missingFile: ("\(e)", ExitStatus.noInput)
+            case .invalid: ("\(e)", ExitStatus.config)
+            }
+        case let e as ConfigError: ("\(e)", ExitStatus.config)
+        case let e as RecordingError:
+            switch e {
+            case .missing: ("\(e)", ExitStatus.noInput)
+            case .invalid: ("\(e)", ExitStatus.dataError)
+            case .io: ("\(e)", ExitStatus.ioError)
+            }
+        case let e as StoreError:
+            switch e {
+            case .missing: ("\(e)", ExitStatus.noInput)
+            case .sqlite, .schemaTooNew: ("\(e)", ExitStatus.ioError)
+            }
+        case let e as SQLiteError: ("\(e)", ExitStatus.ioError)
+        case let e as CLIError: (e.message, e.code)
+        default: ("\(error)", ExitStatus.software)
+        }
+    Console.error(message)
+    return ExitCode(code)
+}
+
+/// An error the CLI itself raises, with its exit code.
+struct CLIError: Error {
+    var message: String
+    var code: Int32
+}

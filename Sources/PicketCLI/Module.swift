@@ -1,1 +1,0 @@
-public enum PicketCommand { public static func main() {} }

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PicketConfig
+import PicketCore
+
+/// The `picket` command line (PRODUCT.md section 8).
+public struct PicketCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "picket",
+        abstract: "Reads ground sensors and trail cameras, stores events and raises alerts.",
+        discussion: """
+            Exit codes follow sysexits: 0 success, 64 usage, 65 bad input data, 66 missing input, \
+            69 unavailable, 74 I/O error, 78 configuration error.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            RunCommand.self, ReplayCommand.self, EventsCommand.self, AlertsCommand.self, SensorsCommand.self,
+            CheckConfigCommand.self,
+        ])
+
+    public init() {}
+
+    /// Entry point for the executable: sets up logging, then parses and runs.
+    public static func entry() async {
+        let level = ProcessInfo.processInfo.environment["PICKET_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        // A closed pipe (`picket events | head`) must end output, not the process by signal.
+        signal(SIGPIPE, SIG_IGN)
+        await main()
+    }
+}
+
+/// Options shared by the commands that read a database.
+struct DatabaseOption: ParsableArguments {
+    @Option(name: .long, help: "The SQLite database (default: see `picket help run`).")
+    var db: String?
+}
+
+/// The configuration at `path`, or the embedded simulated field kit.
+func loadConfiguration(_ path: String?) throws -> PicketConfiguration {
+    guard let path else { return DefaultConfiguration.load() }
+    return try ConfigLoader.load(path: path)
+}

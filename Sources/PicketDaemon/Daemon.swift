@@ -1,0 +1,46 @@
+import Logging
+import PicketCore
+import PicketHardware
+import PicketStore
+import ServiceLifecycle
+
+/// `picket run`: drivers feeding the hot path, the pipeline committing to
+/// SQLite, until SIGTERM or SIGINT.
+public enum Daemon {
+    public static func run(
+        configuration: PicketConfiguration, databasePath: String, drivers: [any InputDriver], logger: Logger
+    ) async throws {
+        let store = try Store(path: databasePath)
+        let started = SystemClock.utcNow()
+        let runID = "live:\(UTCTime.format(started))"
+        try store.beginRun(
+            id: runID, mode: "live", startedTs: started, input: drivers.map(\.name).joined(separator: ","),
+            sensors: configuration.allSensors)
+        let hub = InputHub(lines: configuration.gpio.count, ports: configuration.serial.count)
+        let pipeline = Pipeline(configuration: configuration, hub: hub, store: store, runID: runID, logger: logger)
+        pipeline.onAlert = { alert in
+            logger.notice(
+                "alert",
+                metadata: [
+                    "id": "\(alert.id)", "rule": "\(alert.rule)", "severity": "\(alert.severity.rawValue)",
+                    "zone": "\(alert.zone ?? "-")", "summary": "\(alert.summary)",
+                ])
+        }
+        let processing = ProcessingService(pipeline: pipeline, logger: logger)
+        // Services shut down in reverse order: drivers first, then the hot path drains.
+        let services: [any Service] = [processing] + drivers.map { DriverService(driver: $0, sink: hub, logger: logger) }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        logger.info(
+            "picket running",
+            metadata: [
+                "box": "\(configuration.box)", "db": "\(databasePath)", "gpio_lines": "\(configuration.gpio.count)",
+                "serial_ports": "\(configuration.serial.count)", "rules": "\(configuration.rules.count)",
+            ])
+        try await group.run()
+        logger.info("picket stopped", metadata: ["db": "\(databasePath)"])
+    }
+}

@@ -1,0 +1,24 @@
+import Logging
+import PicketHardware
+import ServiceLifecycle
+
+/// Runs one input driver until graceful shutdown.
+public struct DriverService: Service {
+    let driver: any InputDriver
+    let sink: any InputSink
+    let logger: Logger
+
+    public init(driver: any InputDriver, sink: any InputSink, logger: Logger) {
+        self.driver = driver
+        self.sink = sink
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        logger.info("driver started", metadata: ["driver": "\(driver.name)"])
+        try await cancelWhenGracefulShutdown {
+            try await driver.run(into: sink)
+        }
+        logger.info("driver stopped", metadata: ["driver": "\(driver.name)"])
+    }
+}

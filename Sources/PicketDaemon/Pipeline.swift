@@ -1,0 +1,121 @@
+import Logging
+import PicketCore
+import PicketHardware
+import PicketStore
+
+/// Drains the input hub through the processor into the store, in batches.
+///
+/// One pipeline, whatever feeds the hub: the replay runner drives it in lock
+/// step on the recording's clock, the daemon from its processing thread on
+/// the wall clock. Not thread-safe: one owner.
+public final class Pipeline {
+    public let configuration: PicketConfiguration
+    public let hub: InputHub
+    public let store: Store
+    public let runID: String
+    public private(set) var processor: Processor
+    private var pending = Processor.Output()
+    private let logger: Logger
+    /// Commit when this many events (or alerts, statuses) are waiting.
+    public var batchSize = 2000
+    public private(set) var commits = 0
+    public private(set) var lastCommitNs: Int64 = 0
+    private var reportedDrops = 0
+    /// Called with each alert once it is committed.
+    public var onAlert: ((Alert) -> Void)?
+
+    public init(
+        configuration: PicketConfiguration, hub: InputHub, store: Store, runID: String, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.hub = hub
+        self.store = store
+        self.runID = runID
+        self.logger = logger
+        processor = Processor(configuration: configuration)
+    }
+
+    /// Handles one input on the pipeline's clock.
+    @inline(__always)
+    public func process(_ input: RawInput) {
+        processor.advance(to: input.t)
+        processor.handle(input)
+    }
+
+    /// Drains the hub once, fairly. Returns how many inputs were handled.
+    @discardableResult
+    public func drain() -> Int {
+        hub.drainRound { process($0) }
+    }
+
+    /// Moves the clock without input (live: closes debounce windows).
+    public func advance(to t: Int64) { processor.advance(to: t) }
+
+    /// Whether enough output waits for a commit.
+    public var wantsCommit: Bool {
+        pending.events.count + pending.alerts.count + pending.statuses.count >= batchSize
+    }
+
+    /// Collects the processor's output; commits when the batch is full or `force`.
+    public func collect(now: Int64, force: Bool = false) throws(StoreError) {
+        let output = processor.takeOutput()
+        pending.events += output.events
+        pending.alerts += output.alerts
+        pending.statuses += output.statuses
+        if let fix = output.fix { pending.fix = fix }
+        if force || wantsCommit { try commit(now: now) }
+    }
+
+    /// Writes what is pending and the run's counters in one transaction.
+    public func commit(now: Int64) throws(StoreError) {
+        processor.syncCounters()
+        let counters = processor.counters
+        let batch = StoreBatch(
+            events: pending.events, alerts: pending.alerts, statuses: pending.statuses, fix: pending.fix,
+            counters: Self.counterRows(counters, hub: hub),
+            sensorCounters: Self.sensorRows(counters))
+        try store.write(batch, run: runID, now: now)
+        commits += 1
+        lastCommitNs = now
+        let alerts = pending.alerts
+        pending = Processor.Output()
+        for alert in alerts { onAlert?(alert) }
+        let drops = hub.totalDrops
+        if drops > reportedDrops {
+            logger.warning(
+                "hot path overflow: inputs dropped",
+                metadata: ["dropped": "\(drops - reportedDrops)", "total": "\(drops)"])
+            reportedDrops = drops
+        }
+    }
+
+    /// Ends the input: open debounce windows complete, everything is committed.
+    public func finish(now: Int64) throws(StoreError) {
+        while drain() > 0 {}
+        processor.finish()
+        try collect(now: now, force: true)
+    }
+
+    static func counterRows(_ c: ProcessorCounters, hub: InputHub) -> [String: Int] {
+        var rows: [String: Int] = [
+            "inputs": c.inputs, "edges": c.edges, "serial_chunks": c.serialChunks, "serial_bytes": c.serialBytes,
+            "serial_gaps": c.serialGaps, "frames": c.framing.frames, "noise_bytes": c.framing.noiseBytes,
+            "invalid_sentences": c.invalidSentences, "ignored_sentences": c.ignoredSentences, "fixes": c.fixes,
+            "statuses": c.statuses, "events": c.events, "episodes": c.episodes, "glitches": c.glitchTotal,
+            "duplicates": c.duplicateTotal, "lost": c.lostTotal, "unknown_sensor_sentences": c.unknownSensorTotal,
+            "alerts": c.alerts, "ring_drops": hub.totalDrops, "ring_dropped_serial_bytes": hub.droppedSerialBytes,
+        ]
+        for reason in FrameRejection.allCases { rows["frames_rejected.\(reason.rawValue)"] = c.framing[reason] }
+        for (rule, n) in c.alertsByRule { rows["alerts.\(rule)"] = n }
+        return rows
+    }
+
+    static func sensorRows(_ c: ProcessorCounters) -> [String: SensorCounters] {
+        var rows: [String: SensorCounters] = [:]
+        for (s, n) in c.duplicates { rows[s, default: SensorCounters()].duplicates = n }
+        for (s, n) in c.lost { rows[s, default: SensorCounters()].lost = n }
+        for (s, n) in c.glitches { rows[s, default: SensorCounters()].glitches = n }
+        for (s, n) in c.unknownSensorSentences { rows[s, default: SensorCounters()].unknownSentences = n }
+        return rows
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import PicketCore
+import PicketStore
+import ServiceLifecycle
+import Synchronization
+
+/// The consumer side of the hot path, live: drains the hub on a thread of
+/// its own (so a busy hot path never occupies the cooperative pool), moves
+/// the clock so debounce windows close on time, and commits batches at
+/// least every `commitIntervalNs`. On graceful shutdown (after the drivers
+/// stopped) it drains what is left, completes open debounce windows and
+/// commits, so nothing a driver delivered is lost.
+public final class ProcessingService: Service, @unchecked Sendable {
+    // @unchecked: `pipeline` is touched only by the processing thread once
+    // `run` starts; `stopping` is atomic.
+    private let pipeline: Pipeline
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    /// How far behind the wall clock the processing clock runs, so an input a
+    /// driver is still handing over is not overtaken by a closed window.
+    public var latencyNs: Int64 = 20_000_000
+    public var commitIntervalNs: Int64 = 250_000_000
+
+    public init(pipeline: Pipeline, logger: Logger) {
+        self.pipeline = pipeline
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let thread = Thread { [self] in
+                    do {
+                        try loop()
+                        continuation.resume()
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
+                thread.name = "picket-hot-path"
+                thread.start()
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .releasing)
+            self.pipeline.hub.flush()
+        }
+    }
+
+    private func loop() throws {
+        var failing = false
+        while !stopping.load(ordering: .acquiring) {
+            let handled = pipeline.drain()
+            let now = SystemClock.utcNow()
+            pipeline.advance(to: now - latencyNs)
+            do {
+                try pipeline.collect(now: now, force: now - pipeline.lastCommitNs >= commitIntervalNs)
+                if failing { logger.notice("store writable again", metadata: ["db": "\(pipeline.store.path)"]) }
+                failing = false
+            } catch {
+                // Keep the batch in memory and try again; log once per outage.
+                if !failing { logger.error("cannot commit to the store, retrying", metadata: ["error": "\(error)"]) }
+                failing = true
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+            if handled == 0 { pipeline.hub.wait(timeoutNs: 50_000_000) }
+        }
+        pipeline.hub.flush()
+        try pipeline.finish(now: SystemClock.utcNow())
+        logger.info(
+            "hot path drained and committed",
+            metadata: ["events": "\(pipeline.processor.counters.events)", "alerts": "\(pipeline.processor.counters.alerts)"])
+    }
+}

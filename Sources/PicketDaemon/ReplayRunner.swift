@@ -1,0 +1,123 @@
+import Logging
+import PicketCore
+import PicketHardware
+import PicketStore
+
+/// What a replay did, for its summary.
+public struct ReplaySummary: Sendable {
+    public var recording: String
+    public var database: String
+    public var linesRead: Int
+    public var counters: ProcessorCounters
+    public var ringDrops: Int
+    public var elapsedNs: Int64
+    public var recordedSpanNs: Int64
+
+    public var inputsPerSecond: Double {
+        elapsedNs > 0 ? Double(counters.inputs) / (Double(elapsedNs) / 1e9) : 0
+    }
+}
+
+/// Replays a recording through the whole pipeline into a database.
+///
+/// On the virtual clock the recording's own times drive everything: the
+/// reader feeds one shared ring in file order and the pipeline drains it
+/// whenever it fills, so the result does not depend on the machine's speed.
+/// The replay is one transaction: a recording with a bad line leaves the
+/// database as it was.
+public enum ReplayRunner {
+    public static func run(
+        recording: String, configuration: PicketConfiguration, databasePath: String, realtime: Bool = false,
+        logger: Logger
+    ) async throws -> ReplaySummary {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let driver = try ReplayDriver(path: recording, configuration: configuration, realtime: realtime)
+        if let box = driver.header.box, box != configuration.box {
+            logger.warning(
+                "recording box differs from the configuration's; events carry the configuration's",
+                metadata: ["recording": "\(box)", "config": "\(configuration.box)"])
+        }
+        let store = try Store(path: databasePath)
+        let runID = "replay:\(UTCTime.format(driver.header.startedUTC)):\(driver.header.box ?? configuration.box)"
+        let hub = InputHub(
+            lines: configuration.gpio.count, ports: configuration.serial.count, capacity: 8192, sharedRing: true)
+        let pipeline = Pipeline(configuration: configuration, hub: hub, store: store, runID: runID, logger: logger)
+        let sink = LockstepSink(hub: hub, immediate: realtime) { [pipeline] () throws(StoreError) in
+            pipeline.drain()
+            try pipeline.collect(now: pipeline.processor.watermark)
+        }
+        var lastT = driver.header.startedUTC
+        try store.database.execute("BEGIN IMMEDIATE")
+        do {
+            try store.beginRun(
+                id: runID, mode: "replay", startedTs: driver.header.startedUTC, input: recording,
+                sensors: configuration.allSensors)
+            if realtime {
+                try await driver.run(into: sink)
+            } else {
+                try driver.runSynchronously(into: sink)
+            }
+            if let failure = sink.failure { throw failure }
+            lastT = max(lastT, pipeline.processor.watermark)
+            try pipeline.finish(now: lastT)
+            try store.database.execute("COMMIT")
+        } catch {
+            try? store.database.execute("ROLLBACK")
+            throw error
+        }
+        let elapsed = clock.now - start
+        return ReplaySummary(
+            recording: recording, database: databasePath, linesRead: driver.reader.linesRead,
+            counters: pipeline.processor.counters, ringDrops: hub.totalDrops,
+            elapsedNs: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000,
+            recordedSpanNs: lastT - driver.header.startedUTC)
+    }
+}
+
+/// The replay's sink: pushes into the shared ring and, when it is full,
+/// lets the pipeline drain it first, so nothing is dropped and processing
+/// follows the file exactly. A store failure stops the replay.
+final class LockstepSink: InputSink, @unchecked Sendable {
+    // @unchecked: used by the single task that runs the replay.
+    let hub: InputHub
+    let immediate: Bool
+    let drain: () throws(StoreError) -> Void
+    private(set) var failure: StoreError?
+
+    init(hub: InputHub, immediate: Bool, drain: @escaping () throws(StoreError) -> Void) {
+        self.hub = hub
+        self.immediate = immediate
+        self.drain = drain
+    }
+
+    private func makeRoom(_ slots: Int, in source: InputHub.Source) {
+        while failure == nil, hub.freeSlots(for: source) < slots {
+            do { try drain() } catch { failure = error }
+        }
+    }
+
+    func offerEdge(line: Int, rising: Bool, t: Int64) -> Bool {
+        makeRoom(1, in: .line(line))
+        guard failure == nil else { return false }
+        hub.offerEdge(line: line, rising: rising, t: t)
+        if immediate { makeRoom(hub.ringCapacity, in: .line(line)) }
+        return true
+    }
+
+    func offerSerial(port: Int, t: Int64, bytes: UnsafeRawBufferPointer) -> Bool {
+        // A read larger than half the ring goes in pieces; the framer cannot tell.
+        let piece = hub.ringCapacity / 2 * RawInput.chunkCapacity
+        var offset = 0
+        repeat {
+            let n = min(piece, bytes.count - offset)
+            let part = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)])
+            makeRoom((n + RawInput.chunkCapacity - 1) / RawInput.chunkCapacity + 1, in: .port(port))
+            guard failure == nil else { return false }
+            hub.offerSerial(port: port, t: t, bytes: part)
+            offset += n
+        } while offset < bytes.count
+        if immediate { makeRoom(hub.ringCapacity, in: .port(port)) }
+        return true
+    }
+}

@@ -1,0 +1,27 @@
+import PicketCore
+
+/// Where drivers put raw inputs. Live this is the `InputHub` (never blocks);
+/// in a replay it is a lock-step sink that processes when its ring fills.
+/// Times are UTC nanoseconds: mapping a driver's own clock to UTC is the
+/// driver's job, so nothing downstream knows which driver fed it.
+public protocol InputSink: Sendable {
+    /// Offers one edge of the configured GPIO line at index `line`.
+    @discardableResult func offerEdge(line: Int, rising: Bool, t: Int64) -> Bool
+    /// Offers the bytes of one read of the configured serial port at index `port`.
+    @discardableResult func offerSerial(port: Int, t: Int64, bytes: UnsafeRawBufferPointer) -> Bool
+}
+
+extension InputHub: InputSink {}
+
+/// Something that feeds raw inputs until it ends or its task is cancelled.
+public protocol InputDriver: Sendable {
+    /// A short name for logs (`replay`, `simulated field kit`, `libgpiod gpiochip0`).
+    var name: String { get }
+    func run(into sink: any InputSink) async throws
+}
+
+/// A driver of the configured GPIO lines (libgpiod, simulated, replay).
+public protocol GPIOEdgeSource: InputDriver {}
+
+/// A driver of the configured serial ports (termios, simulated, replay).
+public protocol SerialByteSource: InputDriver {}

@@ -1,0 +1,249 @@
+import Foundation
+import PicketCore
+
+/// The first line of a recording.
+public struct RecordingHeader: Sendable, Equatable {
+    public var version: Int
+    /// UTC nanoseconds of `t = 0`.
+    public var startedUTC: Int64
+    public var box: String?
+
+    public init(version: Int = 1, startedUTC: Int64, box: String?) {
+        self.version = version
+        self.startedUTC = startedUTC
+        self.box = box
+    }
+}
+
+/// One input line of a recording, resolved against the configuration.
+public enum RecordedInput: Sendable, Equatable {
+    /// `line` is the index in the configuration's `gpio`.
+    case edge(t: Int64, line: Int, rising: Bool)
+    /// `port` is the index in the configuration's `serial`.
+    case serial(t: Int64, port: Int, bytes: [UInt8])
+
+    public var t: Int64 {
+        switch self {
+        case .edge(let t, _, _), .serial(let t, _, _): t
+        }
+    }
+}
+
+/// Reads a recording (PRODUCT.md section 2) line by line without loading it whole.
+///
+/// A bad line does not stop the reading at once: the rest of the file is
+/// still checked (but not delivered) so the error lists the first
+/// `maximumProblems` bad lines together, and the technician fixes them in one go.
+public final class RecordingReader {
+    public static let maximumProblems = 20
+    public let path: String
+    public let header: RecordingHeader
+    private let configuration: PicketConfiguration
+    private let lineIndex: [String: Int]
+    private let portIndex: [String: Int]
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var bufferStart = 0
+    private var atEOF = false
+    private var lineNumber = 0
+    /// Lines read so far (including the header and blank lines).
+    public var linesRead: Int { lineNumber }
+
+    public init(path: String, configuration: PicketConfiguration) throws(RecordingError) {
+        self.path = path
+        self.configuration = configuration
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .missing(file: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw .missing(file: path, reason: "is a directory") }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw .missing(file: path, reason: "permission denied or unreadable")
+        }
+        self.handle = handle
+        var lines: [String: Int] = [:]
+        for (i, g) in configuration.gpio.enumerated() { lines["\(g.chip)\u{0}\(g.line)"] = i }
+        lineIndex = lines
+        var ports: [String: Int] = [:]
+        for (i, s) in configuration.serial.enumerated() { ports[s.port] = i }
+        portIndex = ports
+        // The header is line 1; a file without one is not a recording.
+        var header: RecordingHeader?
+        var problem: RecordingProblem?
+        var buffer: [UInt8] = []
+        var start = 0
+        var eof = false
+        let found = try Self.nextLine(handle: handle, buffer: &buffer, start: &start, atEOF: &eof, path: path) {
+            bytes in
+            do throws(RecordingProblem) {
+                header = try Self.parseHeader(bytes, path: path)
+            } catch {
+                problem = error
+            }
+        }
+        if !found { throw .invalid([RecordingProblem(file: path, line: 1, message: "empty file, expected a recording header")], more: 0) }
+        if let problem { throw .invalid([problem], more: 0) }
+        self.header = header!
+        self.buffer = buffer
+        self.bufferStart = start
+        self.atEOF = eof
+        self.lineNumber = 1
+    }
+
+    deinit { try? handle.close() }
+
+    /// Calls `body` with every input in file order. Throws `.invalid` with
+    /// every bad line found (up to `maximumProblems`) after the whole file is
+    /// read; inputs after the first bad line are checked but not delivered.
+    public func forEachInput(_ body: (RecordedInput) throws -> Void) throws {
+        var problems: [RecordingProblem] = []
+        var more = 0
+        var lastT: Int64 = 0
+        var deliveryError: (any Error)?
+        while deliveryError == nil,
+            try Self.nextLine(
+                handle: handle, buffer: &buffer, start: &bufferStart, atEOF: &atEOF, path: path,
+                { bytes in
+                    lineNumber += 1
+                    do throws(RecordingProblem) {
+                        guard let input = try parseInput(bytes, lastT: lastT) else { return }
+                        lastT = input.t
+                        guard problems.isEmpty else { return }
+                        do { try body(input) } catch { deliveryError = error }
+                    } catch {
+                        if problems.count < Self.maximumProblems { problems.append(error) } else { more += 1 }
+                    }
+                })
+        {}
+        if let deliveryError { throw deliveryError }
+        if !problems.isEmpty { throw RecordingError.invalid(problems, more: more) }
+    }
+
+    // MARK: - Lines
+
+    /// Hands the next line (without its LF) to `body`; false at end of file.
+    private static func nextLine(
+        handle: FileHandle, buffer: inout [UInt8], start: inout Int, atEOF: inout Bool, path: String,
+        _ body: (UnsafeRawBufferPointer) -> Void
+    ) throws(RecordingError) -> Bool {
+        while true {
+            if let lf = buffer[start...].firstIndex(of: 0x0A) {
+                buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<lf])) }
+                start = lf + 1
+                return true
+            }
+            if atEOF {
+                guard start < buffer.count else { return false }
+                buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+                start = buffer.count
+                return true
+            }
+            if start > 0 {
+                buffer.removeSubrange(0..<start)
+                start = 0
+            }
+            let chunk: Data?
+            do { chunk = try handle.read(upToCount: 1 << 20) } catch {
+                throw .io(file: path, reason: "\(error.localizedDescription)")
+            }
+            if let chunk, !chunk.isEmpty { buffer.append(contentsOf: chunk) } else { atEOF = true }
+        }
+    }
+
+    private static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+
+    static func parseHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws(RecordingProblem)
+        -> RecordingHeader
+    {
+        func problem(_ message: String) -> RecordingProblem { RecordingProblem(file: path, line: 1, message: message) }
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch {
+            throw problem("header is not valid JSON: \(error)")
+        }
+        guard case .object = value else { throw problem("header must be a JSON object") }
+        guard let versionValue = value["picket_recording"] else {
+            throw problem("not a Picket recording: the header has no \"picket_recording\" key")
+        }
+        guard let version = versionValue.int else { throw problem("\"picket_recording\" must be the integer 1") }
+        guard version == 1 else { throw problem("unsupported recording version \(version) (this picket reads 1)") }
+        guard let started = value["started_utc"]?.string else {
+            throw problem("header needs \"started_utc\", an RFC 3339 UTC time")
+        }
+        guard let startedNs = UTCTime.parse(started) else {
+            throw problem("\"started_utc\" is not an RFC 3339 time: \(started)")
+        }
+        if let box = value["box"], box.string == nil, box != .null {
+            throw problem("\"box\" must be a string")
+        }
+        return RecordingHeader(version: 1, startedUTC: startedNs, box: value["box"]?.string)
+    }
+
+    private func parseInput(_ bytes: UnsafeRawBufferPointer, lastT: Int64) throws(RecordingProblem)
+        -> RecordedInput?
+    {
+        func problem(_ message: String) -> RecordingProblem {
+            RecordingProblem(file: path, line: lineNumber, message: message)
+        }
+        if Self.isBlank(bytes) { return nil }
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch { throw problem("not valid JSON: \(error)") }
+        guard case .object = value else { throw problem("an input line must be a JSON object") }
+        guard let tValue = value["t"] else { throw problem("missing \"t\" (nanoseconds since started_utc)") }
+        guard let t = tValue.int, t >= 0 else {
+            throw problem("\"t\" must be a whole number of nanoseconds >= 0, got \(Self.show(tValue))")
+        }
+        guard t >= lastT else { throw problem("\"t\" goes back in time: \(t) after \(lastT)") }
+        switch (value["gpio"], value["serial"]) {
+        case (.some, .some): throw problem("an input line holds either \"gpio\" or \"serial\", not both")
+        case (nil, nil): throw problem("an input line needs \"gpio\" or \"serial\"")
+        case (.some(let gpio), nil):
+            guard case .object = gpio else { throw problem("\"gpio\" must be an object") }
+            guard let chip = gpio["chip"]?.string else { throw problem("\"gpio.chip\" must be a string") }
+            guard let line = gpio["line"]?.int else { throw problem("\"gpio.line\" must be a whole number") }
+            let rising: Bool
+            switch gpio["edge"]?.string {
+            case "rising": rising = true
+            case "falling": rising = false
+            default:
+                throw problem("\"gpio.edge\" must be \"rising\" or \"falling\", got \(Self.show(gpio["edge"]))")
+            }
+            guard let index = lineIndex["\(chip)\u{0}\(line)"] else {
+                throw problem("GPIO \(chip) line \(line) is not in the configuration")
+            }
+            return .edge(t: t, line: index, rising: rising)
+        case (nil, .some(let serial)):
+            guard case .object = serial else { throw problem("\"serial\" must be an object") }
+            guard let port = serial["port"]?.string else { throw problem("\"serial.port\" must be a string") }
+            guard let index = portIndex[port] else {
+                throw problem("serial port \(port) is not in the configuration")
+            }
+            switch (serial["text"], serial["b64"]) {
+            case (.some(.string(let text)), nil):
+                return .serial(t: t, port: index, bytes: Array(text.utf8))
+            case (nil, .some(.string(let b64))):
+                guard let data = Data(base64Encoded: b64) else {
+                    throw problem("\"serial.b64\" is not valid base64")
+                }
+                return .serial(t: t, port: index, bytes: [UInt8](data))
+            case (.some, .some): throw problem("\"serial\" holds either \"text\" or \"b64\", not both")
+            case (nil, nil): throw problem("\"serial\" needs \"text\" or \"b64\"")
+            default: throw problem("\"serial.text\" and \"serial.b64\" must be strings")
+            }
+        }
+    }
+
+    private static func show(_ value: JSONValue?) -> String {
+        switch value {
+        case nil: "nothing"
+        case .null?: "null"
+        case .bool(let b)?: "\(b)"
+        case .int(let i)?: "\(i)"
+        case .double(let d)?: "\(d)"
+        case .string(let s)?: "\"\(s)\""
+        case .array?: "an array"
+        case .object?: "an object"
+        }
+    }
+}
