@@ -1,0 +1,265 @@
+/// Why the framer threw a frame away. The raw values are the names counters
+/// carry in logs and `picket sensors`, so they are stable.
+public enum FrameRejection: String, Sendable, CaseIterable {
+    /// Longer than `NMEAFramer.maximumFrameLength` from `$` to the last checksum digit.
+    case tooLong = "too_long"
+    case badChecksum = "bad_checksum"
+    /// A byte outside printable ASCII inside the frame, including a CR that does not end it.
+    case nonPrintable = "non_printable"
+    /// A `$` (or a reset) arrived before the frame's line feed.
+    case truncated
+    /// No `*` and exactly two hex digits right before the line end.
+    case malformed
+}
+
+/// What the framer has seen, so a technician can tell a noisy cable (noise,
+/// non-printable, bad checksums) from a dropping link (truncated) or a device
+/// talking something else (malformed, too long).
+public struct FramerCounters: Sendable, Equatable {
+    /// Valid frames handed on.
+    public var frames: Int
+    /// Bytes received outside any frame.
+    public var noiseBytes: Int
+    public var tooLong: Int
+    public var badChecksum: Int
+    public var nonPrintable: Int
+    public var truncated: Int
+    public var malformed: Int
+
+    public init(
+        frames: Int = 0, noiseBytes: Int = 0, tooLong: Int = 0, badChecksum: Int = 0, nonPrintable: Int = 0,
+        truncated: Int = 0, malformed: Int = 0
+    ) {
+        self.frames = frames
+        self.noiseBytes = noiseBytes
+        self.tooLong = tooLong
+        self.badChecksum = badChecksum
+        self.nonPrintable = nonPrintable
+        self.truncated = truncated
+        self.malformed = malformed
+    }
+
+    /// Lets callers loop over `FrameRejection.allCases` instead of naming each field.
+    public subscript(_ reason: FrameRejection) -> Int {
+        get {
+            switch reason {
+            case .tooLong: tooLong
+            case .badChecksum: badChecksum
+            case .nonPrintable: nonPrintable
+            case .truncated: truncated
+            case .malformed: malformed
+            }
+        }
+        set {
+            switch reason {
+            case .tooLong: tooLong = newValue
+            case .badChecksum: badChecksum = newValue
+            case .nonPrintable: nonPrintable = newValue
+            case .truncated: truncated = newValue
+            case .malformed: malformed = newValue
+            }
+        }
+    }
+
+    /// Frames discarded for any reason.
+    public var rejectedTotal: Int { tooLong + badChecksum + nonPrintable + truncated + malformed }
+
+    /// Sums counters, e.g. of several ports or of the framers a reconnect replaced.
+    public static func += (lhs: inout FramerCounters, rhs: FramerCounters) {
+        lhs.frames += rhs.frames
+        lhs.noiseBytes += rhs.noiseBytes
+        lhs.tooLong += rhs.tooLong
+        lhs.badChecksum += rhs.badChecksum
+        lhs.nonPrintable += rhs.nonPrintable
+        lhs.truncated += rhs.truncated
+        lhs.malformed += rhs.malformed
+    }
+
+    public static func + (lhs: FramerCounters, rhs: FramerCounters) -> FramerCounters {
+        var sum = lhs
+        sum += rhs
+        return sum
+    }
+}
+
+/// Cuts a serial byte stream into NMEA 0183 frames (PRODUCT.md section 3).
+///
+/// Reads arrive in arbitrary pieces, so the framer is a byte-at-a-time state
+/// machine whose state survives between `feed` calls. It runs on the hot path
+/// for every serial byte, so it never allocates after `init`: a frame is
+/// collected in one reused buffer, its checksum is folded in as bytes arrive,
+/// and a frame that grows past the limit stops being stored, so a device that
+/// never sends a line feed cannot make the buffer grow.
+///
+/// A frame judged too long is counted as `tooLong` however it ends (line feed,
+/// a new `$`, or `reset()`): once the limit is passed nothing later can make
+/// it valid, and the more specific reason is the more useful one.
+public struct NMEAFramer: Sendable {
+    /// Bytes from `$` to the last checksum digit inclusive. NMEA itself says
+    /// 82 with the line end; real receivers (RTK, proprietary sentences) go
+    /// past that, so the product allows more but still bounds it.
+    public static let maximumFrameLength = 120
+
+    public private(set) var counters = FramerCounters()
+
+    /// The bytes after `$`; only the first `maximumFrameLength - 1` are kept.
+    private var storage: [UInt8]
+    private var scanner = FrameScanner()
+
+    public init() {
+        storage = [UInt8](repeating: 0, count: 128)
+    }
+
+    /// True while a `$` has been seen and its line feed has not.
+    public var isInFrame: Bool { scanner.inFrame }
+
+    /// Feeds one read and calls `body` with the bytes strictly between `$`
+    /// and `*` of every valid frame this read completes.
+    ///
+    /// The buffer handed to `body` is the framer's own and is only valid
+    /// during the call; copy what must outlive it. `body` must not touch this
+    /// framer (it is being mutated).
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        // Work on locals so the byte loop touches no `self` storage and the
+        // array's uniqueness check happens once per read, not once per byte.
+        var scanner = self.scanner
+        var counters = self.counters
+        storage.withUnsafeMutableBytes { buffer in
+            for byte in bytes {
+                scanner.step(byte, buffer, &counters, body)
+            }
+        }
+        self.scanner = scanner
+        self.counters = counters
+    }
+
+    /// Convenience for tests and replays that hold bytes in an array.
+    public mutating func feed(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) -> Void) {
+        bytes.withUnsafeBytes { feed($0, body) }
+    }
+
+    /// Forgets a half-received frame, counting it, so that after a reconnect
+    /// or dropped input its first half never joins the next sentence's tail.
+    public mutating func reset() {
+        if scanner.inFrame {
+            counters[scanner.overflowed ? .tooLong : .truncated] += 1
+        }
+        scanner = FrameScanner()
+    }
+}
+
+/// The framer's state apart from the buffer: plain scalars, cheap to copy in
+/// and out of `feed`.
+private struct FrameScanner {
+    var inFrame = false
+    /// Bytes of the current frame from `$` up to its last non-CR byte.
+    var length = 0
+    /// CRs seen since the last other byte; they end the frame if a line feed
+    /// follows, and make it non-printable if anything else does.
+    var pendingCRs = 0
+    /// XOR of every stored byte after `$`, checksum characters included: the
+    /// last three are XORed back out when the frame ends, which avoids a
+    /// branch per byte to find the `*`.
+    var checksum: UInt8 = 0
+    var nonPrintable = false
+    /// Past `maximumFrameLength`: nothing more is stored.
+    var overflowed = false
+
+    static let dollar: UInt8 = 0x24
+    static let star: UInt8 = 0x2A
+    static let carriageReturn: UInt8 = 0x0D
+    static let lineFeed: UInt8 = 0x0A
+
+    @inline(__always)
+    mutating func step(
+        _ byte: UInt8, _ buffer: UnsafeMutableRawBufferPointer, _ counters: inout FramerCounters,
+        _ body: (UnsafeRawBufferPointer) -> Void
+    ) {
+        guard inFrame else {
+            if byte == Self.dollar {
+                start()
+            } else {
+                counters.noiseBytes += 1
+            }
+            return
+        }
+        switch byte {
+        case Self.lineFeed:
+            finish(buffer, &counters, body)
+        case Self.carriageReturn:
+            pendingCRs += 1
+        case Self.dollar:
+            counters[overflowed ? .tooLong : .truncated] += 1
+            start()
+        default:
+            if pendingCRs > 0 {
+                // The CRs were inside the frame after all.
+                nonPrintable = true
+                while pendingCRs > 0 && !overflowed {
+                    append(Self.carriageReturn, buffer)
+                    pendingCRs -= 1
+                }
+                pendingCRs = 0
+            }
+            if byte < 0x20 || byte > 0x7E { nonPrintable = true }
+            append(byte, buffer)
+        }
+    }
+
+    private mutating func start() {
+        self = FrameScanner()
+        inFrame = true
+        length = 1
+    }
+
+    @inline(__always)
+    private mutating func append(_ byte: UInt8, _ buffer: UnsafeMutableRawBufferPointer) {
+        guard !overflowed else { return }
+        guard length < NMEAFramer.maximumFrameLength else {
+            overflowed = true
+            return
+        }
+        buffer[length - 1] = byte
+        length += 1
+        checksum ^= byte
+    }
+
+    private mutating func finish(
+        _ buffer: UnsafeMutableRawBufferPointer, _ counters: inout FramerCounters,
+        _ body: (UnsafeRawBufferPointer) -> Void
+    ) {
+        defer { self = FrameScanner() }
+        if overflowed {
+            counters.tooLong += 1
+            return
+        }
+        if nonPrintable {
+            counters.nonPrintable += 1
+            return
+        }
+        let stored = length - 1
+        guard stored >= 3, buffer[stored - 3] == Self.star,
+            let high = hexValue(buffer[stored - 2]), let low = hexValue(buffer[stored - 1])
+        else {
+            counters.malformed += 1
+            return
+        }
+        let bodyChecksum = checksum ^ Self.star ^ buffer[stored - 2] ^ buffer[stored - 1]
+        guard bodyChecksum == high << 4 | low else {
+            counters.badChecksum += 1
+            return
+        }
+        counters.frames += 1
+        body(UnsafeRawBufferPointer(rebasing: buffer[0..<(stored - 3)]))
+    }
+
+    @inline(__always)
+    private func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
+    }
+}
