@@ -17,7 +17,8 @@ public enum ConfigLoader {
         }
     }
 
-    /// Validates YAML text; `file` names it in every problem.
+    /// Validates YAML text. `file` is only a label, so the embedded simulated
+    /// kit and test fixtures get exactly the messages a file on disk would.
     public static func parse(yaml: String, file: String) throws(ConfigError) -> PicketConfiguration {
         let reader = ConfigReader(file: file)
         guard let root = DocumentComposer.compose(yaml, reader: reader) else {

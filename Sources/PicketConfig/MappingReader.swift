@@ -79,6 +79,11 @@ struct MappingReader {
         if let hint = hints[name] {
             return "unknown key (\(hint))"
         }
+        if name == "<<" {
+            // Yams composes nodes without applying merges, and a merge
+            // that silently did nothing would be worse than this message.
+            return "YAML merge keys are not supported; write the keys out in full"
+        }
         if let suggestion = Spelling.closest(to: name, among: allowed) {
             return "unknown key (did you mean \(suggestion)?)"
         }

@@ -71,6 +71,24 @@ import Testing
             ])
     }
 
+    @Test func mergeKeysAreRefusedRatherThanIgnored() {
+        let yaml = """
+            box: b
+            sector: s
+            gpio:
+              - &pir {chip: gpiochip0, line: 17, sensor: pir-1, kind: pir}
+              - <<: *pir
+                line: 18
+                sensor: pir-2
+            """
+        #expect(
+            problems(yaml) == [
+                "test.yaml:5: gpio[1].<<: YAML merge keys are not supported; write the keys out in full",
+                "test.yaml:5: gpio[1].chip: is required, e.g. chip: gpiochip0",
+                "test.yaml:5: gpio[1].kind: is required, e.g. kind: pir",
+            ])
+    }
+
     @Test func duplicateKeyIsReportedAtTheSecondOccurrence() {
         #expect(
             problems("box: b\nsector: s\nbox: c\n") == [
