@@ -1,0 +1,142 @@
+import PicketCore
+
+/// Where alerts go. Nothing is contacted while loading: only the shape of
+/// URLs, numbers and times is checked, so `check-config` works offline in
+/// the field and the daemon never starts with a subscriber it cannot text.
+extension ConfigurationBuilder {
+    static let forwardKeys = ["url", "secret_file", "format"]
+    static let hotlineKeys = ["url", "from", "credentials_file", "subscribers"]
+    static let subscriberKeys = ["name", "phone", "zones", "min_severity", "quiet_hours", "max_per_hour"]
+    static let phoneExpectation = "must be an E.164 number: + then 2 to 15 digits, e.g. \"+18025550199\""
+
+    func forward(_ field: Field) -> ForwardConfig? {
+        guard
+            let map = reader.mapping(
+                field,
+                "must be a mapping such as {url: https://sector.example/alerts, secret_file: /etc/picket/sector.key}",
+                allowed: Self.forwardKeys)
+        else { return nil }
+        let url = map.required("url", example: "https://sector.example/alerts").flatMap(httpURL)
+        let secretFile = map.required("secret_file", example: "/etc/picket/sector.key").flatMap { reader.text($0) }
+        let format = map.optional("format").flatMap { reader.choice($0, ForwardConfig.Format.self) } ?? .json
+        guard let url, let secretFile else { return nil }
+        return ForwardConfig(url: url, secretFile: secretFile, format: format)
+    }
+
+    func hotline(_ field: Field) -> HotlineConfig? {
+        guard
+            let map = reader.mapping(
+                field,
+                "must be a mapping such as {url: https://sms-gateway.example/Messages, from: \"+18025550199\", credentials_file: /etc/picket/hotline.cred}",
+                allowed: Self.hotlineKeys)
+        else { return nil }
+        let url = map.required("url", example: "https://sms-gateway.example/Messages").flatMap(httpURL)
+        let from = map.required("from", example: "\"+18025550199\"").flatMap(phone)
+        let credentialsFile = map.required("credentials_file", example: "/etc/picket/hotline.cred").flatMap {
+            reader.text($0)
+        }
+        let subscribers = entries(map, "subscribers", "must be a list of subscribers", subscriber)
+        guard let url, let from, let credentialsFile else { return nil }
+        return HotlineConfig(url: url, from: from, credentialsFile: credentialsFile, subscribers: subscribers)
+    }
+
+    private func subscriber(_ field: Field) -> Subscriber? {
+        guard
+            let map = reader.mapping(
+                field, "must be a mapping such as {name: North farm, phone: \"+18025550100\", zones: [north-fork]}",
+                allowed: Self.subscriberKeys)
+        else { return nil }
+        let name = map.required("name", example: "North farm").flatMap { reader.text($0) }
+        let phone = map.required("phone", example: "\"+18025550100\"").flatMap(phone)
+        let zones = map.required("zones", example: "[north-fork]").flatMap(subscriberZones)
+        let minSeverity = map.optional("min_severity").flatMap { reader.choice($0, Severity.self) } ?? .low
+        let quietHours = map.optional("quiet_hours").flatMap(quietHours)
+        let maxPerHour = map.optional("max_per_hour").flatMap {
+            reader.wholeNumber($0, minimum: 1, "must be a whole number >= 1")
+        }
+        guard let name, let phone, let zones else { return nil }
+        return Subscriber(
+            name: name, phone: phone, zones: zones, minSeverity: minSeverity, quietHours: quietHours,
+            maxPerHour: maxPerHour)
+    }
+
+    private func subscriberZones(_ field: Field) -> [String]? {
+        guard let items = reader.list(field, "must be a list of zones such as [north-fork]") else { return nil }
+        guard !items.isEmpty else {
+            reader.report(field, "must list at least one zone, e.g. [north-fork]")
+            return nil
+        }
+        var zones: [String] = []
+        for item in items {
+            guard let zone = reader.text(item, "must be a zone name") else { continue }
+            guard knownZones.contains(zone) else {
+                reader.report(item, "no configured sensor is in zone \(zone)\(zoneHint(for: zone))")
+                continue
+            }
+            zones.append(zone)
+        }
+        return zones
+    }
+
+    /// An http or https URL with a host. Plain http is allowed for a
+    /// gateway on the box's own network; certificate checks happen at
+    /// delivery.
+    private func httpURL(_ field: Field) -> String? {
+        let expectation = "must be an http:// or https:// URL, e.g. https://sector.example/alerts"
+        guard let url = reader.text(field, expectation) else { return nil }
+        let lowercased = url.lowercased()
+        let rest: Substring
+        if lowercased.hasPrefix("https://") {
+            rest = url.dropFirst("https://".count)
+        } else if lowercased.hasPrefix("http://") {
+            rest = url.dropFirst("http://".count)
+        } else {
+            reader.report(field, expectation)
+            return nil
+        }
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !host.isEmpty, !url.contains(where: \.isWhitespace) else {
+            reader.report(field, expectation)
+            return nil
+        }
+        return url
+    }
+
+    /// E.164 as the SMS gateway wants it. Unquoted `+1802…` is a YAML
+    /// integer, but the reader keeps the text as written, plus sign included.
+    private func phone(_ field: Field) -> String? {
+        guard let text = reader.text(field, Self.phoneExpectation) else { return nil }
+        let digits = text.dropFirst()
+        guard text.first == "+", (2...15).contains(digits.count), digits.allSatisfy({ ("0"..."9").contains($0) })
+        else {
+            reader.report(field, Self.phoneExpectation)
+            return nil
+        }
+        return text
+    }
+
+    /// `HH:MM-HH:MM` in 24-hour time; a start after the end wraps midnight.
+    private func quietHours(_ field: Field) -> Subscriber.QuietHours? {
+        let expectation = "must be \"HH:MM-HH:MM\" in 24-hour time, e.g. \"22:00-06:00\""
+        guard let text = reader.text(field, expectation) else { return nil }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let start = Self.minuteOfDay(parts[0]), let end = Self.minuteOfDay(parts[1]) else {
+            reader.report(field, expectation)
+            return nil
+        }
+        guard start != end else {
+            reader.report(field, "must start and end at different times, e.g. \"22:00-06:00\"")
+            return nil
+        }
+        return Subscriber.QuietHours(startMinute: start, endMinute: end)
+    }
+
+    private static func minuteOfDay(_ text: Substring) -> Int? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2,
+            parts.allSatisfy({ $0.allSatisfy { ("0"..."9").contains($0) } }),
+            let hour = Int(parts[0]), let minute = Int(parts[1]), hour < 24, minute < 60
+        else { return nil }
+        return hour * 60 + minute
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder so the target compiles while the module is written.
