@@ -1,8 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-import Synchronization
 
 /// Standard output and error through write(2), with a buffer for output
 /// (`events --json` may print millions of lines) and none for errors, which

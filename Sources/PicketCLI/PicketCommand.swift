@@ -23,7 +23,8 @@ public struct PicketCommand: AsyncParsableCommand {
 
     /// Entry point for the executable: sets up logging, then parses and runs.
     public static func entry() async {
-        let level = ProcessInfo.processInfo.environment["PICKET_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+        let level =
+            ProcessInfo.processInfo.environment["PICKET_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -32,6 +33,7 @@ public struct PicketCommand: AsyncParsableCommand {
         // A closed pipe (`picket events | head`) must end output, not the process by signal.
         signal(SIGPIPE, SIG_IGN)
         await main()
+        Console.flush()
     }
 }
 

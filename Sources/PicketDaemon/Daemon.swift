@@ -28,7 +28,8 @@ public enum Daemon {
         }
         let processing = ProcessingService(pipeline: pipeline, logger: logger)
         // Services shut down in reverse order: drivers first, then the hot path drains.
-        let services: [any Service] = [processing] + drivers.map { DriverService(driver: $0, sink: hub, logger: logger) }
+        let services: [any Service] =
+            [processing] + drivers.map { DriverService(driver: $0, sink: hub, logger: logger) }
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },

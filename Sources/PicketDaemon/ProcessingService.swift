@@ -69,6 +69,8 @@ public final class ProcessingService: Service, @unchecked Sendable {
         try pipeline.finish(now: SystemClock.utcNow())
         logger.info(
             "hot path drained and committed",
-            metadata: ["events": "\(pipeline.processor.counters.events)", "alerts": "\(pipeline.processor.counters.alerts)"])
+            metadata: [
+                "events": "\(pipeline.processor.counters.events)", "alerts": "\(pipeline.processor.counters.alerts)",
+            ])
     }
 }

@@ -59,8 +59,8 @@ public enum ReplayRunner {
                 try driver.runSynchronously(into: sink)
             }
             if let failure = sink.failure { throw failure }
+            try pipeline.finish(now: max(lastT, pipeline.processor.watermark))
             lastT = max(lastT, pipeline.processor.watermark)
-            try pipeline.finish(now: lastT)
             try store.database.execute("COMMIT")
         } catch {
             try? store.database.execute("ROLLBACK")

@@ -22,6 +22,8 @@ public struct RawInput: Sendable, BitwiseCopyable {
     public var rising: Bool
     public var source: UInt16
     public var count: UInt16
+    /// A serial record that carries more bytes of the same read as the one before.
+    public var continues = false
     public var bytes:
         (
             UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
@@ -41,7 +43,8 @@ public struct RawInput: Sendable, BitwiseCopyable {
         repeat {
             let n = min(chunkCapacity, bytes.count - offset)
             var record = RawInput(
-                t: t, kind: .serial, rising: false, source: UInt16(truncatingIfNeeded: port), count: UInt16(n))
+                t: t, kind: .serial, rising: false, source: UInt16(truncatingIfNeeded: port), count: UInt16(n),
+                continues: offset > 0)
             withUnsafeMutableBytes(of: &record.bytes) { dst in
                 if n > 0 { dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)])) }
             }

@@ -10,7 +10,9 @@ import Crypto
 /// `Idempotency-Key`. Formatted as an RFC 9562 version 8 (custom) UUID so
 /// receivers that expect UUID-shaped keys accept them.
 public enum Identifier {
-    public static func event(box: String, sensor: String, source: EventSource, state: EventState, ts: Int64, ordinal: Int)
+    public static func event(
+        box: String, sensor: String, source: EventSource, state: EventState, ts: Int64, ordinal: Int
+    )
         -> String
     {
         uuid(["event", box, sensor, source.rawValue, state.rawValue, String(ts), String(ordinal)])

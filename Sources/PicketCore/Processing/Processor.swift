@@ -93,7 +93,7 @@ public struct Processor: Sendable {
             debouncer.edge(line: line, rising: input.rising, at: input.t) { flips.append($0) }
             for flip in flips { enqueue(gpioEvent(flip)) }
         case .serial:
-            counters.serialChunks += 1
+            if !input.continues { counters.serialChunks += 1 }
             counters.serialBytes += Int(input.count)
             let port = Int(input.source)
             guard port < framers.count else { return }

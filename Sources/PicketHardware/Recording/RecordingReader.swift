@@ -81,7 +81,10 @@ public final class RecordingReader {
                 problem = error
             }
         }
-        if !found { throw .invalid([RecordingProblem(file: path, line: 1, message: "empty file, expected a recording header")], more: 0) }
+        if !found {
+            throw .invalid(
+                [RecordingProblem(file: path, line: 1, message: "empty file, expected a recording header")], more: 0)
+        }
         if let problem { throw .invalid([problem], more: 0) }
         self.header = header!
         self.buffer = buffer

@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+
+/// The command line as a technician meets it: the real `picket` binary,
+/// its exit codes (sysexits) and messages that name file, line and key.
+@Suite struct CLITests {
+    let recording = Support.recordings.appendingPathComponent("trail-crossing.jsonl").path
+    let config = Support.recordings.appendingPathComponent("trail-crossing.yaml").path
+
+    @Test func replayPrintsSummaryAndJSONQueriesWork() throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("x.db").path
+        let replay = try Support.picket(["replay", recording, "--config", config, "--db", db])
+        #expect(replay.status == 0, "\(replay.err)")
+        #expect(replay.out.contains("events     16 in 9 episodes; glitches 1"))
+        #expect(replay.out.contains("alerts     6 (crossing 2, detection 3, northbound 1)"))
+        #expect(replay.out.contains("inputs/s"))
+
+        let events = try Support.picket(["events", "--db", db, "--json"])
+        #expect(events.status == 0)
+        let lines = events.out.split(separator: "\n").map(String.init)
+        #expect(lines.count == 16)
+        let first = try Support.object(lines[0])
+        #expect(first["ts"] as? String == "2026-06-05T03:12:01.520000000Z")
+        #expect((first["ts_ns"] as? NSNumber)?.int64Value == 1_780_629_121_520_000_000)
+        #expect(first["sensor"] as? String == "pir-1")
+        #expect(first["source"] as? String == "gpio")
+        #expect(first["lat"] as? Double == 44.9931)
+        for key in [
+            "id", "box", "sector", "sensor", "kind", "zone", "source", "state", "ts", "episode", "class",
+            "strength", "image_ref", "lat", "lon", "tags",
+        ] {
+            #expect(first.keys.contains(key), "event JSON lacks \(key)")
+        }
+
+        let bySensor = try Support.picket(["events", "--db", db, "--json", "--sensor", "seis-7"])
+        #expect(bySensor.out.split(separator: "\n").count == 3)
+        let since = try Support.picket(["events", "--db", db, "--json", "--since", "2026-06-05T03:13:00Z"])
+        #expect(since.out.split(separator: "\n").count == 2)
+
+        let alerts = try Support.picket(["alerts", "--db", db, "--json", "--pending"])
+        let alertLines = alerts.out.split(separator: "\n").map(String.init)
+        #expect(alertLines.count == 6)
+        let crossing = try Support.object(alertLines[1])
+        #expect(crossing["rule"] as? String == "crossing")
+        #expect((crossing["events"] as? [String])?.count == 2)
+        #expect(crossing["first_ts"] as? String == "2026-06-05T03:12:01.520000000Z")
+        #expect(crossing["direction"] is NSNull)
+        #expect(try Support.picket(["alerts", "--db", db, "--dead", "--json"]).out.isEmpty)
+
+        let sensors = try Support.picket(["sensors", "--db", db, "--json"])
+        let seis = try sensors.out.split(separator: "\n").map { try Support.object(String($0)) }
+            .first { $0["sensor"] as? String == "seis-7" }
+        #expect(seis?["duplicates"] as? Int == 1)
+        #expect(seis?["lost"] as? Int == 1)
+        #expect(seis?["last_event_ts"] as? String == "2026-06-05T03:13:10.000000000Z")
+
+        let table = try Support.picket(["events", "--db", db])
+        #expect(table.out.hasPrefix("TS "))
+    }
+
+    @Test func badRecordingLineExits65NamingFileAndLine() throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = dir.appendingPathComponent("bad.jsonl")
+        try """
+        {"picket_recording": 1, "started_utc": "2026-06-05T03:12:00.000Z", "box": "swanton-07"}
+        {"t": 1000, "gpio": {"chip": "gpiochip0", "line": 17, "edge": "rising"}}
+        {"t": 2000, "gpio": {"chip": "gpiochip0", "line": 17, "edge": "falling"
+        {"t": 500, "gpio": {"chip": "gpiochip0", "line": 17, "edge": "rising"}}
+        {"gpio": {"chip": "gpiochip0", "line": 17, "edge": "rising"}}
+        {"t": 3000, "gpio": {"chip": "gpiochip9", "line": 4, "edge": "rising"}}
+        {"t": 3000, "serial": {"port": "/dev/ttyS9", "text": "x"}}
+
+        """.write(to: bad, atomically: true, encoding: .utf8)
+        let result = try Support.picket([
+            "replay", bad.path, "--config", config, "--db", dir.appendingPathComponent("x.db").path,
+        ])
+        #expect(result.status == 65)
+        #expect(result.err.contains("\(bad.path):3: not valid JSON"))
+        #expect(result.err.contains("\(bad.path):4: \"t\" goes back in time: 500 after 1000"))
+        #expect(result.err.contains("\(bad.path):5: missing \"t\""))
+        #expect(result.err.contains("\(bad.path):6: GPIO gpiochip9 line 4 is not in the configuration"))
+        #expect(result.err.contains("\(bad.path):7: serial port /dev/ttyS9 is not in the configuration"))
+    }
+
+    @Test func missingInputsExit66() throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let missing = try Support.picket([
+            "replay", "/nonexistent/rec.jsonl", "--config", config, "--db", dir.appendingPathComponent("x.db").path,
+        ])
+        #expect(missing.status == 66)
+        #expect(missing.err.contains("/nonexistent/rec.jsonl"))
+        let noDB = try Support.picket(["events", "--db", dir.appendingPathComponent("none.db").path])
+        #expect(noDB.status == 66)
+        let noConfig = try Support.picket(["check-config", "/nonexistent/picket.yaml"])
+        #expect(noConfig.status == 66)
+    }
+
+    @Test func badConfigKeyExits78NamingFileLineAndKey() throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("picket.yaml")
+        try """
+        box: swanton-07
+        sector: swanton
+        gpio:
+          - {chip: gpiochip0, line: 17, sensor: pir-1, kind: pir, debounce_ms: -5}
+          - {chip: gpiochip0, line: 18, sensor: pir-2, kind: pir, debounce: 30}
+
+        """.write(to: path, atomically: true, encoding: .utf8)
+        let result = try Support.picket(["check-config", path.path])
+        #expect(result.status == 78)
+        #expect(result.err.contains("\(path.path):4: gpio[0].debounce_ms: must be a whole number of milliseconds >= 0"))
+        #expect(result.err.contains("\(path.path):5:"))
+        #expect(result.err.contains("gpio[1].debounce"))
+        let replay = try Support.picket([
+            "replay", recording, "--config", path.path, "--db", dir.appendingPathComponent("x.db").path,
+        ])
+        #expect(replay.status == 78)
+        let good = try Support.picket(["check-config", config])
+        #expect(good.status == 0)
+    }
+
+    @Test func usageErrorsExit64() throws {
+        #expect(try Support.picket(["events", "--bogus"]).status == 64)
+        #expect(try Support.picket(["replay"]).status == 64)
+        #expect(try Support.picket(["events", "--since", "yesterday-ish", "--db", "/tmp/none.db"]).status == 64)
+    }
+
+    @Test func runWithoutSimulateSaysLiveDriversAreAbsent() throws {
+        let result = try Support.picket(["run", "--config", config])
+        #expect(result.status == 69)
+        #expect(result.err.contains("--simulate"))
+    }
+
+    /// `picket run --simulate` stores events and shuts down cleanly on SIGTERM.
+    @Test func simulatedRunStopsCleanlyOnSIGTERM() throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("sim.db").path
+        let process = Process()
+        process.executableURL = Support.binary
+        process.arguments = ["run", "--simulate", "--db", db]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 9)
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        let events = try Support.picket(["events", "--db", db, "--json"])
+        #expect(events.status == 0)
+        #expect(events.out.split(separator: "\n").count > 0)
+        let sensors = try Support.picket(["sensors", "--db", db, "--json"])
+        #expect(sensors.out.contains("\"sensor\":\"seis-7\""))
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import PicketConfig
+import PicketCore
+import PicketDaemon
+import PicketStore
+
+@testable import PicketCLI
+
+/// Paths and helpers shared by the replay tests.
+enum Support {
+    /// The package root (three levels above this file).
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let recordings = root.appendingPathComponent("Hardware/recordings")
+    static let gpsdLogs = root.deletingLastPathComponent().appendingPathComponent("shared/data/nmea-gpsd")
+
+    /// The `picket` executable built beside the test bundle.
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("picket")
+    }
+
+    /// A fresh temporary directory, removed by the caller's `defer`.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("picket-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "picket-test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Replays `recording` with `config` into a new database under `directory`.
+    static func replay(_ recording: URL, config: URL?, into db: URL) async throws -> ReplaySummary {
+        let configuration = try config.map { try ConfigLoader.load(path: $0.path) } ?? DefaultConfiguration.load()
+        return try await ReplayRunner.run(
+            recording: recording.path, configuration: configuration, databasePath: db.path, logger: logger)
+    }
+
+    /// `picket events|alerts|sensors --json` as the CLI prints them.
+    static func jsonLines(_ db: URL) throws -> (events: [String], alerts: [String], sensors: [String]) {
+        let store = try Store(path: db.path, create: false)
+        return (
+            try store.events().map(EventsCommand.json), try store.alerts().map(AlertsCommand.json),
+            try store.sensors().map(SensorsCommand.json)
+        )
+    }
+
+    /// Runs the `picket` binary; returns exit status, stdout and stderr.
+    @discardableResult
+    static func picket(_ arguments: [String], environment: [String: String]? = nil) throws -> (
+        status: Int32, out: String, err: String
+    ) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (
+            process.terminationStatus, String(decoding: outData, as: UTF8.self),
+            String(decoding: errData, as: UTF8.self)
+        )
+    }
+
+    /// Parses one JSON line into a dictionary.
+    static func object(_ line: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+    }
+}
