@@ -49,3 +49,26 @@ struct CLIError: Error {
     var message: String
     var code: Int32
 }
+
+/// Runs a command's body, turning any error but an `ExitCode` into its
+/// message and exit code.
+func reportingErrors<R>(_ body: () throws -> R) throws -> R {
+    do {
+        return try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        throw fail(error)
+    }
+}
+
+/// The asynchronous form of `reportingErrors`.
+func reportingErrors<R>(_ body: () async throws -> R) async throws -> R {
+    do {
+        return try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        throw fail(error)
+    }
+}

@@ -31,8 +31,8 @@ import Testing
         }
     }
 
-    /// trail-crossing.jsonl, step by step (see the recording's comments in
-    /// the generator notes of Hardware/recordings/README.md).
+    /// trail-crossing.jsonl, step by step (the timeline is in
+    /// Hardware/recordings/README.md).
     @Test func trailCrossingFigures() async throws {
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

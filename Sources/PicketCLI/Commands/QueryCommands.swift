@@ -27,7 +27,7 @@ struct EventsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        do {
+        try reportingErrors {
             var sinceNs: Int64?
             if let since {
                 guard let ns = Self.parseSince(since, now: Int64(Date().timeIntervalSince1970 * 1e9)) else {
@@ -52,10 +52,6 @@ struct EventsCommand: ParsableCommand {
                 table.print()
             }
             Console.flush()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            throw fail(error)
         }
     }
 
@@ -114,7 +110,7 @@ struct AlertsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        do {
+        try reportingErrors {
             var deliveries: [String]?
             if pending || dead { deliveries = (pending ? ["pending"] : []) + (dead ? ["dead"] : []) }
             let store = try openForReading(database.db)
@@ -132,10 +128,6 @@ struct AlertsCommand: ParsableCommand {
                 table.print()
             }
             Console.flush()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            throw fail(error)
         }
     }
 
@@ -175,7 +167,7 @@ struct SensorsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        do {
+        try reportingErrors {
             let store = try openForReading(database.db)
             let sensors = try store.sensors()
             if json {
@@ -199,10 +191,6 @@ struct SensorsCommand: ParsableCommand {
                 }
             }
             Console.flush()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            throw fail(error)
         }
     }
 

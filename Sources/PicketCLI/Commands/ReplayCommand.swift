@@ -29,7 +29,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "picket")
-        do {
+        try await reportingErrors {
             let configuration = try loadConfiguration(config)
             let path = DefaultPaths.database(explicit: db, configuration: configuration)
             try DefaultPaths.prepareDirectory(for: path)
@@ -37,10 +37,6 @@ struct ReplayCommand: AsyncParsableCommand {
                 recording: recording, configuration: configuration, databasePath: path, realtime: realtime,
                 logger: logger)
             Self.print(summary)
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            throw fail(error)
         }
     }
 

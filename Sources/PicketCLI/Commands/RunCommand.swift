@@ -33,7 +33,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "picket")
-        do {
+        try await reportingErrors {
             guard simulate else {
                 throw CLIError(
                     message: "live drivers (libgpiod GPIO, termios serial) are not in this build yet; "
@@ -46,10 +46,6 @@ struct RunCommand: AsyncParsableCommand {
             let driver = SimulatedDriver(configuration: configuration, seed: seed, utcNow: SystemClock.utcNow)
             try await Daemon.run(
                 configuration: configuration, databasePath: path, drivers: [driver], logger: logger)
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            throw fail(error)
         }
     }
 }
