@@ -72,6 +72,7 @@ import Testing
         {"gpio": {"chip": "gpiochip0", "line": 17, "edge": "rising"}}
         {"t": 3000, "gpio": {"chip": "gpiochip9", "line": 4, "edge": "rising"}}
         {"t": 3000, "serial": {"port": "/dev/ttyS9", "text": "x"}}
+        {"t": 9000000000000000000, "gpio": {"chip": "gpiochip0", "line": 17, "edge": "rising"}}
 
         """.write(to: bad, atomically: true, encoding: .utf8)
         let result = try Support.picket([
@@ -83,6 +84,7 @@ import Testing
         #expect(result.err.contains("\(bad.path):5: missing \"t\""))
         #expect(result.err.contains("\(bad.path):6: GPIO gpiochip9 line 4 is not in the configuration"))
         #expect(result.err.contains("\(bad.path):7: serial port /dev/ttyS9 is not in the configuration"))
+        #expect(result.err.contains("\(bad.path):8: \"t\" is too large"))
     }
 
     @Test func missingInputsExit66() throws {

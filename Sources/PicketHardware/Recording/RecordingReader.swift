@@ -198,6 +198,9 @@ public final class RecordingReader {
             throw problem("\"t\" must be a whole number of nanoseconds >= 0, got \(Self.show(tValue))")
         }
         guard t >= lastT else { throw problem("\"t\" goes back in time: \(t) after \(lastT)") }
+        guard t <= Int64.max - max(0, header.startedUTC) else {
+            throw problem("\"t\" is too large: \(t) ns after started_utc is past the year 2262")
+        }
         switch (value["gpio"], value["serial"]) {
         case (.some, .some): throw problem("an input line holds either \"gpio\" or \"serial\", not both")
         case (nil, nil): throw problem("an input line needs \"gpio\" or \"serial\"")
