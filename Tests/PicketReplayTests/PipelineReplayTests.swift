@@ -116,4 +116,35 @@ import Testing
         #expect(first.events == second.events)
         #expect(first.alerts == second.alerts)
     }
+
+    /// Lines of random bytes (invalid UTF-8, control characters, broken
+    /// JSON) after a valid header: a clean error naming the first 20 lines
+    /// and counting the rest, never a crash.
+    @Test func garbageLinesAreReportedNotFatal() async throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var random = SplitMix64(seed: 99)
+        var bytes = Array("{\"picket_recording\": 1, \"started_utc\": \"2026-06-05T03:12:00Z\"}\n".utf8)
+        let fragments = ["{", "}", "[", "\"t\"", ":", "1e999", "-", "\"\\u12", "null", ",", "\"gpio\"", "{\"t\":1}"]
+        for _ in 0..<500 {
+            for _ in 0..<random.next(in: 1...12) {
+                if random.next(in: 0...1) == 0 {
+                    bytes += Array(fragments[random.next(in: 0...(fragments.count - 1))].utf8)
+                } else {
+                    bytes.append(UInt8(random.next(in: 0...255)) == 0x0A ? 0x20 : UInt8(random.next(in: 0...255)))
+                }
+            }
+            bytes.append(0x0A)
+        }
+        let recording = dir.appendingPathComponent("garbage.jsonl")
+        try Data(bytes).write(to: recording)
+        do {
+            _ = try await Support.replay(recording, config: nil, into: dir.appendingPathComponent("g.db"))
+            Issue.record("a recording of garbage replayed without an error")
+        } catch RecordingError.invalid(let problems, let more) {
+            #expect(problems.count == RecordingReader.maximumProblems)
+            #expect(problems.allSatisfy { $0.file == recording.path && ($0.line ?? 0) >= 2 })
+            #expect(problems.count + more > 400)
+        }
+    }
 }
