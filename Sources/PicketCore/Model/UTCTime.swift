@@ -80,9 +80,12 @@ public enum UTCTime {
         guard i == b.count else { return nil }
         let days = self.days(fromCivil: y, mo, d)
         let secs = days * 86_400 + h * 3600 + mi * 60 + min(s, 59) - offset
-        let (result, overflow) = secs.multipliedReportingOverflow(by: nanosPerSecond)
+        let (whole, overflow) = secs.multipliedReportingOverflow(by: nanosPerSecond)
         guard !overflow else { return nil }
-        return result + frac
+        // The fraction can still carry a time just past Int64's range over the edge.
+        let (result, fractionOverflow) = whole.addingReportingOverflow(frac)
+        guard !fractionOverflow else { return nil }
+        return result
     }
 
     /// Days since 1970-01-01 for a proleptic Gregorian date.
