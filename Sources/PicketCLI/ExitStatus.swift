@@ -34,7 +34,7 @@ func fail(_ error: any Error) -> ExitCode {
         case let e as StoreError:
             switch e {
             case .missing: ("\(e)", ExitStatus.noInput)
-            case .sqlite, .schemaTooNew: ("\(e)", ExitStatus.ioError)
+            case .sqlite, .schemaTooNew, .schemaTooOld: ("\(e)", ExitStatus.ioError)
             }
         case let e as SQLiteError: ("\(e)", ExitStatus.ioError)
         case let e as CLIError: (e.message, e.code)

@@ -16,6 +16,7 @@ public struct DriverService: Service {
 
     public func run() async throws {
         logger.info("driver started", metadata: ["driver": "\(driver.name)"])
+        defer { sink.flush() }
         try await cancelWhenGracefulShutdown {
             try await driver.run(into: sink)
         }

@@ -43,7 +43,6 @@ public final class ProcessingService: Service, @unchecked Sendable {
             }
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .releasing)
-            self.pipeline.hub.flush()
         }
     }
 
@@ -65,7 +64,6 @@ public final class ProcessingService: Service, @unchecked Sendable {
             }
             if handled == 0 { pipeline.hub.wait(timeoutNs: 50_000_000) }
         }
-        pipeline.hub.flush()
         try pipeline.finish(now: SystemClock.utcNow())
         logger.info(
             "hot path drained and committed",

@@ -105,6 +105,9 @@ final class LockstepSink: InputSink, @unchecked Sendable {
         return true
     }
 
+    /// Nothing is ever held back in lock step.
+    func flush() {}
+
     func offerSerial(port: Int, t: Int64, bytes: UnsafeRawBufferPointer) -> Bool {
         // A read larger than half the ring goes in pieces; the framer cannot tell.
         let piece = hub.ringCapacity / 2 * RawInput.chunkCapacity

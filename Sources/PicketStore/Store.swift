@@ -6,6 +6,8 @@ import PicketCore
 public enum StoreError: Error, Sendable, CustomStringConvertible {
     case sqlite(SQLiteError)
     case schemaTooNew(path: String, found: Int, supported: Int)
+    /// Opened read-only, so the migrations it needs cannot run.
+    case schemaTooOld(path: String, found: Int, supported: Int)
     case missing(path: String)
 
     public var description: String {
@@ -14,6 +16,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .schemaTooNew(let path, let found, let supported):
             "\(path): database schema version \(found) is newer than this picket understands (\(supported)); "
                 + "use a newer picket or another --db"
+        case .schemaTooOld(let path, let found, let supported):
+            "\(path): database schema version \(found) is older than this picket's (\(supported)) and the file "
+                + "was opened read-only; open it once read-write (any picket run, replay or query) to migrate it"
         case .missing(let path): "\(path): no such database (run or replay first, or pass --db)"
         }
     }
@@ -44,7 +49,7 @@ public final class Store {
             }
             if version < Schema.migrations.count {
                 guard !readOnly else {
-                    throw StoreError.schemaTooNew(path: path, found: version, supported: Schema.migrations.count)
+                    throw StoreError.schemaTooOld(path: path, found: version, supported: Schema.migrations.count)
                 }
                 try database.transaction {
                     for (index, migration) in Schema.migrations.enumerated().dropFirst(version) {

@@ -56,6 +56,16 @@ public struct Debouncer: Sendable {
     /// Whether line `line`'s debounced state is active.
     public func isActive(line: Int) -> Bool { lines[line].debouncedActive }
 
+    /// The first edge of the earliest burst still open, or `Int64.max` when
+    /// none is. A flip still to come is stamped no earlier than this, however
+    /// long its burst goes on bouncing.
+    public var earliestOpenBurst: Int64 {
+        guard nextDeadline != Int64.max else { return Int64.max }
+        var earliest = Int64.max
+        for line in lines where line.inBurst { earliest = min(earliest, line.burstFirst) }
+        return earliest
+    }
+
     /// Handles one raw edge. Edges of one line must come in time order.
     @inline(__always)
     public mutating func edge(line index: Int, rising: Bool, at t: Int64, _ emit: (Flip) -> Void) {

@@ -10,9 +10,10 @@ import Synchronization
 /// ring, so inputs are processed exactly in the order of the file.
 ///
 /// Overflow policy, per source, never blocking the driver:
-/// - GPIO: the newest edge is dropped and counted, but remembered as the line's
+/// - GPIO: the newest edge that does not fit is remembered as the line's
 ///   pending tail; it is re-offered before the next edge (and on `flush`), so
-///   the debouncer still converges on the line's true level.
+///   the debouncer still converges on the line's true level. Only an edge that
+///   is never delivered (a pending tail replaced by a newer one) counts as dropped.
 /// - Serial: the newest chunk is dropped, its bytes counted, and a gap record
 ///   precedes the next chunk so the framer discards the broken sentence.
 public final class InputHub: @unchecked Sendable {
@@ -63,7 +64,8 @@ public final class InputHub: @unchecked Sendable {
 
     // MARK: Producer side
 
-    /// Offers a GPIO edge. Returns false when it was dropped (and counted).
+    /// Offers a GPIO edge. Returns false when it did not fit and waits as the
+    /// line's pending tail (an older pending edge it replaces is counted as dropped).
     @discardableResult
     public func offerEdge(line: Int, rising: Bool, t: Int64) -> Bool {
         let ring = rings[ringOfSource[line]]
@@ -80,7 +82,6 @@ public final class InputHub: @unchecked Sendable {
         }
         guard ring.push(.edge(line: line, rising: rising, t: t)) else {
             slots[line].tail.withLock { $0 = .edge(line: line, rising: rising, t: t) }
-            slots[line].dropped.add(1, ordering: .relaxed)
             return false
         }
         wake(line)
@@ -109,7 +110,9 @@ public final class InputHub: @unchecked Sendable {
         return true
     }
 
-    /// Re-offers pending GPIO tails; drivers call it when they are idle.
+    /// Producer side: re-offers pending GPIO tails. Only the producer of the
+    /// GPIO lines may call it (each ring has one producer): the driver that
+    /// feeds the lines, when it is idle and when it stops.
     public func flush() {
         for line in 0..<lineCount {
             let tail = slots[line].tail.withLock { pending -> RawInput? in
@@ -117,7 +120,13 @@ public final class InputHub: @unchecked Sendable {
                 return pending
             }
             if let tail, !rings[ringOfSource[line]].push(tail) {
-                slots[line].tail.withLock { if $0 == nil { $0 = tail } }
+                let kept = slots[line].tail.withLock { pending -> Bool in
+                    guard pending == nil else { return false }
+                    pending = tail
+                    return true
+                }
+                // A newer edge took its place meanwhile: this one is lost.
+                if !kept { slots[line].dropped.add(1, ordering: .relaxed) }
             }
         }
         wake(0)

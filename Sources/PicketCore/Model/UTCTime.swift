@@ -81,6 +81,7 @@ public enum UTCTime {
         let days = self.days(fromCivil: y, mo, d)
         let secs = days * 86_400 + h * 3600 + mi * 60 + min(s, 59) - offset
         let (whole, overflow) = secs.multipliedReportingOverflow(by: nanosPerSecond)
+        // The fraction can still carry a time just past Int64's range over the edge.
         let (result, carry) = whole.addingReportingOverflow(frac)
         guard !overflow, !carry else { return nil }
         return result

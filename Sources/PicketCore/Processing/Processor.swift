@@ -12,7 +12,9 @@ import HeapModule
 /// Debounced events are stamped with their burst's first edge but can only be
 /// known `debounce_ms` later, so events pass through a small reorder stage:
 /// they are released to episodes and rules in time order once the watermark
-/// is past their time by the largest debounce window. Rules therefore see
+/// is past their time by the largest debounce window and no burst still open
+/// began at or before their time (held at most `burstHoldNs` longer for a
+/// line that keeps bouncing). Rules therefore see
 /// episode openings in the order they happened, not the order they were known.
 public struct Processor: Sendable {
     /// What the store must write after a batch.
@@ -46,6 +48,10 @@ public struct Processor: Sendable {
     }
 
     public static let duplicateWindowNs: Int64 = 60 * 1_000_000_000
+    /// How long an open burst may hold back later events beyond the debounce
+    /// window. Contact bounce lasts milliseconds; a line that chatters for
+    /// longer must not delay every other sensor's alerts until it stops.
+    public static let burstHoldNs: Int64 = 1_000_000_000
 
     public let configuration: PicketConfiguration
     private var sensorsByID: [String: SensorConfig] = [:]
@@ -120,7 +126,11 @@ public struct Processor: Sendable {
         var flips: [Debouncer.Flip] = []
         debouncer.advance(to: watermark) { flips.append($0) }
         for flip in flips { enqueue(gpioEvent(flip)) }
-        release(upTo: watermark &- reorderNs)
+        // A burst that bounces for longer than its window is known later than
+        // `reorderNs` after its first edge: hold back what it may still precede
+        // (for at most `burstHoldNs`).
+        let settled = watermark &- reorderNs
+        release(upTo: max(settled &- Self.burstHoldNs, min(settled, debouncer.earliestOpenBurst &- 1)))
     }
 
     /// Ends the input: open debounce windows complete as if time went on, and

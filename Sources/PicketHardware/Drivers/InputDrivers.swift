@@ -9,6 +9,10 @@ public protocol InputSink: Sendable {
     @discardableResult func offerEdge(line: Int, rising: Bool, t: Int64) -> Bool
     /// Offers the bytes of one read of the configured serial port at index `port`.
     @discardableResult func offerSerial(port: Int, t: Int64, bytes: UnsafeRawBufferPointer) -> Bool
+    /// Re-offers inputs held back by an overflow. A driver calls it when it
+    /// is idle (before it sleeps or waits for the hardware) and when it stops;
+    /// like the offers, only from the driver's own thread or task.
+    func flush()
 }
 
 extension InputHub: InputSink {}

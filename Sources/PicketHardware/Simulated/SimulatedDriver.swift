@@ -31,6 +31,7 @@ public struct SimulatedDriver: GPIOEdgeSource, SerialByteSource {
             let input = kit.next()
             let due = start + .nanoseconds(Int64(Double(input.t) / speed))
             if due > clock.now {
+                sink.flush()
                 do { try await clock.sleep(until: due) } catch { return }
             }
             let t = startedUTC + input.t
