@@ -29,6 +29,12 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // libgpiod 1.6 (the v1 API, libgpiod-dev), for the live GPIO driver.
+        .systemLibrary(
+            name: "CGPIOD",
+            pkgConfig: "libgpiod",
+            providers: [.apt(["libgpiod-dev"])]
+        ),
         // Pure logic: no I/O. Ring buffer, framing, sentences, debounce, episodes, rules.
         .target(
             name: "PicketCore",
@@ -49,7 +55,7 @@ let package = Package(
         .target(
             name: "PicketHardware",
             dependencies: [
-                "PicketCore", "PicketConfig",
+                "PicketCore", "PicketConfig", "CGPIOD",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
@@ -94,6 +100,11 @@ let package = Package(
         .testTarget(
             name: "PicketConfigTests",
             dependencies: ["PicketConfig", "PicketCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PicketHardwareTests",
+            dependencies: ["PicketHardware", "PicketCore", "PicketConfig", "CGPIOD"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

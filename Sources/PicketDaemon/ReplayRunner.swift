@@ -108,6 +108,11 @@ final class LockstepSink: InputSink, @unchecked Sendable {
     /// Nothing is ever held back in lock step.
     func flush() {}
 
+    func offerGap(port: Int, t: Int64) {
+        makeRoom(1, in: .port(port))
+        if failure == nil { hub.offerGap(port: port, t: t) }
+    }
+
     func offerSerial(port: Int, t: Int64, bytes: UnsafeRawBufferPointer) -> Bool {
         // A read larger than half the ring goes in pieces; the framer cannot tell.
         let piece = hub.ringCapacity / 2 * RawInput.chunkCapacity

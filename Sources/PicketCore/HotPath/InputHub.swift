@@ -110,6 +110,16 @@ public final class InputHub: @unchecked Sendable {
         return true
     }
 
+    /// Producer side: the port's stream broke (reconnect); a gap record goes
+    /// ahead of its next bytes, so the framer drops a half sentence.
+    public func offerGap(port: Int, t: Int64) {
+        let source = lineCount + port
+        if !rings[ringOfSource[source]].push(.gap(port: port, t: t)) {
+            slots[source].gap.store(true, ordering: .relaxed)
+        }
+        wake(source)
+    }
+
     /// Producer side: re-offers pending GPIO tails. Only the producer of the
     /// GPIO lines may call it (each ring has one producer): the driver that
     /// feeds the lines, when it is idle and when it stops.

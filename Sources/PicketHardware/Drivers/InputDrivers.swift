@@ -13,6 +13,9 @@ public protocol InputSink: Sendable {
     /// is idle (before it sleeps or waits for the hardware) and when it stops;
     /// like the offers, only from the driver's own thread or task.
     func flush()
+    /// The port's byte stream broke (unplugged, reopened): the framer drops a
+    /// half sentence instead of joining it to the next one.
+    func offerGap(port: Int, t: Int64)
 }
 
 extension InputHub: InputSink {}
