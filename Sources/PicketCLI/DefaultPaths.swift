@@ -21,6 +21,16 @@ public enum DefaultPaths {
         return "\(base)/picket/picket.db"
     }
 
+    /// The configuration of a live box: `$CONFIGURATION_DIRECTORY/picket.yaml`
+    /// (systemd's `ConfigurationDirectory=`), else `/etc/picket/picket.yaml`.
+    public static var configuration: String {
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["CONFIGURATION_DIRECTORY"]?.split(separator: ":").first, !dir.isEmpty {
+            return "\(dir)/picket.yaml"
+        }
+        return "/etc/picket/picket.yaml"
+    }
+
     /// Creates the database's folder when it is missing.
     static func prepareDirectory(for path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PicketConfig
+import PicketDaemon
 import PicketHardware
 import PicketStore
 
@@ -38,6 +39,12 @@ func fail(_ error: any Error) -> ExitCode {
             }
         case let e as SQLiteError: ("\(e)", ExitStatus.ioError)
         case let e as CLIError: (e.message, e.code)
+        case let e as LiveDriverError:
+            switch e {
+            case .nothingToRead: ("\(e)", ExitStatus.config)
+            case .unavailable: ("\(e)", ExitStatus.unavailable)
+            }
+        case let e as SystemError: ("\(e)", e.isMissing ? ExitStatus.noInput : ExitStatus.ioError)
         default: ("\(error)", ExitStatus.software)
         }
     Console.error(message)

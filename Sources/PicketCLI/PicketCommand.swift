@@ -15,7 +15,8 @@ public struct PicketCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            RunCommand.self, ReplayCommand.self, EventsCommand.self, AlertsCommand.self, SensorsCommand.self,
+            RunCommand.self, ReplayCommand.self, RecordCommand.self, EventsCommand.self, AlertsCommand.self,
+            SensorsCommand.self,
             CheckConfigCommand.self,
         ])
 

@@ -7,11 +7,18 @@ import ServiceLifecycle
 /// `picket run`: drivers feeding the hot path, the pipeline committing to
 /// SQLite, until SIGTERM or SIGINT.
 public enum Daemon {
+    /// - Parameters:
+    ///   - clock: the UTC mapping the drivers stamp inputs with; the hot path's
+    ///     clock follows it, and it is refreshed every few seconds.
+    ///   - health: where the drivers report their sources.
+    ///   - driverCounters: counters the drivers keep (synthetic edges...).
     public static func run(
-        configuration: PicketConfiguration, databasePath: String, drivers: [any InputDriver], logger: Logger
+        configuration: PicketConfiguration, databasePath: String, drivers: [any InputDriver], logger: Logger,
+        clock: UTCMapping = UTCMapping(), health: DriverHealthBoard? = nil,
+        driverCounters: (@Sendable () -> [String: Int])? = nil
     ) async throws {
         let store = try Store(path: databasePath)
-        let started = SystemClock.utcNow()
+        let started = clock.now()
         let runID = "live:\(UTCTime.format(started))"
         try store.beginRun(
             id: runID, mode: "live", startedTs: started, input: drivers.map(\.name).joined(separator: ","),
@@ -26,7 +33,10 @@ public enum Daemon {
                     "zone": "\(alert.zone ?? "-")", "summary": "\(alert.summary)",
                 ])
         }
-        let processing = ProcessingService(pipeline: pipeline, logger: logger)
+        pipeline.healthBoard = health
+        pipeline.externalCounters = driverCounters
+        let processing = ProcessingService(
+            pipeline: pipeline, logger: logger, now: { clock.now() }, tick: { clock.refresh() })
         // Services shut down in reverse order: drivers first, then the hot path drains.
         let services: [any Service] =
             [processing] + drivers.map { DriverService(driver: $0, sink: hub, logger: logger) }

@@ -23,6 +23,11 @@ public final class Pipeline {
     private var reportedDrops = 0
     /// Called with each alert once it is committed.
     public var onAlert: ((Alert) -> Void)?
+    /// Where live drivers report their sources' health; taken to the store.
+    public var healthBoard: DriverHealthBoard?
+    /// Counters kept outside the processor (drivers), merged into the run's.
+    public var externalCounters: (() -> [String: Int])?
+    private var pendingReports: [DriverStatus] = []
 
     public init(
         configuration: PicketConfiguration, hub: InputHub, store: Store, runID: String, logger: Logger
@@ -63,22 +68,34 @@ public final class Pipeline {
         pending.alerts += output.alerts
         pending.statuses += output.statuses
         if let fix = output.fix { pending.fix = fix }
-        if force || wantsCommit { try commit(now: now) }
+        if let reports = healthBoard?.take(), !reports.isEmpty {
+            pendingReports += reports
+            for report in reports {
+                logger.log(
+                    level: report.healthy ? .notice : .warning,
+                    report.healthy ? "source healthy" : "source unhealthy",
+                    metadata: ["source": "\(report.source)", "detail": "\(report.detail)"])
+            }
+        }
+        if force || wantsCommit || !pendingReports.isEmpty { try commit(now: now) }
     }
 
     /// Writes what is pending and the run's counters in one transaction.
     public func commit(now: Int64) throws(StoreError) {
         processor.syncCounters()
         let counters = processor.counters
-        let batch = StoreBatch(
+        var counterRows = Self.counterRows(counters, hub: hub)
+        for (name, value) in externalCounters?() ?? [:] { counterRows[name] = value }
+        var batch = StoreBatch(
             events: pending.events, alerts: pending.alerts, statuses: pending.statuses, fix: pending.fix,
-            counters: Self.counterRows(counters, hub: hub),
-            sensorCounters: Self.sensorRows(counters))
+            counters: counterRows, sensorCounters: Self.sensorRows(counters))
+        batch.sourceReports = pendingReports.map { ($0.source, $0.sensors, $0.healthy, $0.detail, $0.ts) }
         try store.write(batch, run: runID, now: now)
         commits += 1
         lastCommitNs = now
         let alerts = pending.alerts
         pending = Processor.Output()
+        pendingReports = []
         for alert in alerts { onAlert?(alert) }
         let drops = hub.totalDrops
         if drops > reportedDrops {

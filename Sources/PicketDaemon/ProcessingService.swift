@@ -21,10 +21,20 @@ public final class ProcessingService: Service, @unchecked Sendable {
     /// driver is still handing over is not overtaken by a closed window.
     public var latencyNs: Int64 = 20_000_000
     public var commitIntervalNs: Int64 = 250_000_000
+    /// UTC now, on the same clock the drivers stamp inputs with.
+    private let now: @Sendable () -> Int64
+    /// Called every `tickIntervalNs` (refreshes the drivers' UTC mapping).
+    private let tick: @Sendable () -> Void
+    public var tickIntervalNs: Int64 = 5_000_000_000
 
-    public init(pipeline: Pipeline, logger: Logger) {
+    public init(
+        pipeline: Pipeline, logger: Logger, now: @escaping @Sendable () -> Int64 = SystemClock.utcNow,
+        tick: @escaping @Sendable () -> Void = {}
+    ) {
         self.pipeline = pipeline
         self.logger = logger
+        self.now = now
+        self.tick = tick
     }
 
     public func run() async throws {
@@ -48,9 +58,15 @@ public final class ProcessingService: Service, @unchecked Sendable {
 
     private func loop() throws {
         var failing = false
+        var lastTick = now()
         while !stopping.load(ordering: .acquiring) {
             let handled = pipeline.drain()
-            let now = SystemClock.utcNow()
+            var now = self.now()
+            if now - lastTick >= tickIntervalNs {
+                tick()
+                lastTick = now
+                now = self.now()
+            }
             pipeline.advance(to: now - latencyNs)
             do {
                 try pipeline.collect(now: now, force: now - pipeline.lastCommitNs >= commitIntervalNs)
@@ -64,7 +80,7 @@ public final class ProcessingService: Service, @unchecked Sendable {
             }
             if handled == 0 { pipeline.hub.wait(timeoutNs: 50_000_000) }
         }
-        try pipeline.finish(now: SystemClock.utcNow())
+        try pipeline.finish(now: now())
         logger.info(
             "hot path drained and committed",
             metadata: [

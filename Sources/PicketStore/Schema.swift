@@ -82,6 +82,17 @@ enum Schema {
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
         );
+        """,
+        // 2: the health of live drivers' sources (GPIO lines, serial ports).
         """
+        CREATE TABLE sources (
+            source TEXT PRIMARY KEY,
+            sensors TEXT NOT NULL DEFAULT '[]',
+            healthy INTEGER NOT NULL,
+            detail TEXT NOT NULL,
+            since_ts INTEGER NOT NULL,
+            ts INTEGER NOT NULL
+        );
+        """,
     ]
 }

@@ -14,12 +14,19 @@ public struct SensorHealth: Sendable, Equatable {
     public var lost: Int
     public var glitches: Int
     public var unknownSentences: Int
+    /// What the live driver last said about the sensor's source (a GPIO
+    /// line): nil when no driver reported on it (radio sensors, replays).
+    public var driverHealthy: Bool?
+    public var driverDetail: String?
 
     public init(
         sensor: String, kind: SensorKind, zone: String? = nil, lastEventTs: Int64? = nil,
         lastHeartbeatTs: Int64? = nil, batteryMv: Int? = nil, tempC: Double? = nil, tamper: Bool? = nil,
-        duplicates: Int = 0, lost: Int = 0, glitches: Int = 0, unknownSentences: Int = 0
+        duplicates: Int = 0, lost: Int = 0, glitches: Int = 0, unknownSentences: Int = 0,
+        driverHealthy: Bool? = nil, driverDetail: String? = nil
     ) {
+        self.driverHealthy = driverHealthy
+        self.driverDetail = driverDetail
         self.sensor = sensor
         self.kind = kind
         self.zone = zone
@@ -47,6 +54,27 @@ public struct StoredAlert: Sendable, Equatable {
     }
 }
 
+/// The last report about one source of a live driver.
+public struct SourceHealth: Sendable, Equatable {
+    public var source: String
+    public var sensors: [String]
+    public var healthy: Bool
+    public var detail: String
+    /// When it entered its current state.
+    public var sinceTs: Int64
+    /// When it was last reported.
+    public var ts: Int64
+
+    public init(source: String, sensors: [String], healthy: Bool, detail: String, sinceTs: Int64, ts: Int64) {
+        self.source = source
+        self.sensors = sensors
+        self.healthy = healthy
+        self.detail = detail
+        self.sinceTs = sinceTs
+        self.ts = ts
+    }
+}
+
 /// Everything one commit writes: a batch of the processor's output and the
 /// run's cumulative counters.
 public struct StoreBatch: Sendable {
@@ -58,6 +86,8 @@ public struct StoreBatch: Sendable {
     public var counters: [String: Int]
     /// Cumulative per-sensor counters of this run; replaced, not added.
     public var sensorCounters: [String: SensorCounters]
+    /// Driver reports: (source, sensors, healthy, detail, ts), oldest first.
+    public var sourceReports: [(source: String, sensors: [String], healthy: Bool, detail: String, ts: Int64)] = []
 
     public init(
         events: [Event] = [], alerts: [Alert] = [], statuses: [SensorStatus] = [],

@@ -169,6 +169,7 @@ public final class Store {
                     sensorCounter.bind(6, c.unknownSentences)
                     try sensorCounter.run()
                 }
+                try updateSources(batch.sourceReports)
                 let touch = try database.statement("UPDATE runs SET updated_ts = ? WHERE run = ?")
                 touch.bind(1, now)
                 touch.bind(2, run)
@@ -238,6 +239,31 @@ public final class Store {
             s.bind(12, a.position?.lat)
             s.bind(13, a.position?.lon)
             s.bind(14, a.summary)
+            try s.run()
+        }
+    }
+
+    private func updateSources(
+        _ reports: [(source: String, sensors: [String], healthy: Bool, detail: String, ts: Int64)]
+    ) throws {
+        guard !reports.isEmpty else { return }
+        // `since_ts` moves only when the state changes, so "unhealthy since" stays put across retries.
+        let s = try database.statement(
+            """
+            INSERT INTO sources (source, sensors, healthy, detail, since_ts, ts) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (source) DO UPDATE SET sensors = excluded.sensors, detail = excluded.detail,
+                ts = excluded.ts,
+                since_ts = CASE WHEN healthy = excluded.healthy THEN since_ts ELSE excluded.since_ts END,
+                healthy = excluded.healthy
+            """)
+        for r in reports {
+            s.reset()
+            s.bind(1, r.source)
+            s.bind(2, JSONWriter.array(r.sensors))
+            s.bind(3, r.healthy ? 1 : 0)
+            s.bind(4, r.detail)
+            s.bind(5, r.ts)
+            s.bind(6, r.ts)
             try s.run()
         }
     }
@@ -352,6 +378,33 @@ public final class Store {
                     zone: s.optionalString(2), lastEventTs: s.optionalInt64(3), lastHeartbeatTs: s.optionalInt64(4),
                     batteryMv: s.optionalInt(5), tempC: s.optionalDouble(6), tamper: s.optionalInt(7).map { $0 != 0 },
                     duplicates: s.int(8), lost: s.int(9), glitches: s.int(10), unknownSentences: s.int(11)))
+        }
+        s.reset()
+        var bySensor: [String: SourceHealth] = [:]
+        for source in try sources() {
+            for sensor in source.sensors where bySensor[sensor].map({ $0.ts <= source.ts }) ?? true {
+                bySensor[sensor] = source
+            }
+        }
+        for i in out.indices {
+            if let source = bySensor[out[i].sensor] {
+                out[i].driverHealthy = source.healthy
+                out[i].driverDetail = source.healthy ? nil : source.detail
+            }
+        }
+        return out
+    }
+
+    /// The last report about every live driver source, by source.
+    public func sources() throws -> [SourceHealth] {
+        let s = try database.statement(
+            "SELECT source, sensors, healthy, detail, since_ts, ts FROM sources ORDER BY source")
+        var out: [SourceHealth] = []
+        while try s.step() {
+            out.append(
+                SourceHealth(
+                    source: s.string(0), sensors: Self.decodeArray(s.string(1)), healthy: s.int(2) != 0,
+                    detail: s.string(3), sinceTs: s.int64(4), ts: s.int64(5)))
         }
         s.reset()
         return out

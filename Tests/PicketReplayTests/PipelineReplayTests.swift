@@ -20,6 +20,9 @@ import Testing
             case .serial(let t, let port, let bytes):
                 text +=
                     "{\"t\": \(t), \"serial\": {\"port\": \"\(configuration.serial[port].port)\", \"b64\": \"\(Data(bytes).base64EncodedString())\"}}\n"
+            case .gap(let t, let port):
+                text +=
+                    "{\"t\": \(t), \"serial\": {\"port\": \"\(configuration.serial[port].port)\", \"text\": \"\"}, \"gap\": true}\n"
             }
         }
         try text.write(to: url, atomically: true, encoding: .utf8)

@@ -175,16 +175,23 @@ struct SensorsCommand: ParsableCommand {
             } else {
                 var table = Table(
                     "SENSOR", "KIND", "ZONE", "LAST_EVENT", "LAST_HEARTBEAT", "BATTERY_MV", "TEMP_C", "TAMPER",
-                    "DUPLICATES", "LOST", "GLITCHES")
+                    "DUPLICATES", "LOST", "GLITCHES", "STATUS")
                 for s in sensors {
                     table.add([
                         s.sensor, s.kind.rawValue, s.zone ?? "-", s.lastEventTs.map(UTCTime.format) ?? "-",
                         s.lastHeartbeatTs.map(UTCTime.format) ?? "-", s.batteryMv.map(String.init) ?? "-",
                         s.tempC.map { "\($0)" } ?? "-", s.tamper.map { $0 ? "yes" : "no" } ?? "-",
                         String(s.duplicates), String(s.lost), String(s.glitches),
+                        s.driverHealthy.map { $0 ? "ok" : "UNHEALTHY: \(s.driverDetail ?? "")" } ?? "-",
                     ])
                 }
                 table.print()
+                for source in try store.sources() where source.sensors.isEmpty {
+                    Console.out(
+                        "source \(source.source): "
+                            + (source.healthy
+                                ? "ok" : "UNHEALTHY since \(UTCTime.format(source.sinceTs)): \(source.detail)"))
+                }
                 if let fix = try store.boxFix() {
                     Console.out(
                         "box position \(fix.position.lat), \(fix.position.lon) (GPS fix at \(UTCTime.format(fix.ts)))")
@@ -208,6 +215,8 @@ struct SensorsCommand: ParsableCommand {
         w.int("lost", s.lost)
         w.int("glitches", s.glitches)
         w.int("unknown_sentences", s.unknownSentences)
+        w.bool("driver_healthy", s.driverHealthy)
+        w.string("driver_detail", s.driverDetail)
         return w.finish()
     }
 }

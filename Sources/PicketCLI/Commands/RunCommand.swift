@@ -12,14 +12,17 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             With --simulate the inputs come from the simulated field kit (people on the trail, vehicles at \
             the ford, animals, radio heartbeats, GPS); without --config it uses the kit's embedded \
-            configuration (Config/picket.simulate.yaml). Live drivers (libgpiod, termios) are not in this \
-            build yet: without --simulate, run exits 69.
+            configuration (Config/picket.simulate.yaml). Without --simulate it reads the configured GPIO \
+            lines through libgpiod and serial ports through termios; a line or port that cannot be opened \
+            is reported unhealthy (logs, `picket sensors`) and retried while the rest keep running.
 
             The database is --db, else the configuration's storage.path, else $STATE_DIRECTORY/picket.db, \
             else /var/lib/picket/picket.db for root and ~/.local/state/picket/picket.db for anyone else.
             """)
 
-    @Option(name: .long, help: "The YAML configuration (default with --simulate: the simulated field kit).")
+    @Option(
+        name: .long,
+        help: "The YAML configuration (default: /etc/picket/picket.yaml; with --simulate: the simulated field kit).")
     var config: String?
 
     @Flag(name: .long, help: "Feed the daemon from the simulated field kit.")
@@ -28,24 +31,19 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The SQLite database.")
     var db: String?
 
-    @Option(name: .long, help: .hidden)
-    var seed: UInt64 = 7
-
     func run() async throws {
         let logger = Logger(label: "picket")
         try await reportingErrors {
-            guard simulate else {
-                throw CLIError(
-                    message: "live drivers (libgpiod GPIO, termios serial) are not in this build yet; "
-                        + "use `picket run --simulate`",
-                    code: ExitStatus.unavailable)
-            }
-            let configuration = try loadConfiguration(config)
+            let configuration = try loadConfiguration(simulate ? config : config ?? DefaultPaths.configuration)
             let path = DefaultPaths.database(explicit: db, configuration: configuration)
             try DefaultPaths.prepareDirectory(for: path)
-            let driver = SimulatedDriver(configuration: configuration, seed: seed, utcNow: SystemClock.utcNow)
+            let clock = UTCMapping()
+            let health = DriverHealthBoard()
+            let selection = try LiveDrivers.make(
+                configuration: configuration, simulate: simulate, clock: clock, health: health, logger: logger)
             try await Daemon.run(
-                configuration: configuration, databasePath: path, drivers: [driver], logger: logger)
+                configuration: configuration, databasePath: path, drivers: selection.drivers, logger: logger,
+                clock: clock, health: health, driverCounters: selection.counters)
         }
     }
 }

@@ -21,10 +21,14 @@ public enum RecordedInput: Sendable, Equatable {
     case edge(t: Int64, line: Int, rising: Bool)
     /// `port` is the index in the configuration's `serial`.
     case serial(t: Int64, port: Int, bytes: [UInt8])
+    /// The port's byte stream broke here (a live reconnect): written by
+    /// `picket record` as a serial line with `"gap": true`, a key that
+    /// readers which do not know it ignore.
+    case gap(t: Int64, port: Int)
 
     public var t: Int64 {
         switch self {
-        case .edge(let t, _, _), .serial(let t, _, _): t
+        case .edge(let t, _, _), .serial(let t, _, _), .gap(let t, _): t
         }
     }
 }
@@ -225,6 +229,7 @@ public final class RecordingReader {
             guard let index = portIndex[port] else {
                 throw problem("serial port \(port) is not in the configuration")
             }
+            if value["gap"] == .bool(true) { return .gap(t: t, port: index) }
             switch (serial["text"], serial["b64"]) {
             case (.some(.string(let text)), nil):
                 return .serial(t: t, port: index, bytes: Array(text.utf8))

@@ -45,6 +45,8 @@ public final class ReplayDriver: GPIOEdgeSource, SerialByteSource, @unchecked Se
             sink.offerEdge(line: line, rising: rising, t: started + t)
         case .serial(let t, let port, let bytes):
             bytes.withUnsafeBytes { _ = sink.offerSerial(port: port, t: started + t, bytes: $0) }
+        case .gap(let t, let port):
+            sink.offerGap(port: port, t: started + t)
         }
     }
 }

@@ -40,6 +40,8 @@ public struct SimulatedDriver: GPIOEdgeSource, SerialByteSource {
                 sink.offerEdge(line: line, rising: rising, t: t)
             case .serial(_, let port, let bytes):
                 bytes.withUnsafeBytes { _ = sink.offerSerial(port: port, t: t, bytes: $0) }
+            case .gap(_, let port):
+                sink.offerGap(port: port, t: t)
             }
         }
     }

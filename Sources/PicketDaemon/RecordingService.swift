@@ -1,0 +1,113 @@
+import Foundation
+import Logging
+import PicketCore
+import PicketHardware
+import ServiceLifecycle
+import Synchronization
+
+/// `picket record`'s consumer: drains the hub on its own thread, in the
+/// order the live hot path would, and writes every input to the recording.
+/// On graceful shutdown (after the drivers stopped) it drains what is left
+/// and syncs the file.
+public final class RecordingService: Service, @unchecked Sendable {
+    // @unchecked: the writer is touched only by the recording thread once
+    // `run` starts; `stopping` is atomic.
+    private let hub: InputHub
+    private let writer: RecordingWriter
+    private let health: DriverHealthBoard?
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+
+    public init(hub: InputHub, writer: RecordingWriter, health: DriverHealthBoard?, logger: Logger) {
+        self.hub = hub
+        self.writer = writer
+        self.health = health
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let thread = Thread { [self] in
+                    do {
+                        try loop()
+                        continuation.resume()
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
+                thread.name = "picket-recorder"
+                thread.start()
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .releasing)
+        }
+    }
+
+    private func loop() throws {
+        while !stopping.load(ordering: .acquiring) {
+            let handled = try hub.drainRound { input throws in try writer.write(input) }
+            for report in health?.take() ?? [] {
+                logger.log(
+                    level: report.healthy ? .notice : .warning, report.healthy ? "source healthy" : "source unhealthy",
+                    metadata: ["source": "\(report.source)", "detail": "\(report.detail)"])
+            }
+            if handled == 0 {
+                try writer.flushPending()
+                hub.wait(timeoutNs: 50_000_000)
+            }
+        }
+        while try hub.drainRound({ input throws in try writer.write(input) }) > 0 {}
+        try writer.finish()
+        if hub.totalDrops > 0 {
+            logger.warning(
+                "hot path overflow while recording: inputs dropped", metadata: ["dropped": "\(hub.totalDrops)"])
+        }
+    }
+}
+
+/// Ends a service group after a fixed time (`picket record --duration`).
+public struct StopAfterService: Service {
+    let nanoseconds: Int64
+
+    public init(seconds: Double) { nanoseconds = Int64(seconds * 1e9) }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            try await Task.sleep(for: .nanoseconds(nanoseconds))
+        }
+    }
+}
+
+/// `picket record`: drivers feeding the hot path, every input written to a
+/// recording, until SIGTERM, SIGINT or the duration.
+public enum Recorder {
+    public struct Summary: Sendable {
+        public var path: String
+        public var inputs: Int
+        public var bytes: Int
+        public var drops: Int
+    }
+
+    public static func run(
+        configuration: PicketConfiguration, path: String, drivers: [any InputDriver], duration: Double?,
+        clock: UTCMapping, health: DriverHealthBoard?, logger: Logger
+    ) async throws -> Summary {
+        let writer = try RecordingWriter(path: path, configuration: configuration, startedUTC: clock.now())
+        let hub = InputHub(lines: configuration.gpio.count, ports: configuration.serial.count)
+        let recording = RecordingService(hub: hub, writer: writer, health: health, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: recording)]
+        services += drivers.map { .init(service: DriverService(driver: $0, sink: hub, logger: logger)) }
+        if let duration {
+            services.append(
+                .init(
+                    service: StopAfterService(seconds: duration), successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("recording", metadata: ["out": "\(path)", "box": "\(configuration.box)"])
+        try await group.run()
+        // The header is a line too; report inputs only.
+        return Summary(path: path, inputs: writer.inputsWritten - 1, bytes: writer.bytesWritten, drops: hub.totalDrops)
+    }
+}
