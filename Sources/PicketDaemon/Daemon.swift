@@ -15,7 +15,7 @@ public enum Daemon {
     public static func run(
         configuration: PicketConfiguration, databasePath: String, drivers: [any InputDriver], logger: Logger,
         clock: UTCMapping = UTCMapping(), health: DriverHealthBoard? = nil,
-        driverCounters: (@Sendable () -> [String: Int])? = nil
+        driverCounters: (@Sendable () -> [String: Int])? = nil, recordTo: String? = nil
     ) async throws {
         let store = try Store(path: databasePath)
         let started = clock.now()
@@ -34,6 +34,9 @@ public enum Daemon {
                 ])
         }
         pipeline.healthBoard = health
+        if let recordTo {
+            pipeline.recorder = try RecordingWriter(path: recordTo, configuration: configuration, startedUTC: started)
+        }
         pipeline.externalCounters = driverCounters
         let processing = ProcessingService(
             pipeline: pipeline, logger: logger, now: { clock.now() }, tick: { clock.refresh() })

@@ -47,10 +47,29 @@ public final class Pipeline {
         processor.handle(input)
     }
 
+    /// Writes what the hot path consumes to a recording (`picket run
+    /// --record`), so a replay of it reproduces this run.
+    public var recorder: RecordingWriter?
+    private var recordBatch: [RawInput] = []
+
     /// Drains the hub once, fairly. Returns how many inputs were handled.
     @discardableResult
     public func drain() -> Int {
-        hub.drainRound { process($0) }
+        guard let recorder else { return hub.drainRound { process($0) } }
+        recordBatch.removeAll(keepingCapacity: true)
+        let n = hub.drainRound { input in
+            process(input)
+            recordBatch.append(input)
+        }
+        do {
+            try recorder.write(batch: recordBatch)
+            if n == 0 { try recorder.flushPending() }
+        } catch {
+            // The recording is a debugging aid: losing it must not stop the daemon.
+            logger.error("recording stopped", metadata: ["error": "\(error)"])
+            self.recorder = nil
+        }
+        return n
     }
 
     /// Moves the clock without input (live: closes debounce windows).
@@ -111,6 +130,7 @@ public final class Pipeline {
         while drain() > 0 {}
         processor.finish()
         try collect(now: now, force: true)
+        do { try recorder?.finish() } catch { logger.error("recording not synced", metadata: ["error": "\(error)"]) }
     }
 
     static func counterRows(_ c: ProcessorCounters, hub: InputHub) -> [String: Int] {

@@ -46,7 +46,9 @@ public final class RecordingService: Service, @unchecked Sendable {
 
     private func loop() throws {
         while !stopping.load(ordering: .acquiring) {
-            let handled = try hub.drainRound { input throws in try writer.write(input) }
+            var batch: [RawInput] = []
+            let handled = hub.drainRound { batch.append($0) }
+            try writer.write(batch: batch)
             for report in health?.take() ?? [] {
                 logger.log(
                     level: report.healthy ? .notice : .warning, report.healthy ? "source healthy" : "source unhealthy",
@@ -57,7 +59,11 @@ public final class RecordingService: Service, @unchecked Sendable {
                 hub.wait(timeoutNs: 50_000_000)
             }
         }
-        while try hub.drainRound({ input throws in try writer.write(input) }) > 0 {}
+        while true {
+            var batch: [RawInput] = []
+            guard hub.drainRound({ batch.append($0) }) > 0 else { break }
+            try writer.write(batch: batch)
+        }
         try writer.finish()
         if hub.totalDrops > 0 {
             logger.warning(

@@ -138,14 +138,17 @@ import Testing
         #expect(result.err.contains("--simulate"))
     }
 
-    /// `picket run --simulate` stores events and shuts down cleanly on SIGTERM.
-    @Test func simulatedRunStopsCleanlyOnSIGTERM() throws {
+    /// `picket run --simulate` stores events and shuts down cleanly on
+    /// SIGTERM; what it recorded (`--record`) replays to the very same events
+    /// and alerts, ids included.
+    @Test func simulatedRunStopsCleanlyOnSIGTERMAndItsRecordingReplaysIdentically() throws {
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("sim.db").path
+        let recording = dir.appendingPathComponent("sim.jsonl").path
         let process = Process()
         process.executableURL = Support.binary
-        process.arguments = ["run", "--simulate", "--db", db]
+        process.arguments = ["run", "--simulate", "--db", db, "--record", recording]
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -159,5 +162,33 @@ import Testing
         #expect(events.out.split(separator: "\n").count > 0)
         let sensors = try Support.picket(["sensors", "--db", db, "--json"])
         #expect(sensors.out.contains("\"sensor\":\"seis-7\""))
+
+        let replayed = dir.appendingPathComponent("replayed.db").path
+        let replay = try Support.picket(["replay", recording, "--db", replayed])
+        #expect(replay.status == 0, "\(replay.err)")
+        for query in ["events", "alerts"] {
+            let live = try Support.picket([query, "--db", db, "--json"]).out
+            let again = try Support.picket([query, "--db", replayed, "--json"]).out
+            #expect(live == again, "\(query) of the live run and of its replay differ")
+        }
+    }
+
+    /// `picket record` writes a valid recording and stops after --duration.
+    @Test func recordSimulatedForADuration() throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("rec.jsonl").path
+        let record = try Support.picket(["record", "--simulate", "--out", out, "--duration", "4"])
+        #expect(record.status == 0, "\(record.err)")
+        #expect(record.out.hasPrefix("recorded "))
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count > 3)
+        let header = try Support.object(String(lines[0]))
+        #expect(header["picket_recording"] as? Int == 1)
+        #expect(header["box"] as? String == "sim-01")
+        let replay = try Support.picket(["replay", out, "--db", dir.appendingPathComponent("r.db").path])
+        #expect(replay.status == 0, "\(replay.err)")
+        #expect(try Support.picket(["record", "--simulate", "--out", out, "--duration", "-1"]).status == 64)
     }
 }

@@ -31,6 +31,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The SQLite database.")
     var db: String?
 
+    @Option(
+        name: .long,
+        help: "Also write every input the hot path consumes to this recording; replaying it reproduces the run.")
+    var record: String?
+
     func run() async throws {
         let logger = Logger(label: "picket")
         try await reportingErrors {
@@ -43,7 +48,7 @@ struct RunCommand: AsyncParsableCommand {
                 configuration: configuration, simulate: simulate, clock: clock, health: health, logger: logger)
             try await Daemon.run(
                 configuration: configuration, databasePath: path, drivers: selection.drivers, logger: logger,
-                clock: clock, health: health, driverCounters: selection.counters)
+                clock: clock, health: health, driverCounters: selection.counters, recordTo: record)
         }
     }
 }

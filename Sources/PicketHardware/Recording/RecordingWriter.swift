@@ -10,9 +10,11 @@ import PicketCore
 /// leaves a valid file up to its last full line; the file is synced to disk
 /// every `syncIntervalNs` and at the end. Serial reads that the hot path
 /// carried in several records are joined back into one line, as one `read()`
-/// returned them. Times are made non-decreasing: inputs from different
-/// drivers reach the hot path slightly out of order, and a recording may not
-/// go back in time.
+/// returned them. Inputs from different sources reach the hot path slightly
+/// out of order (one ring per source, drained in turn): `write(batch:)` puts
+/// one drain's inputs in time order (stable, so one source's order and one
+/// read's records stay as they were), and a time earlier than one already
+/// written is raised to it, since a recording may not go back in time.
 public final class RecordingWriter {
     public let path: String
     public let startedUTC: Int64
@@ -44,6 +46,24 @@ public final class RecordingWriter {
     }
 
     deinit { close(fd) }
+
+    /// Writes the inputs of one drain of the hot path in time order.
+    public func write(batch: [RawInput]) throws(SystemError) {
+        var ordered = batch
+        if !ordered.isEmpty {
+            // Insertion sort: stable, and a drain is nearly in order already.
+            for i in 1..<ordered.count {
+                let item = ordered[i]
+                var j = i - 1
+                while j >= 0 && ordered[j].t > item.t {
+                    ordered[j + 1] = ordered[j]
+                    j -= 1
+                }
+                ordered[j + 1] = item
+            }
+        }
+        for input in ordered { try write(input) }
+    }
 
     /// Writes one input from the hot path (UTC times).
     public func write(_ input: RawInput) throws(SystemError) {
