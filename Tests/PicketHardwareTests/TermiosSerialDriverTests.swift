@@ -1,0 +1,534 @@
+import Foundation
+import Glibc
+import Logging
+import PicketCore
+import Synchronization
+import Testing
+
+@testable import PicketHardware
+
+/// The termios driver against real pseudo-terminals: what the test writes to
+/// the master must reach the sink byte for byte, and unplugging (closing the
+/// master) must end in a gap, an unhealthy report and a reconnect.
+@Suite struct TermiosSerialDriverTests {
+    /// Fast enough that reconnect tests take milliseconds, slow enough to show backoff.
+    static let fastRetry = RetryPolicy(initialNs: 20_000_000, maximumNs: 200_000_000)
+
+    /// One driver under test with everything it reports into.
+    fileprivate struct Harness {
+        let sink = CollectingSink()
+        let health = HealthLog()
+        let log = CapturedLog()
+        let mapping = UTCMapping()
+
+        func driver(
+            _ path: String, portIndex: Int = 0, baud: Int = 9600, retry: RetryPolicy = fastRetry
+        ) -> TermiosSerialDriver {
+            TermiosSerialDriver(
+                portIndex: portIndex, config: SerialPortConfig(port: path, baud: baud), mapping: mapping,
+                health: health.board, logger: log.logger, retry: retry)
+        }
+
+        /// Runs `driver` while `body` runs, then cancels it and waits for it to return.
+        func running<R>(_ driver: TermiosSerialDriver, _ body: () async throws -> R) async throws -> R {
+            let sink = sink
+            let task = Task { try await driver.run(into: sink) }
+            do {
+                let result = try await body()
+                task.cancel()
+                try await task.value
+                return result
+            } catch {
+                task.cancel()
+                _ = try? await task.value
+                throw error
+            }
+        }
+
+        /// Waits until the newest status is healthy and there are `count` healthy ones.
+        func waitHealthy(count: Int = 1) async throws {
+            try await eventually("\(count) healthy report(s)") {
+                let statuses = health.statuses
+                return statuses.last?.healthy == true && statuses.count { $0.healthy } >= count
+            }
+        }
+    }
+
+    @Test func sentencesArriveCompleteAndInOrder() async throws {
+        let pty = try PseudoTerminal()
+        let h = Harness()
+        try await h.running(h.driver(pty.slavePath, portIndex: 2)) {
+            try await h.waitHealthy()
+            let before = h.mapping.now()
+
+            // Byte by byte: every byte may come in a read of its own.
+            var expected = (1...5).flatMap { sentence("PGSD,seis-7,\($0),FOOT,\(10 + $0)") }
+            try pty.writeByteByByte(expected)
+            try await eventually("byte-by-byte sentences") { h.sink.bytes.count >= expected.count }
+
+            // Raw mode: XON/XOFF, CR, ^C, DEL and 8-bit bytes pass unchanged.
+            let everyByte = (0...255).map { UInt8($0) }
+            try pty.write(everyByte)
+            expected += everyByte
+
+            // A burst of ~50 KB in one write: more than one read can hold.
+            let burst = (0..<1800).flatMap { sentence("PGSD,seis-\($0 % 9),\($0),VEH,\($0 % 101)") }
+            #expect(burst.count > 50_000)
+            try pty.write(burst)
+            expected += burst
+            try await eventually("the burst") { h.sink.bytes.count >= expected.count }
+            let after = h.mapping.now()
+
+            #expect(h.sink.bytes == expected)
+            let chunks = h.sink.recorded.compactMap { item -> (port: Int, t: Int64, count: Int)? in
+                if case .chunk(let port, let t, let bytes) = item { return (port, t, bytes.count) }
+                return nil
+            }
+            #expect(chunks.count > burst.count / TermiosSerialDriver.readSize)
+            #expect(chunks.allSatisfy { $0.port == 2 && $0.count > 0 && $0.count <= TermiosSerialDriver.readSize })
+            #expect(zip(chunks, chunks.dropFirst()).allSatisfy { $0.t <= $1.t })
+            #expect(chunks.allSatisfy { $0.t >= before && $0.t <= after })
+            #expect(h.sink.gaps == 0)
+            // Flushing re-offers GPIO tails, which a serial driver does not own.
+            #expect(h.sink.flushCount == 0)
+        }
+    }
+
+    @Test func setsTheBaudRateAndRaw8N1() async throws {
+        let pty = try PseudoTerminal()
+        // A second descriptor on the slave, cooked at 1200 7E2 with hardware
+        // flow control, so every setting the driver makes is visible.
+        let slave = try SystemCall.retrying("open", pty.slavePath) {
+            open(pty.slavePath, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        }
+        defer { close(slave) }
+        var cooked = termios()
+        _ = try SystemCall.retrying("tcgetattr", pty.slavePath) { tcgetattr(slave, &cooked) }
+        cooked.c_cflag |= tcflag_t(CSTOPB) | tcflag_t(CRTSCTS)
+        cooked.c_lflag |= tcflag_t(ICANON | ECHO | ISIG)
+        cooked.c_iflag |= tcflag_t(IXON | ICRNL)
+        cfsetispeed(&cooked, speed_t(B1200))
+        cfsetospeed(&cooked, speed_t(B1200))
+        _ = try SystemCall.retrying("tcsetattr", pty.slavePath) { tcsetattr(slave, TCSANOW, &cooked) }
+
+        let h = Harness()
+        try await h.running(h.driver(pty.slavePath, baud: 115_200)) {
+            try await h.waitHealthy()
+            var t = termios()
+            _ = try SystemCall.retrying("tcgetattr", pty.slavePath) { tcgetattr(slave, &t) }
+            #expect(cfgetispeed(&t) == speed_t(B115200))
+            #expect(cfgetospeed(&t) == speed_t(B115200))
+            Self.expectRaw8N1(t)
+        }
+    }
+
+    /// What a pty cannot show (it forces CS8 and no parity itself): the pure
+    /// settings from a cooked 7E2 terminal.
+    @Test func makesRaw8N1FromACookedTerminal() {
+        var t = termios()
+        t.c_iflag = tcflag_t(ICRNL | IXON | IXOFF | IXANY | ISTRIP | BRKINT)
+        t.c_oflag = tcflag_t(OPOST | ONLCR)
+        t.c_cflag = tcflag_t(CS7 | PARENB | PARODD | CSTOPB | HUPCL) | tcflag_t(CRTSCTS)
+        t.c_lflag = tcflag_t(ICANON | ECHO | ECHOE | ISIG | IEXTEN)
+        withUnsafeMutableBytes(of: &t.c_cc) { cc in
+            cc[Int(VMIN)] = 1
+            cc[Int(VTIME)] = 5
+        }
+        Termios.makeRaw8N1(&t, speed: speed_t(B4800))
+        #expect(cfgetispeed(&t) == speed_t(B4800))
+        #expect(cfgetospeed(&t) == speed_t(B4800))
+        Self.expectRaw8N1(t)
+    }
+
+    static func expectRaw8N1(_ t: termios, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(t.c_cflag & tcflag_t(CSIZE) == tcflag_t(CS8), sourceLocation: sourceLocation)
+        #expect(t.c_cflag & tcflag_t(PARENB | CSTOPB) == 0, "no parity, one stop bit", sourceLocation: sourceLocation)
+        #expect(t.c_cflag & tcflag_t(CRTSCTS) == 0, "no hardware flow control", sourceLocation: sourceLocation)
+        #expect(t.c_cflag & tcflag_t(CLOCAL | CREAD) == tcflag_t(CLOCAL | CREAD), sourceLocation: sourceLocation)
+        #expect(t.c_lflag & tcflag_t(ICANON | ECHO | ISIG | IEXTEN) == 0, sourceLocation: sourceLocation)
+        #expect(t.c_iflag & tcflag_t(ICRNL | IXON | IXOFF | IXANY | ISTRIP) == 0, sourceLocation: sourceLocation)
+        #expect(t.c_oflag & tcflag_t(OPOST) == 0, sourceLocation: sourceLocation)
+        withUnsafeBytes(of: t.c_cc) { cc in
+            #expect(cc[Int(VMIN)] == 0 && cc[Int(VTIME)] == 0, sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Every rate the configuration accepts has a termios constant.
+    @Test(arguments: [
+        1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600, 115_200, 230_400, 460_800, 500_000, 576_000, 921_600,
+    ])
+    func standardRatesAreSupported(baud: Int) {
+        #expect(Termios.speed(baud: baud) != nil)
+    }
+
+    @Test func anUnsupportedRateIsAnErrorNamingThePort() async {
+        let h = Harness()
+        await #expect(throws: UnsupportedBaudRate(port: "/dev/ttyUSB3", baud: 12345)) {
+            try await h.driver("/dev/ttyUSB3", baud: 12345).run(into: h.sink)
+        }
+        #expect("\(UnsupportedBaudRate(port: "/dev/ttyUSB3", baud: 12345))".hasPrefix("/dev/ttyUSB3: "))
+    }
+
+    /// Unplugging and plugging in again: the peer closes (the slave hangs
+    /// up), a new one appears under the same by-id style link.
+    @Test func reconnectsWhenANewPeerAppears() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let link = dir.appendingPathComponent("usb-radio-if00").path
+        let first = try PseudoTerminal()
+        try pointLink(link, to: first.slavePath)
+
+        let h = Harness()
+        try await h.running(h.driver(link, portIndex: 1)) {
+            try await h.waitHealthy()
+            let before = sentence("PGSD,seis-7,1,FOOT,11")
+            try first.write(before)
+            try await eventually("bytes from the first peer") { h.sink.bytes == before }
+
+            first.close()
+            try await eventually("a gap after the hangup") { h.sink.gaps == 1 }
+            try await eventually("an unhealthy report") { h.health.statuses.last?.healthy == false }
+            let down = h.health.statuses.first { !$0.healthy }
+            #expect(down?.source == link)
+            #expect(down?.sensors == [])
+            #expect(down?.detail.hasPrefix("\(link): ") == true)
+
+            let second = try PseudoTerminal()
+            try pointLink(link, to: second.slavePath)
+            try await h.waitHealthy(count: 2)
+            let after = sentence("PGSD,seis-7,2,FOOT,12")
+            try second.write(after)
+            try await eventually("bytes from the second peer") { h.sink.bytes == before + after }
+
+            // The gap sits between the two peers' bytes.
+            let items = h.sink.recorded
+            let gap = try #require(items.firstIndex { if case .gap = $0 { true } else { false } })
+            #expect(items[gap] == .gap(port: 1, t: h.sink.gapTimes[0]))
+            #expect(items[..<gap].flatMap(\.bytes) == before)
+            #expect(items[(gap + 1)...].flatMap(\.bytes) == after)
+            #expect(h.log.count(.warning) == 1)
+            #expect(h.log.all.filter { $0.message == "serial port reconnected" }.count == 1)
+        }
+    }
+
+    /// A device that is missing at start is waited for, not given up on:
+    /// one unhealthy report and one warning however many retries it takes.
+    @Test func waitsForAMissingDevice() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let link = dir.appendingPathComponent("usb-radio-if00").path
+
+        let h = Harness()
+        let driver = h.driver(link)
+        let sink = h.sink
+        let ended = Atomic<Bool>(false)
+        let task = Task {
+            try await driver.run(into: sink)
+            ended.store(true, ordering: .releasing)
+        }
+        defer { task.cancel() }
+
+        try await eventually("an unhealthy report") { h.health.statuses.contains { !$0.healthy } }
+        let down = h.health.statuses.first
+        #expect(down?.healthy == false)
+        #expect(down?.source == link)
+        #expect(down?.detail.hasPrefix("\(link): ") == true)
+        #expect(down?.detail.contains("No such file or directory") == true)
+        // Let it retry a few times (20, 40, 80, 160 ms...).
+        try await Task.sleep(for: .milliseconds(400))
+        let stillRunning = !ended.load(ordering: .acquiring)
+        #expect(stillRunning)
+
+        let pty = try PseudoTerminal()
+        try pointLink(link, to: pty.slavePath)
+        try await h.waitHealthy()
+        let bytes = sentence("PGSD,seis-7,1,FOOT,11")
+        try pty.write(bytes)
+        try await eventually("bytes once the device is there") { h.sink.bytes == bytes }
+
+        #expect(h.health.statuses.count { !$0.healthy } == 1)
+        #expect(h.log.count(.warning) == 1)
+        #expect(h.sink.gaps == 0, "nothing was read before, so nothing to cut")
+        task.cancel()
+        try await task.value
+    }
+
+    /// The link re-made to another device while the old one stays up (no
+    /// hangup): the idle check notices and the driver follows the path.
+    @Test func followsItsPathToAnotherDevice() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let link = dir.appendingPathComponent("usb-radio-if00").path
+        let first = try PseudoTerminal()
+        let second = try PseudoTerminal()
+        try pointLink(link, to: first.slavePath)
+
+        let h = Harness()
+        try await h.running(h.driver(link)) {
+            try await h.waitHealthy()
+            try pointLink(link, to: second.slavePath)
+            try await h.waitHealthy(count: 2)
+            #expect(h.sink.gaps == 1)
+            #expect(h.health.statuses.contains { !$0.healthy && $0.detail == "\(link): now names another device" })
+            let bytes = sentence("PGSD,seis-7,1,FOOT,11")
+            try second.write(bytes)
+            try await eventually("bytes from the new device") { h.sink.bytes == bytes }
+        }
+    }
+
+    enum CancelledWhile: String, CaseIterable, Sendable {
+        case reading
+        case waitingToRetry
+        case starting
+    }
+
+    /// Cancellation wakes the driver's thread at once: from `poll` on the
+    /// port, from a long backoff, or before it polled at all.
+    @Test(arguments: CancelledWhile.allCases)
+    func cancellationReturnsPromptly(while state: CancelledWhile) async throws {
+        let pty = try PseudoTerminal()
+        let h = Harness()
+        let driver =
+            switch state {
+            case .reading, .starting:
+                h.driver(pty.slavePath)
+            case .waitingToRetry:
+                h.driver(
+                    "/dev/picket-no-such-port", retry: RetryPolicy(initialNs: 60_000_000_000, maximumNs: 60_000_000_000)
+                )
+            }
+        let sink = h.sink
+        let task = Task { try await driver.run(into: sink) }
+        switch state {
+        case .reading: try await h.waitHealthy()
+        case .waitingToRetry: try await eventually("an unhealthy report") { !h.health.statuses.isEmpty }
+        case .starting: break
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        task.cancel()
+        try await task.value
+        let elapsed = clock.now - start
+        #expect(elapsed < .milliseconds(750), "run returned \(elapsed) after cancellation")
+    }
+}
+
+// MARK: - Test fixtures
+
+/// A pseudo-terminal pair standing in for a USB serial adapter: the driver
+/// opens the slave path as its port, the test writes to the master, and
+/// closing the master hangs the slave up the way unplugging does.
+private final class PseudoTerminal {
+    let master: Int32
+    let slavePath: String
+    private var open = true
+
+    init() throws {
+        let fd = try SystemCall.retrying("posix_openpt", "/dev/ptmx") {
+            LibC.posixOpenpt(O_RDWR | O_NOCTTY | O_CLOEXEC)
+        }
+        do {
+            _ = try SystemCall.retrying("grantpt", "/dev/ptmx") { LibC.grantpt(fd) }
+            _ = try SystemCall.retrying("unlockpt", "/dev/ptmx") { LibC.unlockpt(fd) }
+            var name = [CChar](repeating: 0, count: 128)
+            let failed = LibC.ptsnameR(fd, &name, name.count)
+            guard failed == 0 else { throw SystemError(call: "ptsname_r", subject: "/dev/ptmx", errno: failed) }
+            // Nonblocking, so a write the driver never drains fails the test instead of hanging it.
+            let flags = try SystemCall.retrying("fcntl", "/dev/ptmx") { fcntl(fd, F_GETFL) }
+            _ = try SystemCall.retrying("fcntl", "/dev/ptmx") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+            slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+        master = fd
+    }
+
+    deinit { close() }
+
+    /// Writes all of `bytes` to the master, waiting while the pty's buffer is full.
+    func write(_ bytes: [UInt8], timeout: Duration = .seconds(10)) throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var offset = 0
+        try bytes.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = Glibc.write(master, raw.baseAddress! + offset, raw.count - offset)
+                if n > 0 {
+                    offset += n
+                    continue
+                }
+                let e = errno
+                guard n < 0, e == EAGAIN || e == EINTR else {
+                    throw SystemError(call: "write", subject: slavePath, errno: e)
+                }
+                guard clock.now < deadline else {
+                    throw SystemError(call: "write", subject: slavePath, errno: ETIMEDOUT)
+                }
+                var fd = pollfd(fd: master, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&fd, 1, 50)
+            }
+        }
+    }
+
+    /// Writes one byte per system call, so each may reach the driver in a read of its own.
+    func writeByteByByte(_ bytes: [UInt8]) throws {
+        for byte in bytes { try write([byte]) }
+    }
+
+    /// Closes the master: the slave hangs up (the adapter is "unplugged").
+    func close() {
+        guard open else { return }
+        open = false
+        Glibc.close(master)
+    }
+}
+
+/// Glibc's Swift module is built without `_XOPEN_SOURCE`, which hides the
+/// pty functions; look the real ones up in the C library instead.
+private enum LibC {
+    typealias DescriptorCall = @convention(c) (Int32) -> Int32
+    typealias PtsnameR = @convention(c) (Int32, UnsafeMutablePointer<CChar>?, Int) -> Int32
+
+    static func function<F>(_ name: String, as type: F.Type) -> F {
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), name) else { fatalError("\(name) not in the C library") }
+        return unsafeBitCast(symbol, to: type)
+    }
+
+    static let posixOpenpt = function("posix_openpt", as: DescriptorCall.self)
+    static let grantpt = function("grantpt", as: DescriptorCall.self)
+    static let unlockpt = function("unlockpt", as: DescriptorCall.self)
+    static let ptsnameR = function("ptsname_r", as: PtsnameR.self)
+}
+
+/// Records what a driver offers, from the driver's thread.
+private final class CollectingSink: InputSink {
+    enum Item: Equatable {
+        case chunk(port: Int, t: Int64, bytes: [UInt8])
+        case gap(port: Int, t: Int64)
+
+        var bytes: [UInt8] {
+            if case .chunk(_, _, let bytes) = self { bytes } else { [] }
+        }
+    }
+
+    private let items = Mutex<[Item]>([])
+    private let flushes = Atomic<Int>(0)
+
+    func offerEdge(line: Int, rising: Bool, t: Int64) -> Bool {
+        Issue.record("a serial driver offered a GPIO edge")
+        return false
+    }
+
+    func offerSerial(port: Int, t: Int64, bytes: UnsafeRawBufferPointer) -> Bool {
+        items.withLock { $0.append(.chunk(port: port, t: t, bytes: Array(bytes))) }
+        return true
+    }
+
+    func flush() { flushes.add(1, ordering: .relaxed) }
+
+    func offerGap(port: Int, t: Int64) {
+        items.withLock { $0.append(.gap(port: port, t: t)) }
+    }
+
+    var recorded: [Item] { items.withLock { $0 } }
+    var flushCount: Int { flushes.load(ordering: .relaxed) }
+
+    /// Every byte offered, in order.
+    var bytes: [UInt8] { items.withLock { $0.flatMap(\.bytes) } }
+
+    var gapTimes: [Int64] {
+        items.withLock { items in
+            items.compactMap { if case .gap(_, let t) = $0 { t } else { nil } }
+        }
+    }
+
+    var gaps: Int { gapTimes.count }
+}
+
+/// Keeps every log record, to check that an outage is logged once.
+private final class CapturedLog: Sendable {
+    struct Record: Sendable {
+        var level: Logger.Level
+        var message: String
+    }
+
+    private let records = Mutex<[Record]>([])
+
+    var all: [Record] { records.withLock { $0 } }
+
+    func count(_ level: Logger.Level) -> Int { all.count { $0.level == level } }
+
+    var logger: Logger {
+        Logger(label: "picket-serial-test") { _ in Handler(log: self) }
+    }
+
+    struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            log.records.withLock { $0.append(Record(level: event.level, message: "\(event.message)")) }
+        }
+    }
+}
+
+/// Every status a health board received, kept across `take()` calls.
+private final class HealthLog {
+    let board = DriverHealthBoard()
+    private var seen: [DriverStatus] = []
+
+    var statuses: [DriverStatus] {
+        seen += board.take()
+        return seen
+    }
+}
+
+private struct TimedOut: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting: \(what)" }
+}
+
+/// Polls `condition` every 10 ms until it holds; fails the test after
+/// `timeout`, which is generous because CI machines are small and busy.
+private func eventually(
+    _ what: String, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () throws -> Bool
+) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while try !condition() {
+        guard clock.now < deadline else {
+            Issue.record("timed out waiting: \(what)", sourceLocation: sourceLocation)
+            throw TimedOut(what: what)
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// An NMEA sentence with its checksum, as the radio receiver sends it.
+private func sentence(_ body: String) -> [UInt8] {
+    let checksum = body.utf8.reduce(UInt8(0), ^)
+    let hex = String(checksum, radix: 16, uppercase: true)
+    return Array("$\(body)*\(hex.count == 1 ? "0" + hex : hex)\r\n".utf8)
+}
+
+/// A fresh temporary directory, removed by the caller's `defer`.
+private func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("picket-serial-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Points `link` at `target`, replacing an old link atomically (as udev re-makes `/dev/serial/by-id` links).
+private func pointLink(_ link: String, to target: String) throws {
+    let temporary = link + ".new"
+    _ = try SystemCall.retrying("symlink", temporary) { symlink(target, temporary) }
+    _ = try SystemCall.retrying("rename", link) { rename(temporary, link) }
+}
