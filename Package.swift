@@ -102,9 +102,19 @@ let package = Package(
             dependencies: ["PicketConfig", "PicketCore"],
             swiftSettings: swiftSettings
         ),
+        // Test helpers shared by the test targets (pseudo-terminals).
+        .target(
+            name: "PicketTestSupport",
+            dependencies: ["PicketHardware"],
+            path: "Tests/PicketTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PicketHardwareTests",
-            dependencies: ["PicketHardware", "PicketCore", "PicketConfig", "CGPIOD"],
+            dependencies: [
+                "PicketHardware", "PicketCore", "PicketConfig", "CGPIOD", "PicketTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -114,7 +124,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PicketReplayTests",
-            dependencies: ["PicketCLI", "PicketDaemon", "PicketHardware", "PicketStore", "PicketConfig", "PicketCore", "picket"],
+            dependencies: [
+                "PicketCLI", "PicketDaemon", "PicketHardware", "PicketStore", "PicketConfig", "PicketCore", "picket",
+                "PicketTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
     ]

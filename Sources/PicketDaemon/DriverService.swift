@@ -16,7 +16,9 @@ public struct DriverService: Service {
 
     public func run() async throws {
         logger.info("driver started", metadata: ["driver": "\(driver.name)"])
-        defer { sink.flush() }
+        // Re-offer GPIO edges a full ring held back. Only the producer of the
+        // GPIO lines may (each ring has one producer), so a serial driver does not.
+        defer { if driver is any GPIOEdgeSource { sink.flush() } }
         try await cancelWhenGracefulShutdown {
             try await driver.run(into: sink)
         }

@@ -17,12 +17,18 @@ public final class RecordingService: Service, @unchecked Sendable {
     private let health: DriverHealthBoard?
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
+    /// Called every few seconds (refreshes the drivers' UTC mapping).
+    private let tick: @Sendable () -> Void
 
-    public init(hub: InputHub, writer: RecordingWriter, health: DriverHealthBoard?, logger: Logger) {
+    public init(
+        hub: InputHub, writer: RecordingWriter, health: DriverHealthBoard?, logger: Logger,
+        tick: @escaping @Sendable () -> Void = {}
+    ) {
         self.hub = hub
         self.writer = writer
         self.health = health
         self.logger = logger
+        self.tick = tick
     }
 
     public func run() async throws {
@@ -45,7 +51,13 @@ public final class RecordingService: Service, @unchecked Sendable {
     }
 
     private func loop() throws {
+        let clock = ContinuousClock()
+        var lastTick = clock.now
         while !stopping.load(ordering: .acquiring) {
+            if clock.now - lastTick >= .seconds(5) {
+                tick()
+                lastTick = clock.now
+            }
             var batch: [RawInput] = []
             let handled = hub.drainRound { batch.append($0) }
             try writer.write(batch: batch)
@@ -101,7 +113,8 @@ public enum Recorder {
     ) async throws -> Summary {
         let writer = try RecordingWriter(path: path, configuration: configuration, startedUTC: clock.now())
         let hub = InputHub(lines: configuration.gpio.count, ports: configuration.serial.count)
-        let recording = RecordingService(hub: hub, writer: writer, health: health, logger: logger)
+        let recording = RecordingService(
+            hub: hub, writer: writer, health: health, logger: logger, tick: { clock.refresh() })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: recording)]
         services += drivers.map { .init(service: DriverService(driver: $0, sink: hub, logger: logger)) }
         if let duration {

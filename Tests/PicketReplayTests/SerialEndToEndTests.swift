@@ -4,6 +4,7 @@ import PicketCore
 import PicketDaemon
 import PicketHardware
 import PicketStore
+import PicketTestSupport
 import Testing
 
 /// The live serial path end to end: a pseudo-terminal standing in for the
@@ -115,95 +116,5 @@ import Testing
         let checksum = body.utf8.reduce(UInt8(0), ^)
         let hex = String(checksum, radix: 16, uppercase: true)
         return Array("$\(body)*\(hex.count == 1 ? "0" + hex : hex)\r\n".utf8)
-    }
-}
-
-/// A pseudo-terminal pair standing in for the USB radio receiver: the driver
-/// opens the slave (through a link, as `/dev/serial/by-id` names it), the
-/// test writes to the master, and closing the master hangs the slave up the
-/// way unplugging the adapter does.
-private final class PseudoTerminal {
-    let master: Int32
-    let slavePath: String
-    private var open = true
-
-    /// Glibc's Swift module is built without `_XOPEN_SOURCE`, which hides the
-    /// pty functions; the real ones are looked up in the C library.
-    private typealias DescriptorCall = @convention(c) (Int32) -> Int32
-    private typealias PtsnameR = @convention(c) (Int32, UnsafeMutablePointer<CChar>?, Int) -> Int32
-
-    private static func function<F>(_ name: String, as type: F.Type) -> F {
-        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), name) else { fatalError("\(name) not in the C library") }
-        return unsafeBitCast(symbol, to: type)
-    }
-
-    init() throws {
-        let fd = try SystemCall.retrying("posix_openpt", "/dev/ptmx") {
-            Self.function("posix_openpt", as: DescriptorCall.self)(O_RDWR | O_NOCTTY | O_CLOEXEC)
-        }
-        do {
-            _ = try SystemCall.retrying("grantpt", "/dev/ptmx") {
-                Self.function("grantpt", as: DescriptorCall.self)(fd)
-            }
-            _ = try SystemCall.retrying("unlockpt", "/dev/ptmx") {
-                Self.function("unlockpt", as: DescriptorCall.self)(fd)
-            }
-            var name = [CChar](repeating: 0, count: 128)
-            let failed = Self.function("ptsname_r", as: PtsnameR.self)(fd, &name, name.count)
-            guard failed == 0 else { throw SystemError(call: "ptsname_r", subject: "/dev/ptmx", errno: failed) }
-            // Nonblocking, so a write the driver never drains fails the test instead of hanging it.
-            let flags = try SystemCall.retrying("fcntl", "/dev/ptmx") { fcntl(fd, F_GETFL) }
-            _ = try SystemCall.retrying("fcntl", "/dev/ptmx") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
-            slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
-        master = fd
-    }
-
-    deinit { close() }
-
-    /// Writes all of `bytes`, waiting while the pty's buffer is full.
-    func write(_ bytes: [UInt8], timeout: Duration = .seconds(10)) throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        var offset = 0
-        try bytes.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let n = Glibc.write(master, raw.baseAddress! + offset, raw.count - offset)
-                if n > 0 {
-                    offset += n
-                    continue
-                }
-                let e = errno
-                guard n < 0, e == EAGAIN || e == EINTR else {
-                    throw SystemError(call: "write", subject: slavePath, errno: e)
-                }
-                guard clock.now < deadline else {
-                    throw SystemError(call: "write", subject: slavePath, errno: ETIMEDOUT)
-                }
-                var fd = pollfd(fd: master, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&fd, 1, 50)
-            }
-        }
-    }
-
-    /// One byte per system call, so each may reach the driver in a read of its own.
-    func writeByteByByte(_ bytes: [UInt8]) throws {
-        for byte in bytes { try write([byte]) }
-    }
-
-    func close() {
-        guard open else { return }
-        open = false
-        Glibc.close(master)
-    }
-
-    /// Points `link` at `target`, replacing an old link atomically as udev does.
-    static func pointLink(_ link: String, to target: String) throws {
-        let temporary = link + ".new"
-        _ = try SystemCall.retrying("symlink", temporary) { symlink(target, temporary) }
-        _ = try SystemCall.retrying("rename", link) { rename(temporary, link) }
     }
 }
