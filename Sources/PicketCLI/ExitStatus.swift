@@ -9,7 +9,6 @@ public enum ExitStatus {
     public static let usage: Int32 = 64
     public static let dataError: Int32 = 65
     public static let noInput: Int32 = 66
-    public static let unavailable: Int32 = 69
     public static let software: Int32 = 70
     public static let ioError: Int32 = 74
     public static let config: Int32 = 78
@@ -39,11 +38,7 @@ func fail(_ error: any Error) -> ExitCode {
             }
         case let e as SQLiteError: ("\(e)", ExitStatus.ioError)
         case let e as CLIError: (e.message, e.code)
-        case let e as LiveDriverError:
-            switch e {
-            case .nothingToRead: ("\(e)", ExitStatus.config)
-            case .unavailable: ("\(e)", ExitStatus.unavailable)
-            }
+        case let e as LiveDriverError: ("\(e)", ExitStatus.config)
         case let e as SystemError: ("\(e)", e.isMissing ? ExitStatus.noInput : ExitStatus.ioError)
         default: ("\(error)", ExitStatus.software)
         }

@@ -11,7 +11,7 @@ public struct PicketCommand: AsyncParsableCommand {
         abstract: "Reads ground sensors and trail cameras, stores events and raises alerts.",
         discussion: """
             Exit codes follow sysexits: 0 success, 64 usage, 65 bad input data, 66 missing input, \
-            69 unavailable, 74 I/O error, 78 configuration error.
+            74 I/O error, 78 configuration error.
             """,
         version: "0.1.0",
         subcommands: [

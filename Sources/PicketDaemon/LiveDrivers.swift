@@ -11,28 +11,45 @@ public enum LiveDrivers {
         public var counters: @Sendable () -> [String: Int]
     }
 
+    /// - Parameter gpioBackend: where GPIO lines come from (libgpiod on a box).
     public static func make(
         configuration: PicketConfiguration, simulate: Bool, clock: UTCMapping, health: DriverHealthBoard,
-        logger: Logger
+        logger: Logger, gpioBackend: any GPIOBackend = LibgpiodBackend()
     ) throws -> Selection {
         if simulate {
             let driver = SimulatedDriver(configuration: configuration, utcNow: { clock.now() })
             return Selection(drivers: [driver], counters: { [:] })
         }
-        throw LiveDriverError.unavailable
+        guard !configuration.gpio.isEmpty || !configuration.serial.isEmpty else {
+            throw LiveDriverError.nothingToRead
+        }
+        // One driver for every line: each hub ring has one producer.
+        let gpio =
+            configuration.gpio.isEmpty
+            ? nil
+            : LibgpiodGPIODriver(
+                lines: configuration.gpio, backend: gpioBackend, mapping: clock, health: health, logger: logger)
+        var drivers: [any InputDriver] = gpio.map { [$0] } ?? []
+        for (index, port) in configuration.serial.enumerated() {
+            drivers.append(
+                TermiosSerialDriver(portIndex: index, config: port, mapping: clock, health: health, logger: logger))
+        }
+        return Selection(
+            drivers: drivers,
+            counters: {
+                guard let gpio else { return [:] }
+                return ["gpio_synthetic_edges": gpio.syntheticEdges, "gpio_full_batches": gpio.fullBatchesRead]
+            })
     }
 }
 
 /// Why live drivers cannot start.
 public enum LiveDriverError: Error, CustomStringConvertible {
     case nothingToRead
-    case unavailable
 
     public var description: String {
         switch self {
         case .nothingToRead: "the configuration has no gpio lines and no serial ports: nothing to read"
-        case .unavailable:
-            "live drivers (libgpiod GPIO, termios serial) are not in this build yet; use --simulate"
         }
     }
 }

@@ -106,7 +106,7 @@ final class LockstepSink: InputSink, @unchecked Sendable {
     }
 
     /// Nothing is ever held back in lock step.
-    func flush() {}
+    func flush() -> Bool { true }
 
     func offerGap(port: Int, t: Int64) {
         makeRoom(1, in: .port(port))

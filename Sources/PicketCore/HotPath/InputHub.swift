@@ -122,8 +122,11 @@ public final class InputHub: @unchecked Sendable {
 
     /// Producer side: re-offers pending GPIO tails. Only the producer of the
     /// GPIO lines may call it (each ring has one producer): the driver that
-    /// feeds the lines, when it is idle and when it stops.
-    public func flush() {
+    /// feeds the lines, when it is idle and when it stops. Returns false
+    /// while a tail is still held back.
+    @discardableResult
+    public func flush() -> Bool {
+        var clear = true
         for line in 0..<lineCount {
             let tail = slots[line].tail.withLock { pending -> RawInput? in
                 defer { pending = nil }
@@ -137,9 +140,11 @@ public final class InputHub: @unchecked Sendable {
                 }
                 // A newer edge took its place meanwhile: this one is lost.
                 if !kept { slots[line].dropped.add(1, ordering: .relaxed) }
+                clear = false
             }
         }
         wake(0)
+        return clear
     }
 
     @inline(__always)

@@ -11,8 +11,9 @@ public protocol InputSink: Sendable {
     @discardableResult func offerSerial(port: Int, t: Int64, bytes: UnsafeRawBufferPointer) -> Bool
     /// Re-offers inputs held back by an overflow. A driver calls it when it
     /// is idle (before it sleeps or waits for the hardware) and when it stops;
-    /// like the offers, only from the driver's own thread or task.
-    func flush()
+    /// like the offers, only from the driver's own thread or task. Returns
+    /// false while something is still held back (the ring is still full).
+    @discardableResult func flush() -> Bool
     /// The port's byte stream broke (unplugged, reopened): the framer drops a
     /// half sentence instead of joining it to the next one.
     func offerGap(port: Int, t: Int64)

@@ -41,10 +41,18 @@ public final class UTCMapping: Sendable {
         }
     }
 
+    /// UTC nanoseconds of a CLOCK_MONOTONIC time under the current offset,
+    /// without the floor: for a caller that keeps a floor of its own.
+    public func unclamped(monotonic: Int64) -> Int64 {
+        monotonic &+ state.withLock { $0.offset }
+    }
+
     /// UTC now, through the same mapping as event timestamps.
     public func now() -> Int64 { utc(monotonic: Self.monotonicNow()) }
 
     public static func monotonicNow() -> Int64 { read(CLOCK_MONOTONIC) }
+
+    public static func realtimeNow() -> Int64 { read(CLOCK_REALTIME) }
 
     static func read(_ clock: clockid_t) -> Int64 {
         var ts = timespec()
