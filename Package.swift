@@ -105,7 +105,7 @@ let package = Package(
         // Test helpers shared by the test targets (pseudo-terminals).
         .target(
             name: "PicketTestSupport",
-            dependencies: ["PicketHardware"],
+            dependencies: ["PicketHardware", .product(name: "Logging", package: "swift-log")],
             path: "Tests/PicketTestSupport",
             swiftSettings: swiftSettings
         ),

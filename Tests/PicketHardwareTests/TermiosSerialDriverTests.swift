@@ -36,6 +36,7 @@ import Testing
             let task = Task { try await driver.run(into: sink) }
             do {
                 let result = try await body()
+                #expect(sink.edges.isEmpty, "a serial driver offered a GPIO edge")
                 task.cancel()
                 try await task.value
                 return result
@@ -63,7 +64,7 @@ import Testing
             let before = h.mapping.now()
 
             // Byte by byte: every byte may come in a read of its own.
-            var expected = (1...5).flatMap { sentence("PGSD,seis-7,\($0),FOOT,\(10 + $0)") }
+            var expected = (1...5).flatMap { nmeaSentence("PGSD,seis-7,\($0),FOOT,\(10 + $0)") }
             try pty.writeByteByByte(expected)
             try await eventually("byte-by-byte sentences") { h.sink.bytes.count >= expected.count }
 
@@ -73,7 +74,7 @@ import Testing
             expected += everyByte
 
             // A burst of ~50 KB in one write: more than one read can hold.
-            let burst = (0..<1800).flatMap { sentence("PGSD,seis-\($0 % 9),\($0),VEH,\($0 % 101)") }
+            let burst = (0..<1800).flatMap { nmeaSentence("PGSD,seis-\($0 % 9),\($0),VEH,\($0 % 101)") }
             #expect(burst.count > 50_000)
             try pty.write(burst)
             expected += burst
@@ -173,7 +174,7 @@ import Testing
     /// Unplugging and plugging in again: the peer closes (the slave hangs
     /// up), a new one appears under the same by-id style link.
     @Test func reconnectsWhenANewPeerAppears() async throws {
-        let dir = try temporaryDirectory()
+        let dir = try temporaryDirectory("picket-serial")
         defer { try? FileManager.default.removeItem(at: dir) }
         let link = dir.appendingPathComponent("usb-radio-if00").path
         let first = try PseudoTerminal()
@@ -182,7 +183,7 @@ import Testing
         let h = Harness()
         try await h.running(h.driver(link, portIndex: 1)) {
             try await h.waitHealthy()
-            let before = sentence("PGSD,seis-7,1,FOOT,11")
+            let before = nmeaSentence("PGSD,seis-7,1,FOOT,11")
             try first.write(before)
             try await eventually("bytes from the first peer") { h.sink.bytes == before }
 
@@ -197,7 +198,7 @@ import Testing
             let second = try PseudoTerminal()
             try PseudoTerminal.pointLink(link, to: second.slavePath)
             try await h.waitHealthy(count: 2)
-            let after = sentence("PGSD,seis-7,2,FOOT,12")
+            let after = nmeaSentence("PGSD,seis-7,2,FOOT,12")
             try second.write(after)
             try await eventually("bytes from the second peer") { h.sink.bytes == before + after }
 
@@ -215,7 +216,7 @@ import Testing
     /// A device that is missing at start is waited for, not given up on:
     /// one unhealthy report and one warning however many retries it takes.
     @Test func waitsForAMissingDevice() async throws {
-        let dir = try temporaryDirectory()
+        let dir = try temporaryDirectory("picket-serial")
         defer { try? FileManager.default.removeItem(at: dir) }
         let link = dir.appendingPathComponent("usb-radio-if00").path
 
@@ -243,7 +244,7 @@ import Testing
         let pty = try PseudoTerminal()
         try PseudoTerminal.pointLink(link, to: pty.slavePath)
         try await h.waitHealthy()
-        let bytes = sentence("PGSD,seis-7,1,FOOT,11")
+        let bytes = nmeaSentence("PGSD,seis-7,1,FOOT,11")
         try pty.write(bytes)
         try await eventually("bytes once the device is there") { h.sink.bytes == bytes }
 
@@ -257,7 +258,7 @@ import Testing
     /// The link re-made to another device while the old one stays up (no
     /// hangup): the idle check notices and the driver follows the path.
     @Test func followsItsPathToAnotherDevice() async throws {
-        let dir = try temporaryDirectory()
+        let dir = try temporaryDirectory("picket-serial")
         defer { try? FileManager.default.removeItem(at: dir) }
         let link = dir.appendingPathComponent("usb-radio-if00").path
         let first = try PseudoTerminal()
@@ -271,7 +272,7 @@ import Testing
             try await h.waitHealthy(count: 2)
             #expect(h.sink.gaps == 1)
             #expect(h.health.statuses.contains { !$0.healthy && $0.detail == "\(link): now names another device" })
-            let bytes = sentence("PGSD,seis-7,1,FOOT,11")
+            let bytes = nmeaSentence("PGSD,seis-7,1,FOOT,11")
             try second.write(bytes)
             try await eventually("bytes from the new device") { h.sink.bytes == bytes }
         }
@@ -316,134 +317,4 @@ import Testing
         // when idle, 2 s seen in CI).
         #expect(elapsed < .seconds(15), "run returned \(elapsed) after cancellation")
     }
-}
-
-// MARK: - Test fixtures
-
-/// Records what a driver offers, from the driver's thread.
-private final class CollectingSink: InputSink {
-    enum Item: Equatable {
-        case chunk(port: Int, t: Int64, bytes: [UInt8])
-        case gap(port: Int, t: Int64)
-
-        var bytes: [UInt8] {
-            if case .chunk(_, _, let bytes) = self { bytes } else { [] }
-        }
-    }
-
-    private let items = Mutex<[Item]>([])
-    private let flushes = Atomic<Int>(0)
-
-    func offerEdge(line: Int, rising: Bool, t: Int64) -> Bool {
-        Issue.record("a serial driver offered a GPIO edge")
-        return false
-    }
-
-    func offerSerial(port: Int, t: Int64, bytes: UnsafeRawBufferPointer) -> Bool {
-        items.withLock { $0.append(.chunk(port: port, t: t, bytes: Array(bytes))) }
-        return true
-    }
-
-    func flush() -> Bool {
-        flushes.add(1, ordering: .relaxed)
-        return true
-    }
-
-    func offerGap(port: Int, t: Int64) {
-        items.withLock { $0.append(.gap(port: port, t: t)) }
-    }
-
-    var recorded: [Item] { items.withLock { $0 } }
-    var flushCount: Int { flushes.load(ordering: .relaxed) }
-
-    /// Every byte offered, in order.
-    var bytes: [UInt8] { items.withLock { $0.flatMap(\.bytes) } }
-
-    var gapTimes: [Int64] {
-        items.withLock { items in
-            items.compactMap { if case .gap(_, let t) = $0 { t } else { nil } }
-        }
-    }
-
-    var gaps: Int { gapTimes.count }
-}
-
-/// Keeps every log record, to check that an outage is logged once.
-private final class CapturedLog: Sendable {
-    struct Record: Sendable {
-        var level: Logger.Level
-        var message: String
-    }
-
-    private let records = Mutex<[Record]>([])
-
-    var all: [Record] { records.withLock { $0 } }
-
-    func count(_ level: Logger.Level) -> Int { all.count { $0.level == level } }
-
-    var logger: Logger {
-        Logger(label: "picket-serial-test") { _ in Handler(log: self) }
-    }
-
-    struct Handler: LogHandler {
-        let log: CapturedLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            log.records.withLock { $0.append(Record(level: event.level, message: "\(event.message)")) }
-        }
-    }
-}
-
-/// Every status a health board received, kept across `take()` calls.
-private final class HealthLog {
-    let board = DriverHealthBoard()
-    private var seen: [DriverStatus] = []
-
-    var statuses: [DriverStatus] {
-        seen += board.take()
-        return seen
-    }
-}
-
-private struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting: \(what)" }
-}
-
-/// Polls `condition` every 10 ms until it holds; fails the test after
-/// `timeout`, which is generous because CI machines are small and busy.
-private func eventually(
-    _ what: String, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () throws -> Bool
-) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while try !condition() {
-        guard clock.now < deadline else {
-            Issue.record("timed out waiting: \(what)", sourceLocation: sourceLocation)
-            throw TimedOut(what: what)
-        }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
-
-/// An NMEA sentence with its checksum, as the radio receiver sends it.
-private func sentence(_ body: String) -> [UInt8] {
-    let checksum = body.utf8.reduce(UInt8(0), ^)
-    let hex = String(checksum, radix: 16, uppercase: true)
-    return Array("$\(body)*\(hex.count == 1 ? "0" + hex : hex)\r\n".utf8)
-}
-
-/// A fresh temporary directory, removed by the caller's `defer`.
-private func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("picket-serial-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
 }

@@ -60,7 +60,7 @@ import Testing
         var counters: ProcessorCounters { pipeline.processor.counters }
         func healthy(_ n: Int) -> Bool { statuses.last?.healthy == true && statuses.count { $0.healthy } == n }
         func detection(_ seq: Int, strength: Int, class detectionClass: String = "FOOT") -> [UInt8] {
-            Self.sentence("PGSD,seis-7,\(seq),\(detectionClass),\(strength)")
+            nmeaSentence("PGSD,seis-7,\(seq),\(detectionClass),\(strength)")
         }
 
         try await processUntil("the port open") { healthy(1) }
@@ -111,10 +111,4 @@ import Testing
     }
 
     struct TimedOut: Error {}
-
-    static func sentence(_ body: String) -> [UInt8] {
-        let checksum = body.utf8.reduce(UInt8(0), ^)
-        let hex = String(checksum, radix: 16, uppercase: true)
-        return Array("$\(body)*\(hex.count == 1 ? "0" + hex : hex)\r\n".utf8)
-    }
 }

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import PicketHardware
+import Synchronization
+import Testing
+
+/// Records what a driver offers, from the driver's thread.
+public final class CollectingSink: InputSink {
+    public enum Item: Equatable, Sendable {
+        case edge(line: Int, rising: Bool, t: Int64)
+        case chunk(port: Int, t: Int64, bytes: [UInt8])
+        case gap(port: Int, t: Int64)
+
+        public var bytes: [UInt8] {
+            if case .chunk(_, _, let bytes) = self { bytes } else { [] }
+        }
+    }
+
+    private let items = Mutex<[Item]>([])
+    private let flushes = Atomic<Int>(0)
+
+    public init() {}
+
+    public func offerEdge(line: Int, rising: Bool, t: Int64) -> Bool {
+        items.withLock { $0.append(.edge(line: line, rising: rising, t: t)) }
+        return true
+    }
+
+    public func offerSerial(port: Int, t: Int64, bytes: UnsafeRawBufferPointer) -> Bool {
+        items.withLock { $0.append(.chunk(port: port, t: t, bytes: Array(bytes))) }
+        return true
+    }
+
+    public func flush() -> Bool {
+        flushes.add(1, ordering: .relaxed)
+        return true
+    }
+
+    public func offerGap(port: Int, t: Int64) {
+        items.withLock { $0.append(.gap(port: port, t: t)) }
+    }
+
+    public var recorded: [Item] { items.withLock { $0 } }
+    public var flushCount: Int { flushes.load(ordering: .relaxed) }
+
+    /// Every byte offered, in order.
+    public var bytes: [UInt8] { items.withLock { $0.flatMap(\.bytes) } }
+
+    /// Every edge offered, in order.
+    public var edges: [(line: Int, rising: Bool, t: Int64)] {
+        items.withLock { items in
+            items.compactMap { if case .edge(let line, let rising, let t) = $0 { (line, rising, t) } else { nil } }
+        }
+    }
+
+    public var gapTimes: [Int64] {
+        items.withLock { items in
+            items.compactMap { if case .gap(_, let t) = $0 { t } else { nil } }
+        }
+    }
+
+    public var gaps: Int { gapTimes.count }
+}
+
+/// Keeps every log record, to check that an outage is logged once.
+public final class CapturedLog: Sendable {
+    public struct Record: Sendable {
+        public var level: Logger.Level
+        public var message: String
+    }
+
+    private let records = Mutex<[Record]>([])
+
+    public init() {}
+
+    public var all: [Record] { records.withLock { $0 } }
+
+    public func count(_ level: Logger.Level) -> Int { all.count { $0.level == level } }
+
+    public var logger: Logger {
+        Logger(label: "picket-driver-test") { _ in Handler(log: self) }
+    }
+
+    struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            log.records.withLock { $0.append(Record(level: event.level, message: "\(event.message)")) }
+        }
+    }
+}
+
+/// Every status a health board received, kept across `take()` calls.
+public final class HealthLog {
+    public let board = DriverHealthBoard()
+    private var seen: [DriverStatus] = []
+
+    public init() {}
+
+    public var statuses: [DriverStatus] {
+        seen += board.take()
+        return seen
+    }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting: \(what)" }
+}
+
+/// Polls `condition` every 10 ms until it holds; fails the test after
+/// `timeout`, which is generous because CI machines are small and busy.
+public func eventually(
+    _ what: String, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () throws -> Bool
+) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while try !condition() {
+        guard clock.now < deadline else {
+            Issue.record("timed out waiting: \(what)", sourceLocation: sourceLocation)
+            throw TimedOut(what: what)
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// An NMEA sentence with its checksum, as the radio receiver sends it.
+public func nmeaSentence(_ body: String) -> [UInt8] {
+    let checksum = body.utf8.reduce(UInt8(0), ^)
+    let hex = String(checksum, radix: 16, uppercase: true)
+    return Array("$\(body)*\(hex.count == 1 ? "0" + hex : hex)\r\n".utf8)
+}
+
+/// A fresh temporary directory, removed by the caller's `defer`.
+public func temporaryDirectory(_ prefix: String = "picket-test") throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
