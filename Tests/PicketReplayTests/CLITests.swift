@@ -132,12 +132,6 @@ import Testing
         #expect(try Support.picket(["events", "--since", "yesterday-ish", "--db", "/tmp/none.db"]).status == 64)
     }
 
-    @Test func runWithoutSimulateSaysLiveDriversAreAbsent() throws {
-        let result = try Support.picket(["run", "--config", config])
-        #expect(result.status == 69)
-        #expect(result.err.contains("--simulate"))
-    }
-
     /// `picket run --simulate` stores events and shuts down cleanly on
     /// SIGTERM; what it recorded (`--record`) replays to the very same events
     /// and alerts, ids included.

@@ -4,6 +4,7 @@ import PicketConfig
 import PicketCore
 import PicketDaemon
 import PicketStore
+import PicketTestSupport
 
 @testable import PicketCLI
 
@@ -21,11 +22,7 @@ enum Support {
     }
 
     /// A fresh temporary directory, removed by the caller's `defer`.
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("picket-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryDirectory() throws -> URL { try PicketTestSupport.temporaryDirectory() }
 
     static let logger: Logger = {
         var logger = Logger(label: "picket-test")

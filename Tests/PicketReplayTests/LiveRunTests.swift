@@ -1,0 +1,137 @@
+import Foundation
+import PicketTestSupport
+import Testing
+
+/// `picket run` and `picket record` on live drivers, as a field box runs
+/// them: the radio receiver is a real pseudo-terminal, and the GPIO line is
+/// on a chip this machine does not have (its kernel has no GPIO), so the
+/// real libgpiod refuses it and the serial side must carry on regardless.
+@Suite struct LiveRunTests {
+    /// A configuration with the pty as its serial port and one GPIO line.
+    static func configuration(port: String, in dir: URL) throws -> String {
+        let path = dir.appendingPathComponent("live.yaml").path
+        try """
+        box: live-01
+        sector: test
+        site: {lat: 44.99, lon: -73.11}
+        gpio:
+          - {chip: gpiochip0, line: 17, sensor: pir-1, kind: pir, zone: trail, debounce_ms: 30}
+        serial:
+          - {port: \(port), baud: 9600}
+        sensors:
+          - {id: seis-7, kind: seismic, zone: trail, holdoff_ms: 1000, severity: medium}
+
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// A started `picket` whose standard error is a file the test can watch.
+    final class Child {
+        let process = Process()
+        let log: URL
+
+        init(_ arguments: [String], log: URL) throws {
+            self.log = log
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.executableURL = Support.binary
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: log)
+            try process.run()
+        }
+
+        var stderr: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+        func waitForLog(_ text: String) async throws {
+            try await eventually("\"\(text)\" in the log") { stderr.contains(text) || !process.isRunning }
+            #expect(stderr.contains(text), "\(stderr)")
+        }
+
+        func stop() -> Int32 {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
+    static func detections(_ seqs: ClosedRange<Int>) -> [UInt8] {
+        seqs.flatMap { nmeaSentence("PGSD,seis-7,\($0),FOOT,\(20 + $0)") }
+    }
+
+    /// The live run stores the radio's detections while the missing GPIO
+    /// chip is reported unhealthy; its `--record` file replays to the very
+    /// same events and alerts, ids included.
+    @Test func liveRunOnAPseudoTerminalReplaysIdentically() async throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pty = try PseudoTerminal()
+        let config = try Self.configuration(port: pty.slavePath, in: dir)
+        let db = dir.appendingPathComponent("live.db").path
+        let recording = dir.appendingPathComponent("live.jsonl").path
+        let child = try Child(
+            ["run", "--config", config, "--db", db, "--record", recording], log: dir.appendingPathComponent("run.log"))
+        try await child.waitForLog("serial port open")
+        try await child.waitForLog("gpiochip0 line 17: no such GPIO chip")
+
+        // Byte by byte, then a burst with a relay duplicate (seq 3 again) and garbage.
+        try pty.writeByteByByte(Self.detections(1...2))
+        try pty.write(Self.detections(3...3) + Array("noise".utf8) + Self.detections(3...6))
+        try await eventually("six events stored") {
+            let out = try Support.picket(["events", "--db", db, "--json"]).out
+            return out.split(separator: "\n").count == 6
+        }
+        #expect(child.stop() == 0, "\(child.stderr)")
+
+        let events = try Support.picket(["events", "--db", db, "--json"]).out.split(separator: "\n")
+        #expect(events.count == 6)
+        let first = try Support.object(String(events[0]))
+        #expect(first["sensor"] as? String == "seis-7")
+        #expect(first["source"] as? String == "serial")
+        #expect(first["box"] as? String == "live-01")
+        let sensors = try Support.picket(["sensors", "--db", db]).out
+        #expect(sensors.contains("gpiochip0 line 17: no such GPIO chip"))
+        let seis = try Support.picket(["sensors", "--db", db, "--json"]).out.split(separator: "\n")
+            .map { try Support.object(String($0)) }.first { $0["sensor"] as? String == "seis-7" }
+        #expect(seis?["duplicates"] as? Int == 1)
+
+        let replayed = dir.appendingPathComponent("replayed.db").path
+        let replay = try Support.picket(["replay", recording, "--config", config, "--db", replayed])
+        #expect(replay.status == 0, "\(replay.err)")
+        for query in ["events", "alerts"] {
+            let live = try Support.picket([query, "--db", db, "--json"]).out
+            let again = try Support.picket([query, "--db", replayed, "--json"]).out
+            #expect(!live.isEmpty)
+            #expect(live == again, "\(query) of the live run and of its replay differ")
+        }
+    }
+
+    /// `picket record` on the pty, then `picket replay` of what it wrote:
+    /// every sentence becomes its event.
+    @Test func recordOnAPseudoTerminalThenReplay() async throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pty = try PseudoTerminal()
+        let config = try Self.configuration(port: pty.slavePath, in: dir)
+        let out = dir.appendingPathComponent("rec.jsonl").path
+        let child = try Child(
+            ["record", "--out", out, "--config", config, "--duration", "600"],
+            log: dir.appendingPathComponent("record.log"))
+        try await child.waitForLog("serial port open")
+        try pty.write(Self.detections(1...4))
+        try await eventually("four sentences recorded") {
+            ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").components(separatedBy: "PGSD").count == 5
+        }
+        #expect(child.stop() == 0, "\(child.stderr)")
+
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        let header = try Support.object(String(lines[0]))
+        #expect(header["box"] as? String == "live-01")
+        let db = dir.appendingPathComponent("r.db").path
+        let replay = try Support.picket(["replay", out, "--config", config, "--db", db])
+        #expect(replay.status == 0, "\(replay.err)")
+        let events = try Support.picket(["events", "--db", db, "--json"]).out.split(separator: "\n")
+        #expect(events.count == 4)
+        let strengths = try events.map { try Support.object(String($0))["strength"] as? Int }
+        #expect(strengths == [21, 22, 23, 24])
+    }
+}
