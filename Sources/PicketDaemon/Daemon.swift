@@ -24,7 +24,9 @@ public enum Daemon {
             id: runID, mode: "live", startedTs: started, input: drivers.map(\.name).joined(separator: ","),
             sensors: configuration.allSensors)
         let hub = InputHub(lines: configuration.gpio.count, ports: configuration.serial.count)
-        let pipeline = Pipeline(configuration: configuration, hub: hub, store: store, runID: runID, logger: logger)
+        let pipeline = Pipeline(
+            configuration: configuration, hub: hub, store: store, runID: runID, logger: logger,
+            burstHoldNs: Processor.liveBurstHoldNs)
         pipeline.onAlert = { alert in
             logger.notice(
                 "alert",

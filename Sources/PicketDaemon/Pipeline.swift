@@ -29,15 +29,18 @@ public final class Pipeline {
     public var externalCounters: (() -> [String: Int])?
     private var pendingReports: [DriverStatus] = []
 
+    /// - Parameter burstHoldNs: the processor's cap on how long a bouncing
+    ///   line holds other events back (live); nil in a replay.
     public init(
-        configuration: PicketConfiguration, hub: InputHub, store: Store, runID: String, logger: Logger
+        configuration: PicketConfiguration, hub: InputHub, store: Store, runID: String, logger: Logger,
+        burstHoldNs: Int64?
     ) {
         self.configuration = configuration
         self.hub = hub
         self.store = store
         self.runID = runID
         self.logger = logger
-        processor = Processor(configuration: configuration)
+        processor = Processor(configuration: configuration, burstHoldNs: burstHoldNs)
     }
 
     /// Handles one input on the pipeline's clock.

@@ -42,7 +42,8 @@ public enum ReplayRunner {
         let runID = "replay:\(UTCTime.format(driver.header.startedUTC)):\(driver.header.box ?? configuration.box)"
         let hub = InputHub(
             lines: configuration.gpio.count, ports: configuration.serial.count, capacity: 8192, sharedRing: true)
-        let pipeline = Pipeline(configuration: configuration, hub: hub, store: store, runID: runID, logger: logger)
+        let pipeline = Pipeline(
+            configuration: configuration, hub: hub, store: store, runID: runID, logger: logger, burstHoldNs: nil)
         let sink = LockstepSink(hub: hub, immediate: realtime) { [pipeline] () throws(StoreError) in
             pipeline.drain()
             try pipeline.collect(now: pipeline.processor.watermark)

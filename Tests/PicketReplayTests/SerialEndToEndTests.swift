@@ -29,7 +29,8 @@ import Testing
             id: runID, mode: "live", startedTs: started, input: "serial \(link)", sensors: configuration.allSensors)
         let hub = InputHub(lines: 0, ports: 1)
         let pipeline = Pipeline(
-            configuration: configuration, hub: hub, store: store, runID: runID, logger: Support.logger)
+            configuration: configuration, hub: hub, store: store, runID: runID, logger: Support.logger,
+            burstHoldNs: Processor.liveBurstHoldNs)
         let health = DriverHealthBoard()
         let driver = TermiosSerialDriver(
             portIndex: 0, config: configuration.serial[0], mapping: mapping, health: health, logger: Support.logger,

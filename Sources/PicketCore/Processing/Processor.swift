@@ -13,9 +13,11 @@ import HeapModule
 /// known `debounce_ms` later, so events pass through a small reorder stage:
 /// they are released to episodes and rules in time order once the watermark
 /// is past their time by the largest debounce window and no burst still open
-/// began at or before their time (held at most `burstHoldNs` longer for a
-/// line that keeps bouncing). Rules therefore see
-/// episode openings in the order they happened, not the order they were known.
+/// began at or before their time. Rules therefore see episode openings in
+/// the order they happened, not the order they were known, however long a
+/// burst bounces: a replay follows PRODUCT.md to the letter. The live daemon
+/// caps the wait (`liveBurstHoldNs`), so a line that chatters for minutes
+/// cannot hold every other sensor's alerts back until it stops.
 public struct Processor: Sendable {
     /// What the store must write after a batch.
     public struct Output: Sendable {
@@ -48,10 +50,11 @@ public struct Processor: Sendable {
     }
 
     public static let duplicateWindowNs: Int64 = 60 * 1_000_000_000
-    /// How long an open burst may hold back later events beyond the debounce
-    /// window. Contact bounce lasts milliseconds; a line that chatters for
-    /// longer must not delay every other sensor's alerts until it stops.
-    public static let burstHoldNs: Int64 = 1_000_000_000
+    /// How long, live, an open burst may hold back later events beyond the
+    /// debounce window. Contact bounce lasts milliseconds; a line that
+    /// chatters for longer than this is faulty, and must not delay every
+    /// other sensor's alerts until it stops.
+    public static let liveBurstHoldNs: Int64 = 10_000_000_000
 
     public let configuration: PicketConfiguration
     private var sensorsByID: [String: SensorConfig] = [:]
@@ -65,14 +68,19 @@ public struct Processor: Sendable {
     private var pending = Heap<Pending>()
     private var pendingOrder = 0
     private let reorderNs: Int64
+    /// nil: no cap (a replay); else `liveBurstHoldNs` or a test's value.
+    private let burstHoldNs: Int64?
     private var lastFix: Position?
     public private(set) var counters = ProcessorCounters()
     private var output = Output()
     /// The latest watermark; inputs are never older than what it closed.
     public private(set) var watermark = Int64.min
 
-    public init(configuration: PicketConfiguration) {
+    /// - Parameter burstHoldNs: how long an open burst may hold later events
+    ///   back beyond the debounce window; nil (a replay) waits for it to close.
+    public init(configuration: PicketConfiguration, burstHoldNs: Int64? = nil) {
         self.configuration = configuration
+        self.burstHoldNs = burstHoldNs
         for sensor in configuration.allSensors { sensorsByID[sensor.id] = sensor }
         debouncer = Debouncer(
             windowsNs: configuration.gpio.map { Int64($0.debounceMs) * 1_000_000 },
@@ -128,9 +136,10 @@ public struct Processor: Sendable {
         for flip in flips { enqueue(gpioEvent(flip)) }
         // A burst that bounces for longer than its window is known later than
         // `reorderNs` after its first edge: hold back what it may still precede
-        // (for at most `burstHoldNs`).
+        // (live, for at most `burstHoldNs`).
         let settled = watermark &- reorderNs
-        release(upTo: max(settled &- Self.burstHoldNs, min(settled, debouncer.earliestOpenBurst &- 1)))
+        let limit = min(settled, debouncer.earliestOpenBurst &- 1)
+        release(upTo: burstHoldNs.map { max(settled &- $0, limit) } ?? limit)
     }
 
     /// Ends the input: open debounce windows complete as if time went on, and
