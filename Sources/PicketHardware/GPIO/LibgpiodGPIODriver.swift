@@ -77,19 +77,9 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
     /// Reads the lines until the task is cancelled. Throws only when no wake
     /// pipe can be made (no descriptors left).
     public func run(into sink: any InputSink) async throws {
-        let wake = try WakePipe()
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
-                    var loop = Loop(driver: self, sink: sink, wake: wake)
-                    loop.run()
-                    done.resume()
-                }
-                thread.name = "picket-gpio"
-                thread.start()
-            }
-        } onCancel: {
-            wake.signal()
+        try await WakePipe.runThread(named: "picket-gpio") { [self] wake in
+            var loop = Loop(driver: self, sink: sink, wake: wake)
+            loop.run()
         }
     }
 

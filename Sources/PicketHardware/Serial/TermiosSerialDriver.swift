@@ -57,19 +57,8 @@ public final class TermiosSerialDriver: SerialByteSource {
         guard let speed = Termios.speed(baud: config.baud) else {
             throw UnsupportedBaudRate(port: config.port, baud: config.baud)
         }
-        let wake = try WakePipe()
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
-                    readLoop(into: sink, speed: speed, wake: wake)
-                    done.resume()
-                }
-                thread.name = "picket-serial-\(portIndex)"
-                thread.start()
-            }
-        } onCancel: {
-            // A cancellation before the thread polls is not lost: the pipe stays readable.
-            wake.signal()
+        try await WakePipe.runThread(named: "picket-serial-\(portIndex)") { [self] wake in
+            readLoop(into: sink, speed: speed, wake: wake)
         }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -52,5 +54,25 @@ final class WakePipe: Sendable {
         let ms = Int32(clamping: (max(0, timeoutNs) + 999_999) / 1_000_000)
         let ready = (try? SystemCall.retrying("poll", "wake pipe") { poll(&fd, 1, ms) }) ?? 0
         return ready > 0
+    }
+
+    /// Runs `body` on a thread of its own (a driver's blocking `poll` loop
+    /// stays off the cooperative pool) and returns when it does; cancelling
+    /// the calling task signals the pipe `body` is handed. A cancellation
+    /// before the thread polls is not lost: the pipe stays readable.
+    static func runThread(named name: String, _ body: @escaping @Sendable (WakePipe) -> Void) async throws {
+        let wake = try WakePipe()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                let thread = Thread {
+                    body(wake)
+                    done.resume()
+                }
+                thread.name = name
+                thread.start()
+            }
+        } onCancel: {
+            wake.signal()
+        }
     }
 }
