@@ -150,4 +150,31 @@ import Testing
             #expect(problems.count + more > 400)
         }
     }
+
+    /// Blank lines are ignored everywhere, before the header too; line
+    /// numbers in errors still count them.
+    @Test func blankLinesBeforeTheHeaderAreIgnored() async throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = Support.recordings.appendingPathComponent("trail-crossing.yaml")
+        let recording = dir.appendingPathComponent("blank.jsonl")
+        let header = "{\"picket_recording\": 1, \"started_utc\": \"2026-06-05T03:12:00Z\", \"box\": \"swanton-07\"}"
+        let edge = "{\"t\": 1000, \"gpio\": {\"chip\": \"gpiochip0\", \"line\": 17, \"edge\": \"rising\"}}"
+        try "\n  \n\(header)\n\n\(edge)\n".write(to: recording, atomically: true, encoding: .utf8)
+        let summary = try await Support.replay(recording, config: config, into: dir.appendingPathComponent("b.db"))
+        #expect(summary.counters.inputs == 1)
+
+        try "\n\n{\"picket_recording\": 2}\n".write(to: recording, atomically: true, encoding: .utf8)
+        do {
+            _ = try await Support.replay(recording, config: config, into: dir.appendingPathComponent("c.db"))
+            Issue.record("a version 2 header was taken")
+        } catch RecordingError.invalid(let problems, _) {
+            #expect(problems.first?.line == 3)
+        }
+
+        try "\n \n".write(to: recording, atomically: true, encoding: .utf8)
+        await #expect(throws: RecordingError.self) {
+            _ = try await Support.replay(recording, config: config, into: dir.appendingPathComponent("d.db"))
+        }
+    }
 }

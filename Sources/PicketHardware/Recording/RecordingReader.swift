@@ -71,30 +71,42 @@ public final class RecordingReader {
         var ports: [String: Int] = [:]
         for (i, s) in configuration.serial.enumerated() { ports[s.port] = i }
         portIndex = ports
-        // The header is line 1; a file without one is not a recording.
+        // The header is the first line that is not blank (blank lines are
+        // ignored everywhere); a file without one is not a recording.
         var header: RecordingHeader?
         var problem: RecordingProblem?
         var buffer: [UInt8] = []
         var start = 0
         var eof = false
-        let found = try Self.nextLine(handle: handle, buffer: &buffer, start: &start, atEOF: &eof, path: path) {
-            bytes in
-            do throws(RecordingProblem) {
-                header = try Self.parseHeader(bytes, path: path)
-            } catch {
-                problem = error
+        var line = 0
+        var blank = true
+        while blank {
+            let found = try Self.nextLine(handle: handle, buffer: &buffer, start: &start, atEOF: &eof, path: path) {
+                bytes in
+                line += 1
+                blank = Self.isBlank(bytes)
+                guard !blank else { return }
+                do throws(RecordingProblem) {
+                    header = try Self.parseHeader(bytes, path: path, line: line)
+                } catch {
+                    problem = error
+                }
             }
-        }
-        if !found {
-            throw .invalid(
-                [RecordingProblem(file: path, line: 1, message: "empty file, expected a recording header")], more: 0)
+            if !found {
+                throw .invalid(
+                    [
+                        RecordingProblem(
+                            file: path, line: max(1, line), message: "empty file, expected a recording header")
+                    ],
+                    more: 0)
+            }
         }
         if let problem { throw .invalid([problem], more: 0) }
         self.header = header!
         self.buffer = buffer
         self.bufferStart = start
         self.atEOF = eof
-        self.lineNumber = 1
+        self.lineNumber = line
     }
 
     deinit { try? handle.close() }
@@ -161,10 +173,12 @@ public final class RecordingReader {
         bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 
-    static func parseHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws(RecordingProblem)
+    static func parseHeader(_ bytes: UnsafeRawBufferPointer, path: String, line: Int = 1) throws(RecordingProblem)
         -> RecordingHeader
     {
-        func problem(_ message: String) -> RecordingProblem { RecordingProblem(file: path, line: 1, message: message) }
+        func problem(_ message: String) -> RecordingProblem {
+            RecordingProblem(file: path, line: line, message: message)
+        }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch {
             throw problem("header is not valid JSON: \(error)")
