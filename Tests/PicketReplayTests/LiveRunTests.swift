@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import PicketTestSupport
 import Testing
 
@@ -105,8 +106,8 @@ import Testing
         }
     }
 
-    /// `picket record` on the pty, then `picket replay` of what it wrote:
-    /// every sentence becomes its event.
+    /// `picket record` on the pty, killed with SIGKILL, then `picket replay`
+    /// of what it wrote: every sentence becomes its event.
     @Test func recordOnAPseudoTerminalThenReplay() async throws {
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -121,7 +122,15 @@ import Testing
         try await eventually("four sentences recorded") {
             ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").components(separatedBy: "PGSD").count == 5
         }
-        #expect(child.stop() == 0, "\(child.stderr)")
+        // Bytes that are not UTF-8 (a radio's line noise) are recorded as b64.
+        try pty.write([0xFF, 0xFE, 0x80] + Self.detections(5...5))
+        try await eventually("a b64 chunk recorded") {
+            ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("\"b64\"")
+        }
+        // Killed, not stopped: what it wrote is a valid recording all the same.
+        kill(child.process.processIdentifier, SIGKILL)
+        child.process.waitUntilExit()
+        #expect(child.process.terminationReason == .uncaughtSignal)
 
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
         let header = try Support.object(String(lines[0]))
@@ -130,8 +139,8 @@ import Testing
         let replay = try Support.picket(["replay", out, "--config", config, "--db", db])
         #expect(replay.status == 0, "\(replay.err)")
         let events = try Support.picket(["events", "--db", db, "--json"]).out.split(separator: "\n")
-        #expect(events.count == 4)
+        #expect(events.count == 5)
         let strengths = try events.map { try Support.object(String($0))["strength"] as? Int }
-        #expect(strengths == [21, 22, 23, 24])
+        #expect(strengths == [21, 22, 23, 24, 25])
     }
 }
