@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // SQLite from the system (libsqlite3-dev), wrapped the way GRDB wraps it.
@@ -67,11 +70,25 @@ let package = Package(
             dependencies: ["PicketCore", "CSQLite"],
             swiftSettings: swiftSettings
         ),
+        // Alert delivery: the outbox's sender, the sector endpoint, the SMS hotline.
+        .target(
+            name: "PicketDelivery",
+            dependencies: [
+                "PicketCore", "PicketStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The pipeline that ties drivers, the hot path and the store together.
         .target(
             name: "PicketDaemon",
             dependencies: [
-                "PicketCore", "PicketConfig", "PicketHardware", "PicketStore",
+                "PicketCore", "PicketConfig", "PicketHardware", "PicketStore", "PicketDelivery",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -81,7 +98,7 @@ let package = Package(
         .target(
             name: "PicketCLI",
             dependencies: [
-                "PicketCore", "PicketConfig", "PicketHardware", "PicketStore", "PicketDaemon",
+                "PicketCore", "PicketConfig", "PicketHardware", "PicketStore", "PicketDaemon", "PicketDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -120,6 +137,20 @@ let package = Package(
         .testTarget(
             name: "PicketStoreTests",
             dependencies: ["PicketStore", "PicketCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PicketDeliveryTests",
+            dependencies: [
+                "PicketDelivery", "PicketStore", "PicketCore", "PicketTestSupport", "picket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,11 +1,12 @@
+import Foundation
 import PicketCore
 
 /// Where alerts go. Nothing is contacted while loading: only the shape of
 /// URLs, numbers and times is checked, so `check-config` works offline in
 /// the field and the daemon never starts with a subscriber it cannot text.
 extension ConfigurationBuilder {
-    static let forwardKeys = ["url", "secret_file", "format"]
-    static let hotlineKeys = ["url", "from", "credentials_file", "subscribers"]
+    static let forwardKeys = ["url", "secret_file", "format", "ca_file"]
+    static let hotlineKeys = ["url", "from", "credentials_file", "subscribers", "ca_file"]
     static let subscriberKeys = ["name", "phone", "zones", "min_severity", "quiet_hours", "max_per_hour"]
     static let phoneExpectation = "must be an E.164 number: + then 2 to 15 digits, e.g. \"+18025550199\""
 
@@ -19,8 +20,9 @@ extension ConfigurationBuilder {
         let url = map.required("url", example: "https://sector.example/alerts").flatMap(httpURL)
         let secretFile = map.required("secret_file", example: "/etc/picket/sector.key").flatMap { reader.text($0) }
         let format = map.optional("format").flatMap { reader.choice($0, ForwardConfig.Format.self) } ?? .json
+        let caFile = map.optional("ca_file").flatMap { reader.text($0) }
         guard let url, let secretFile else { return nil }
-        return ForwardConfig(url: url, secretFile: secretFile, format: format)
+        return ForwardConfig(url: url, secretFile: secretFile, format: format, caFile: caFile)
     }
 
     func hotline(_ field: Field) -> HotlineConfig? {
@@ -36,8 +38,22 @@ extension ConfigurationBuilder {
             reader.text($0)
         }
         let subscribers = entries(map, "subscribers", "must be a list of subscribers", subscriber)
+        let caFile = map.optional("ca_file").flatMap { reader.text($0) }
         guard let url, let from, let credentialsFile else { return nil }
-        return HotlineConfig(url: url, from: from, credentialsFile: credentialsFile, subscribers: subscribers)
+        return HotlineConfig(
+            url: url, from: from, credentialsFile: credentialsFile, subscribers: subscribers, caFile: caFile)
+    }
+
+    /// An IANA time zone name the system knows (`America/New_York`), so
+    /// quiet hours follow daylight saving time.
+    func timeZone(_ field: Field) -> String? {
+        let expectation = "must be an IANA time zone name such as America/New_York or UTC"
+        guard let name = reader.text(field, expectation) else { return nil }
+        guard TimeZone(identifier: name) != nil else {
+            reader.report(field, "\(expectation); \(name) is not one this system knows (see /usr/share/zoneinfo)")
+            return nil
+        }
+        return name
     }
 
     private func subscriber(_ field: Field) -> Subscriber? {

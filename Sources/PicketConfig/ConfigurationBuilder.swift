@@ -24,7 +24,7 @@ final class ConfigurationBuilder {
     }
 
     static let topLevelKeys = [
-        "box", "sector", "site", "storage", "gpio", "serial", "sensors", "rules", "forward", "hotline",
+        "box", "sector", "site", "storage", "gpio", "serial", "sensors", "rules", "forward", "hotline", "timezone",
     ]
     static let gpioKeys = [
         "chip", "line", "sensor", "kind", "zone", "active", "debounce_ms", "holdoff_ms", "severity", "lat", "lon",
@@ -86,11 +86,12 @@ final class ConfigurationBuilder {
         let rules = entries(top, "rules", "must be a list of rules", rule)
         let forward = top.optional("forward").flatMap(forward)
         let hotline = top.optional("hotline").flatMap(hotline)
+        let timeZone = top.optional("timezone").flatMap(timeZone) ?? "UTC"
 
         guard reader.problems.isEmpty, let box, let sector else { return nil }
         return PicketConfiguration(
             box: box, sector: sector, site: site, storagePath: storagePath, gpio: gpio, serial: serial,
-            sensors: sensors, rules: rules, forward: forward, hotline: hotline)
+            sensors: sensors, rules: rules, forward: forward, hotline: hotline, timeZone: timeZone)
     }
 
     /// The valid entries of an optional list; invalid ones are reported by

@@ -1,5 +1,6 @@
 import Logging
 import PicketCore
+import PicketDelivery
 import PicketHardware
 import PicketStore
 import ServiceLifecycle
@@ -17,6 +18,12 @@ public enum Daemon {
         clock: UTCMapping = UTCMapping(), health: DriverHealthBoard? = nil,
         driverCounters: (@Sendable () -> [String: Int])? = nil, recordTo: String? = nil
     ) async throws {
+        // Secrets first: a missing or world-readable one stops the start.
+        let delivery =
+            DeliveryService.isNeeded(configuration)
+            ? try DeliveryService(
+                configuration: configuration, databasePath: databasePath, logger: logger, now: { clock.now() })
+            : nil
         let store = try Store(path: databasePath)
         let started = clock.now()
         let runID = "live:\(UTCTime.format(started))"
@@ -36,15 +43,18 @@ public enum Daemon {
                 ])
         }
         pipeline.healthBoard = health
+        pipeline.delivers = delivery != nil
         if let recordTo {
             pipeline.recorder = try RecordingWriter(path: recordTo, configuration: configuration, startedUTC: started)
         }
         pipeline.externalCounters = driverCounters
         let processing = ProcessingService(
             pipeline: pipeline, logger: logger, now: { clock.now() }, tick: { clock.refresh() })
-        // Services shut down in reverse order: drivers first, then the hot path drains.
+        // Services shut down in reverse order: drivers first, then the hot path
+        // drains, then the sender finishes or requeues what it has in flight.
         let services: [any Service] =
-            [processing] + drivers.map { DriverService(driver: $0, sink: hub, logger: logger) }
+            (delivery.map { [$0] } ?? []) + [processing]
+            + drivers.map { DriverService(driver: $0, sink: hub, logger: logger) }
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },

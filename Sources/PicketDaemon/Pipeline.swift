@@ -50,6 +50,10 @@ public final class Pipeline {
         processor.handle(input)
     }
 
+    /// Live runs: new alerts enter the outbox (sector, hotline) in the
+    /// batch that stores them. A replay forwards nothing.
+    public var delivers = false
+
     /// Writes what the hot path consumes to a recording (`picket run
     /// --record`), so a replay of it reproduces this run.
     public var recorder: RecordingWriter?
@@ -112,6 +116,15 @@ public final class Pipeline {
             events: pending.events, alerts: pending.alerts, statuses: pending.statuses, fix: pending.fix,
             counters: counterRows, sensorCounters: Self.sensorRows(counters))
         batch.sourceReports = pendingReports.map { ($0.source, $0.sensors, $0.healthy, $0.detail, $0.ts) }
+        if delivers {
+            batch.forwardToSector = configuration.forward != nil
+            for alert in pending.alerts {
+                for subscriber in configuration.hotline?.subscribers ?? []
+                where HotlinePlanner.matches(alert, subscriber) {
+                    batch.hotlineMatches.append((subscriber.name, alert.id))
+                }
+            }
+        }
         try store.write(batch, run: runID, now: now)
         commits += 1
         lastCommitNs = now

@@ -94,5 +94,35 @@ enum Schema {
             ts INTEGER NOT NULL
         );
         """,
+        // 3: the durable outbox: one row per message to send (an alert to the
+        // sector, a text to a landowner), and the alerts each subscriber has
+        // not been texted about yet.
+        """
+        CREATE TABLE deliveries (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            destination TEXT NOT NULL,
+            alerts TEXT NOT NULL,
+            body TEXT,
+            state TEXT NOT NULL DEFAULT 'pending',
+            severity_rank INTEGER NOT NULL,
+            created_ts INTEGER NOT NULL,
+            queued_ts INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_ts INTEGER NOT NULL DEFAULT 0,
+            last_attempt_ts INTEGER,
+            last_status INTEGER,
+            last_response TEXT,
+            delivered_ts INTEGER
+        );
+        CREATE INDEX deliveries_due ON deliveries (state, severity_rank DESC, created_ts);
+        CREATE INDEX deliveries_destination ON deliveries (destination, queued_ts);
+        CREATE TABLE hotline_held (
+            subscriber TEXT NOT NULL,
+            alert TEXT NOT NULL,
+            held_ts INTEGER NOT NULL,
+            PRIMARY KEY (subscriber, alert)
+        );
+        """,
     ]
 }

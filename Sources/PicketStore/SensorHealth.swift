@@ -45,7 +45,9 @@ public struct SensorHealth: Sendable, Equatable {
 /// An alert as stored, with its delivery state.
 public struct StoredAlert: Sendable, Equatable {
     public var alert: Alert
-    /// `pending` until delivery (a later issue) moves it on.
+    /// The sector delivery's state: `pending` (also for a box with no
+    /// endpoint, and in a replay, which forwards nothing), `in_flight`,
+    /// `delivered` or `dead`.
     public var delivery: String
 
     public init(alert: Alert, delivery: String) {
@@ -88,6 +90,11 @@ public struct StoreBatch: Sendable {
     public var sensorCounters: [String: SensorCounters]
     /// Driver reports: (source, sensors, healthy, detail, ts), oldest first.
     public var sourceReports: [(source: String, sensors: [String], healthy: Bool, detail: String, ts: Int64)] = []
+    /// Live runs with a `forward:` endpoint: every new alert of the batch
+    /// gets a sector delivery in the outbox, in the same transaction.
+    public var forwardToSector = false
+    /// Live runs with a hotline: the subscribers each new alert matches.
+    public var hotlineMatches: [(subscriber: String, alert: String)] = []
 
     public init(
         events: [Event] = [], alerts: [Alert] = [], statuses: [SensorStatus] = [],

@@ -69,7 +69,7 @@ public final class Store {
 
     public static var schemaVersion: Int { Schema.migrations.count }
 
-    private func wrap<R>(_ body: () throws -> R) throws(StoreError) -> R {
+    func wrap<R>(_ body: () throws -> R) throws(StoreError) -> R {
         do {
             return try body()
         } catch let error as SQLiteError {
@@ -125,6 +125,8 @@ public final class Store {
             try database.transaction {
                 try insertEvents(batch.events)
                 try insertAlerts(batch.alerts)
+                if batch.forwardToSector { try enqueueSector(batch.alerts, now: now) }
+                try hold(batch.hotlineMatches, now: now)
                 try updateStatuses(batch.statuses)
                 if let fix = batch.fix {
                     let s = try database.statement(
@@ -228,7 +230,7 @@ public final class Store {
             s.bind(1, a.id)
             s.bind(2, a.rule)
             s.bind(3, a.severity.rawValue)
-            s.bind(4, Severity.allCases.firstIndex(of: a.severity) ?? 0)
+            s.bind(4, a.severity.rank)
             s.bind(5, a.box)
             s.bind(6, a.sector)
             s.bind(7, a.zone)
@@ -334,15 +336,20 @@ public final class Store {
 
     /// Alerts in time order; `deliveries` filters by delivery state.
     public func alerts(deliveries: [String]? = nil) throws -> [StoredAlert] {
+        try alerts(where: deliveries.map { "delivery IN (" + $0.map { "'\($0)'" }.joined(separator: ",") + ")" })
+    }
+
+    /// Alerts matching an SQL condition (with `?1` bound to `argument`), in time order.
+    func alerts(where condition: String?, argument: String? = nil) throws -> [StoredAlert] {
         var sql = """
             SELECT id, rule, severity, box, sector, zone, first_ts, last_ts, direction, events, lat, lon, summary,
                 delivery FROM alerts
             """
-        if let deliveries {
-            sql += " WHERE delivery IN (" + deliveries.map { "'\($0)'" }.joined(separator: ",") + ")"
-        }
+        if let condition { sql += " WHERE " + condition }
         sql += " ORDER BY first_ts, seq"
         let s = try database.statement(sql)
+        s.reset()
+        if let argument { s.bind(1, argument) }
         var out: [StoredAlert] = []
         while try s.step() {
             let lat = s.optionalDouble(10)

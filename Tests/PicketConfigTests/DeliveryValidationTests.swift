@@ -26,6 +26,27 @@ import Testing
         #expect(cap?.forward?.format == .cap)
     }
 
+    @Test func caFilesAndTheTimeZoneAreRead() {
+        let config = configuration(
+            sensorsPrefix + "forward: {url: https://s.example/a, secret_file: /etc/k, ca_file: /etc/picket/ca.pem}\n"
+                + "timezone: America/New_York\n")
+        #expect(config?.forward?.caFile == "/etc/picket/ca.pem")
+        #expect(config?.timeZone == "America/New_York")
+        #expect(configuration(sensorsPrefix)?.timeZone == "UTC")
+        let hotline = configuration(
+            sensorsPrefix + "hotline: {url: https://g.example, from: \"+18025550199\", credentials_file: /c, "
+                + "ca_file: /ca.pem, subscribers: []}\n")
+        #expect(hotline?.hotline?.caFile == "/ca.pem")
+    }
+
+    @Test func anUnknownTimeZoneIsAnError() {
+        #expect(
+            problems(sensorsPrefix + "timezone: Mars/Olympus_Mons\n") == [
+                "test.yaml:10: timezone: must be an IANA time zone name such as America/New_York or UTC; "
+                    + "Mars/Olympus_Mons is not one this system knows (see /usr/share/zoneinfo)"
+            ])
+    }
+
     @Test func forwardNeedsURLAndSecretFile() {
         #expect(
             problems(sensorsPrefix + "forward: {format: json}\n") == [

@@ -1,3 +1,4 @@
+import PicketCore
 import PicketHardware
 import Testing
 

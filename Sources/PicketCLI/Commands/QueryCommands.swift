@@ -132,23 +132,8 @@ struct AlertsCommand: ParsableCommand {
     }
 
     static func json(_ stored: StoredAlert) -> String {
-        let a = stored.alert
         var w = JSONWriter()
-        w.string("id", a.id)
-        w.string("rule", a.rule)
-        w.string("severity", a.severity.rawValue)
-        w.string("box", a.box)
-        w.string("sector", a.sector)
-        w.string("zone", a.zone)
-        w.time("first_ts", a.firstTs)
-        w.int("first_ts_ns", a.firstTs)
-        w.time("last_ts", a.lastTs)
-        w.int("last_ts_ns", a.lastTs)
-        w.string("direction", a.direction)
-        w.strings("events", a.events)
-        w.double("lat", a.position?.lat)
-        w.double("lon", a.position?.lon)
-        w.string("summary", a.summary)
+        AlertJSON.write(stored.alert, into: &w)
         w.string("delivery", stored.delivery)
         return w.finish()
     }

@@ -14,12 +14,17 @@ public struct PicketConfiguration: Sendable, Equatable {
     public var rules: [RuleConfig]
     public var forward: ForwardConfig?
     public var hotline: HotlineConfig?
+    /// `timezone`: the IANA name of the box's local time (quiet hours, the
+    /// times in texts); default UTC.
+    public var timeZone: String
 
     public init(
         box: String, sector: String, site: Position? = nil, storagePath: String? = nil,
         gpio: [GPIOLineConfig] = [], serial: [SerialPortConfig] = [], sensors: [SensorConfig] = [],
-        rules: [RuleConfig] = [], forward: ForwardConfig? = nil, hotline: HotlineConfig? = nil
+        rules: [RuleConfig] = [], forward: ForwardConfig? = nil, hotline: HotlineConfig? = nil,
+        timeZone: String = "UTC"
     ) {
+        self.timeZone = timeZone
         self.box = box
         self.sector = sector
         self.site = site
@@ -157,11 +162,15 @@ public struct ForwardConfig: Sendable, Equatable {
     public var url: String
     public var secretFile: String
     public var format: Format
+    /// `ca_file`: PEM certificates to trust for the endpoint instead of the
+    /// system's roots (a sector's own CA).
+    public var caFile: String?
 
-    public init(url: String, secretFile: String, format: Format = .json) {
+    public init(url: String, secretFile: String, format: Format = .json, caFile: String? = nil) {
         self.url = url
         self.secretFile = secretFile
         self.format = format
+        self.caFile = caFile
     }
 }
 
@@ -171,12 +180,15 @@ public struct HotlineConfig: Sendable, Equatable {
     public var from: String
     public var credentialsFile: String
     public var subscribers: [Subscriber]
+    /// `ca_file`: PEM certificates to trust for the gateway.
+    public var caFile: String?
 
-    public init(url: String, from: String, credentialsFile: String, subscribers: [Subscriber]) {
+    public init(url: String, from: String, credentialsFile: String, subscribers: [Subscriber], caFile: String? = nil) {
         self.url = url
         self.from = from
         self.credentialsFile = credentialsFile
         self.subscribers = subscribers
+        self.caFile = caFile
     }
 }
 

@@ -22,6 +22,12 @@ public enum Identifier {
         uuid(["alert", box, rule, zone ?? ""] + events)
     }
 
+    /// A text to a landowner: the subscriber and the alerts it covers, so a
+    /// text planned twice (a crash between planning and committing) is one row.
+    public static func text(subscriber: String, alerts: [String]) -> String {
+        uuid(["text", subscriber] + alerts)
+    }
+
     /// SHA-256 over the length-prefixed parts, truncated to 128 bits.
     static func uuid(_ parts: [String]) -> String {
         var hasher = SHA256()

@@ -10,7 +10,8 @@ public enum SensorKind: String, Sendable, CaseIterable, Codable, Comparable {
 public enum Severity: String, Sendable, CaseIterable, Codable, Comparable {
     case low, medium, high, critical
 
-    var rank: Int {
+    /// low 0 ... critical 3, for ordering in SQL.
+    public var rank: Int {
         switch self {
         case .low: 0
         case .medium: 1

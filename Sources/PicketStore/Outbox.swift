@@ -1,0 +1,333 @@
+import PicketCore
+
+/// One message in the outbox: an alert for the sector endpoint, or a text
+/// (one alert or a digest) for a landowner.
+public struct Delivery: Sendable, Equatable {
+    public enum State: String, Sendable, CaseIterable {
+        case pending
+        /// Claimed by a sender. A crash leaves it so; the next start puts it
+        /// back to `pending`, and it is sent again with the same key.
+        case inFlight = "in_flight"
+        case delivered
+        /// On the dead-letter list: the receiver refused it for good.
+        case dead
+    }
+
+    /// The idempotency key: the alert's id for the sector.
+    public var id: String
+    /// `sector`, or `sms:<subscriber name>`.
+    public var destination: String
+    public var alerts: [String]
+    /// The text of an SMS; nil for the sector (rendered from the alert).
+    public var body: String?
+    public var state: State
+    public var severity: Severity
+    /// The (oldest) alert's first_ts: the age that orders the queue.
+    public var createdTs: Int64
+    public var queuedTs: Int64
+    public var attempts: Int
+    public var nextAttemptTs: Int64
+    public var lastAttemptTs: Int64?
+    public var lastStatus: Int?
+    public var lastResponse: String?
+    public var deliveredTs: Int64?
+
+    public static let sector = "sector"
+
+    public static func sms(_ subscriber: String) -> String { "sms:\(subscriber)" }
+}
+
+/// The durable outbox, in the same database as the alerts: an alert and its
+/// deliveries are written in one transaction, so an alert is never stored
+/// without the messages it owes, and a message is never lost to a crash.
+extension Store {
+    static let deliveryColumns = """
+        id, destination, alerts, body, state, severity_rank, created_ts, queued_ts, attempts, next_attempt_ts,
+        last_attempt_ts, last_status, last_response, delivered_ts
+        """
+
+    func enqueueSector(_ alerts: [Alert], now: Int64) throws {
+        guard !alerts.isEmpty else { return }
+        let s = try database.statement(
+            """
+            INSERT OR IGNORE INTO deliveries (id, destination, alerts, state, severity_rank, created_ts, queued_ts)
+            VALUES (?, 'sector', ?, 'pending', ?, ?, ?)
+            """)
+        for a in alerts {
+            s.reset()
+            s.bind(1, a.id)
+            s.bind(2, JSONWriter.array([a.id]))
+            s.bind(3, a.severity.rank)
+            s.bind(4, a.firstTs)
+            s.bind(5, now)
+            try s.run()
+        }
+    }
+
+    func hold(_ matches: [(subscriber: String, alert: String)], now: Int64) throws {
+        guard !matches.isEmpty else { return }
+        let s = try database.statement(
+            "INSERT OR IGNORE INTO hotline_held (subscriber, alert, held_ts) VALUES (?, ?, ?)")
+        for match in matches {
+            s.reset()
+            s.bind(1, match.subscriber)
+            s.bind(2, match.alert)
+            s.bind(3, now)
+            try s.run()
+        }
+    }
+
+    // MARK: - The sender's side
+
+    /// Puts deliveries a crashed sender left `in_flight` back to `pending`,
+    /// due at once. Returns how many.
+    @discardableResult
+    public func recoverInFlight() throws(StoreError) -> Int {
+        try wrap {
+            try database.transaction {
+                let ids = try column("SELECT id FROM deliveries WHERE state = 'in_flight'")
+                try database.execute(
+                    "UPDATE deliveries SET state = 'pending', next_attempt_ts = 0 WHERE state = 'in_flight'")
+                try syncAlertDelivery(ids)
+                return ids.count
+            }
+        }
+    }
+
+    /// Pending deliveries due by `now`, most severe first, then oldest.
+    public func dueDeliveries(now: Int64, limit: Int) throws(StoreError) -> [Delivery] {
+        try wrap {
+            let s = try database.statement(
+                """
+                SELECT \(Self.deliveryColumns) FROM deliveries
+                WHERE state = 'pending' AND next_attempt_ts <= ?
+                ORDER BY severity_rank DESC, created_ts, seq LIMIT ?
+                """)
+            s.reset()
+            s.bind(1, now)
+            s.bind(2, limit)
+            return try Self.deliveries(from: s)
+        }
+    }
+
+    /// When the next pending delivery falls due; nil when none is pending.
+    public func nextAttemptTs() throws(StoreError) -> Int64? {
+        try wrap {
+            let s = try database.statement("SELECT MIN(next_attempt_ts) FROM deliveries WHERE state = 'pending'")
+            s.reset()
+            defer { s.reset() }
+            return try s.step() ? s.optionalInt64(0) : nil
+        }
+    }
+
+    /// Claims a delivery for one attempt (committed before the request goes out).
+    public func markInFlight(_ id: String, now: Int64) throws(StoreError) {
+        try update(
+            id, "UPDATE deliveries SET state = 'in_flight', attempts = attempts + 1, last_attempt_ts = ?2 WHERE id = ?1"
+        ) { $0.bind(2, now) }
+    }
+
+    public func markDelivered(_ id: String, status: Int, now: Int64) throws(StoreError) {
+        try update(
+            id,
+            """
+            UPDATE deliveries SET state = 'delivered', last_status = ?2, last_response = NULL, delivered_ts = ?3
+            WHERE id = ?1
+            """
+        ) {
+            $0.bind(2, status)
+            $0.bind(3, now)
+        }
+    }
+
+    /// Back to `pending`, due at `nextAttemptTs`; `response` says why it failed.
+    public func markRetry(_ id: String, status: Int?, response: String, nextAttemptTs: Int64) throws(StoreError) {
+        try update(
+            id,
+            """
+            UPDATE deliveries SET state = 'pending', last_status = ?2, last_response = ?3, next_attempt_ts = ?4
+            WHERE id = ?1
+            """
+        ) {
+            $0.bind(2, status)
+            $0.bind(3, response)
+            $0.bind(4, nextAttemptTs)
+        }
+    }
+
+    /// Onto the dead-letter list, with the response that put it there.
+    public func markDead(_ id: String, status: Int?, response: String) throws(StoreError) {
+        try update(id, "UPDATE deliveries SET state = 'dead', last_status = ?2, last_response = ?3 WHERE id = ?1") {
+            $0.bind(2, status)
+            $0.bind(3, response)
+        }
+    }
+
+    /// `picket alerts --retry ID`: a dead delivery of the alert (or a text
+    /// with that id) goes back to `pending`, due at once, its attempts reset.
+    /// Returns how many deliveries were revived.
+    public func retryDead(_ id: String) throws(StoreError) -> Int {
+        try wrap {
+            try database.transaction {
+                let s = try database.statement(
+                    """
+                    UPDATE deliveries SET state = 'pending', next_attempt_ts = 0, attempts = 0
+                    WHERE state = 'dead' AND (id = ?1 OR EXISTS (SELECT 1 FROM json_each(deliveries.alerts)
+                        WHERE json_each.value = ?1))
+                    """)
+                s.reset()
+                s.bind(1, id)
+                try s.run()
+                let changed = database.changes
+                try syncAlertDelivery([id])
+                return changed
+            }
+        }
+    }
+
+    /// Deliveries in the given states (all when nil), oldest first.
+    public func deliveries(states: [Delivery.State]? = nil) throws(StoreError) -> [Delivery] {
+        try wrap {
+            var sql = "SELECT \(Self.deliveryColumns) FROM deliveries"
+            if let states {
+                sql += " WHERE state IN (" + states.map { "'\($0.rawValue)'" }.joined(separator: ",") + ")"
+            }
+            sql += " ORDER BY created_ts, seq"
+            let s = try database.statement(sql)
+            s.reset()
+            return try Self.deliveries(from: s)
+        }
+    }
+
+    /// One alert by id.
+    public func alert(id: String) throws(StoreError) -> Alert? {
+        try wrap { try alerts(where: "id = ?1", argument: id).first?.alert }
+    }
+
+    // MARK: - The hotline's side
+
+    /// Alerts held for `subscriber` (matched, not texted yet), oldest first.
+    public func heldAlerts(subscriber: String) throws(StoreError) -> [Alert] {
+        try wrap {
+            try alerts(
+                where: "id IN (SELECT alert FROM hotline_held WHERE subscriber = ?1)", argument: subscriber
+            ).map(\.alert)
+        }
+    }
+
+    /// Subscribers that have alerts held.
+    public func subscribersWithHeldAlerts() throws(StoreError) -> [String] {
+        try wrap { try column("SELECT DISTINCT subscriber FROM hotline_held ORDER BY subscriber") }
+    }
+
+    /// When texts to `subscriber` were queued, since `since`.
+    public func textTimes(subscriber: String, since: Int64) throws(StoreError) -> [Int64] {
+        try wrap {
+            let s = try database.statement(
+                "SELECT queued_ts FROM deliveries WHERE destination = ? AND queued_ts > ? ORDER BY queued_ts")
+            s.reset()
+            s.bind(1, Delivery.sms(subscriber))
+            s.bind(2, since)
+            var out: [Int64] = []
+            while try s.step() { out.append(s.int64(0)) }
+            s.reset()
+            return out
+        }
+    }
+
+    /// Queues texts for `subscriber` and releases the alerts they cover, in
+    /// one transaction: an alert is held or texted, never both, never neither.
+    public func queueTexts(
+        subscriber: String, _ texts: [(id: String, alerts: [Alert], body: String)], now: Int64
+    ) throws(StoreError) {
+        guard !texts.isEmpty else { return }
+        try wrap {
+            try database.transaction {
+                let insert = try database.statement(
+                    """
+                    INSERT OR IGNORE INTO deliveries (id, destination, alerts, body, state, severity_rank, created_ts,
+                        queued_ts)
+                    VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)
+                    """)
+                let release = try database.statement("DELETE FROM hotline_held WHERE subscriber = ? AND alert = ?")
+                for text in texts {
+                    insert.reset()
+                    insert.bind(1, text.id)
+                    insert.bind(2, Delivery.sms(subscriber))
+                    insert.bind(3, JSONWriter.array(text.alerts.map(\.id)))
+                    insert.bind(4, text.body)
+                    insert.bind(5, text.alerts.map(\.severity.rank).max() ?? 0)
+                    insert.bind(6, text.alerts.map(\.firstTs).min() ?? now)
+                    insert.bind(7, now)
+                    try insert.run()
+                    for alert in text.alerts {
+                        release.reset()
+                        release.bind(1, subscriber)
+                        release.bind(2, alert.id)
+                        try release.run()
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Runs one UPDATE of delivery `id` (bound as ?1; `bind` binds the
+    /// rest from ?2) in its own transaction, keeping the alert's `delivery`
+    /// column in step.
+    private func update(_ id: String, _ sql: String, _ bind: (SQLiteStatement) -> Void) throws(StoreError) {
+        try wrap {
+            try database.transaction {
+                let s = try database.statement(sql)
+                s.reset()
+                s.bind(1, id)
+                bind(s)
+                try s.run()
+                try syncAlertDelivery([id])
+            }
+        }
+    }
+
+    /// Copies the sector delivery's state to `alerts.delivery`, which
+    /// `picket alerts` shows and filters on.
+    private func syncAlertDelivery(_ ids: [String]) throws {
+        let s = try database.statement(
+            """
+            UPDATE alerts SET delivery = (SELECT state FROM deliveries WHERE deliveries.id = alerts.id
+                AND destination = 'sector')
+            WHERE id = ? AND EXISTS (SELECT 1 FROM deliveries WHERE deliveries.id = alerts.id
+                AND destination = 'sector')
+            """)
+        for id in ids {
+            s.reset()
+            s.bind(1, id)
+            try s.run()
+        }
+    }
+
+    private func column(_ sql: String) throws -> [String] {
+        let s = try database.statement(sql)
+        s.reset()
+        var out: [String] = []
+        while try s.step() { out.append(s.string(0)) }
+        s.reset()
+        return out
+    }
+
+    private static func deliveries(from s: SQLiteStatement) throws -> [Delivery] {
+        var out: [Delivery] = []
+        while try s.step() {
+            out.append(
+                Delivery(
+                    id: s.string(0), destination: s.string(1), alerts: decodeArray(s.string(2)),
+                    body: s.optionalString(3), state: Delivery.State(rawValue: s.string(4)) ?? .pending,
+                    severity: Severity.allCases.first { $0.rank == s.int(5) } ?? .low, createdTs: s.int64(6),
+                    queuedTs: s.int64(7), attempts: s.int(8), nextAttemptTs: s.int64(9),
+                    lastAttemptTs: s.optionalInt64(10), lastStatus: s.optionalInt(11),
+                    lastResponse: s.optionalString(12), deliveredTs: s.optionalInt64(13)))
+        }
+        s.reset()
+        return out
+    }
+}
