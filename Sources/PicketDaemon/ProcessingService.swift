@@ -18,8 +18,12 @@ public final class ProcessingService: Service, @unchecked Sendable {
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     /// How far behind the wall clock the processing clock runs, so an input a
-    /// driver is still handing over is not overtaken by a closed window.
-    public var latencyNs: Int64 = 20_000_000
+    /// driver is still handing over is not overtaken by a closed window. A
+    /// driver thread descheduled on a busy box (or a kernel event read late)
+    /// hands over inputs tens of milliseconds old; one older than this could
+    /// close a debounce window the replay of the run's recording keeps open.
+    /// Alerts wait this much longer; a quarter second is nothing to a patrol.
+    public var latencyNs: Int64 = 250_000_000
     public var commitIntervalNs: Int64 = 250_000_000
     /// UTC now, on the same clock the drivers stamp inputs with.
     private let now: @Sendable () -> Int64
