@@ -96,23 +96,44 @@ struct EventsCommand: ParsableCommand {
 
 struct AlertsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "alerts", abstract: "Lists alerts and their delivery state.")
+        commandName: "alerts", abstract: "Lists alerts and their delivery state.",
+        discussion: """
+            An alert's delivery is its sector endpoint's: pending (waiting, or retrying after a failure), \
+            in_flight, delivered or dead (refused for good, with the endpoint's status and response). A box \
+            without forward: keeps its alerts pending; a replay forwards nothing. --retry ID puts a dead \
+            delivery (an alert's, or a text's, by id) back in the queue; a running daemon sends it at once.
+            """)
 
     @OptionGroup var database: DatabaseOption
 
-    @Flag(name: .long, help: "Only alerts waiting for delivery.")
+    @Flag(name: .long, help: "Only alerts waiting for delivery (pending or in flight).")
     var pending = false
 
-    @Flag(name: .long, help: "Only alerts on the dead-letter list.")
+    @Flag(name: .long, help: "Only alerts on the dead-letter list, with the response that put them there.")
     var dead = false
+
+    @Option(name: .long, help: "Put the dead delivery of this alert (or text) back in the queue.")
+    var retry: String?
 
     @Flag(name: .long, help: "One JSON object a line.")
     var json = false
 
     func run() throws {
         try reportingErrors {
+            if let retry {
+                let store = try Store(path: DefaultPaths.database(explicit: database.db), create: false)
+                let revived = try store.retryDead(retry)
+                guard revived > 0 else {
+                    throw CLIError(
+                        message: "\(store.path): no dead delivery of \(retry) (see picket alerts --dead)",
+                        code: ExitStatus.dataError)
+                }
+                Console.out("\(retry): \(revived) delivery(ies) back in the queue")
+                Console.flush()
+                return
+            }
             var deliveries: [String]?
-            if pending || dead { deliveries = (pending ? ["pending"] : []) + (dead ? ["dead"] : []) }
+            if pending || dead { deliveries = (pending ? ["pending", "in_flight"] : []) + (dead ? ["dead"] : []) }
             let store = try openForReading(database.db)
             let alerts = try store.alerts(deliveries: deliveries)
             if json {
@@ -126,9 +147,28 @@ struct AlertsCommand: ParsableCommand {
                     ])
                 }
                 table.print()
+                if pending || dead { try printOutbox(store) }
             }
             Console.flush()
         }
+    }
+
+    /// The outbox behind `--pending` / `--dead`: every message (texts too)
+    /// with its attempts and the last response.
+    private func printOutbox(_ store: Store) throws {
+        let states: [Delivery.State] = (pending ? [.pending, .inFlight] : []) + (dead ? [.dead] : [])
+        let messages = try store.deliveries(states: states)
+        guard !messages.isEmpty else { return }
+        Console.out("")
+        var table = Table("ID", "TO", "STATE", "ATTEMPTS", "NEXT_ATTEMPT", "LAST_STATUS", "LAST_RESPONSE")
+        for d in messages {
+            table.add([
+                d.id, d.destination, d.state.rawValue, String(d.attempts),
+                d.state == .pending && d.nextAttemptTs > 0 ? UTCTime.format(d.nextAttemptTs) : "-",
+                d.lastStatus.map(String.init) ?? "-", d.lastResponse ?? "-",
+            ])
+        }
+        table.print()
     }
 
     static func json(_ stored: StoredAlert) -> String {

@@ -1,0 +1,87 @@
+import Foundation
+import NIOSSL
+import PicketCore
+import PicketStore
+import Testing
+
+@testable import PicketDelivery
+
+/// HTTPS with a sector's own CA, and CAP 1.2 bodies, against real servers.
+@Suite struct TLSAndCAPTests {
+    /// A CA and a server certificate for 127.0.0.1 made by openssl in `dir`.
+    static func makeCertificates(in dir: URL) throws -> (ca: String, cert: String, key: String) {
+        let ca = dir.appendingPathComponent("ca.pem").path
+        let caKey = dir.appendingPathComponent("ca.key").path
+        let cert = dir.appendingPathComponent("server.pem").path
+        let key = dir.appendingPathComponent("server.key").path
+        let csr = dir.appendingPathComponent("server.csr").path
+        let ext = dir.appendingPathComponent("ext.cnf").path
+        try "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n".write(
+            toFile: ext, atomically: true, encoding: .utf8)
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try openssl(
+            ["req", "-x509"] + ec + ["-keyout", caKey, "-out", ca, "-days", "2", "-subj", "/CN=Picket Test CA"])
+        try openssl(["req"] + ec + ["-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"])
+        try openssl([
+            "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-out", cert, "-days", "2",
+            "-extfile", ext,
+        ])
+        return (ca, cert, key)
+    }
+
+    static func openssl(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: ["openssl": arguments.joined(separator: " ")])
+        }
+    }
+
+    static func tlsReceiver(_ certs: (ca: String, cert: String, key: String)) throws -> TestReceiver {
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(certs.cert).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: certs.key, format: .pem)))
+        return try TestReceiver(tls: try NIOSSLContext(configuration: configuration))
+    }
+
+    @Test func aSelfSignedSectorIsTrustedThroughItsCAFileOnly() async throws {
+        let f = try Fixture()
+        let certs = try Self.makeCertificates(in: f.dir)
+        let receiver = try Self.tlsReceiver(certs)
+        try f.seed([f.alert(1)])
+
+        // Without the CA file the system's roots refuse the certificate: nothing is sent.
+        try await f.deliver(to: receiver, scheme: "https") { (try f.store().deliveries().first?.attempts ?? 0) >= 2 }
+        let refused = try #require(try f.store().deliveries().first)
+        #expect(refused.state == .pending)
+        #expect(receiver.requests.isEmpty)
+        #expect(refused.lastResponse?.isEmpty == false)
+
+        try await f.deliver(to: receiver, scheme: "https", caFile: certs.ca) {
+            try f.store().deliveries(states: [.delivered]).count == 1
+        }
+        #expect(receiver.requests.count == 1)
+        #expect(receiver.requests.first?.header("Idempotency-Key") == f.alert(1).id)
+    }
+
+    @Test func capBodiesAreSignedXML() async throws {
+        let f = try Fixture()
+        let receiver = try TestReceiver()
+        try f.seed([f.alert(1, severity: .critical)])
+        try await f.deliver(to: receiver, format: .cap) { try f.store().deliveries(states: [.delivered]).count == 1 }
+        let request = try #require(receiver.requests.first)
+        #expect(request.header("Content-Type") == "application/cap+xml; charset=utf-8")
+        #expect(request.text.hasPrefix("<?xml"))
+        #expect(request.text.contains("<identifier>\(f.alert(1).id)</identifier>"))
+        #expect(request.text.contains("<severity>Extreme</severity>"))
+        let timestamp = try #require(request.header("X-Picket-Timestamp").flatMap { Int64($0) })
+        #expect(
+            request.header("X-Picket-Signature")
+                == Signature.header(secret: Array(f.secret.utf8), timestamp: timestamp, body: request.body))
+    }
+}
