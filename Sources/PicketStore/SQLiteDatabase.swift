@@ -79,6 +79,10 @@ public final class SQLiteDatabase {
     public var userVersion: Int {
         get throws(SQLiteError) {
             let s = try statement("PRAGMA user_version")
+            // Reset, or the cached statement holds a read snapshot open, and a
+            // later write on this connection fails with SQLITE_BUSY_SNAPSHOT
+            // once another connection (the sender, `picket report`) has written.
+            defer { s.reset() }
             return try s.step() ? s.int(0) : 0
         }
     }

@@ -52,7 +52,10 @@ public final class Store {
                     throw StoreError.schemaTooOld(path: path, found: version, supported: Schema.migrations.count)
                 }
                 try database.transaction {
-                    for (index, migration) in Schema.migrations.enumerated().dropFirst(version) {
+                    // Read again under the write lock: another process (the
+                    // daemon, `picket report`) may have migrated meanwhile.
+                    let current = try database.userVersion
+                    for (index, migration) in Schema.migrations.enumerated().dropFirst(current) {
                         try database.execute(migration)
                         try database.execute("PRAGMA user_version = \(index + 1)")
                     }

@@ -167,6 +167,36 @@ final class StoreTests: Sendable {
         #expect(s.string(0) == "wal")
     }
 
+    /// Two connections take turns writing (the pipeline and the sender, or
+    /// `picket report` beside a running daemon): opening must leave no read
+    /// snapshot behind that would make the first one's next write fail.
+    @Test("a connection opened first can still write after another one wrote")
+    func connectionsTakeTurns() throws {
+        let first = try Store(path: path)
+        let second = try Store(path: path)
+        try second.write(StoreBatch(alerts: [Self.alert(1)]), run: "r", now: Self.t0)
+        try first.write(StoreBatch(alerts: [Self.alert(2)]), run: "r", now: Self.t0)
+        try second.write(StoreBatch(alerts: [Self.alert(3)]), run: "r", now: Self.t0)
+        #expect(try first.alerts().count == 3)
+    }
+
+    /// Processes starting together on a new file migrate it once.
+    @Test("connections opening a new file at once migrate it once")
+    func concurrentMigration() async throws {
+        let path = path
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<6 { group.addTask { _ = try Store(path: path) } }
+            try await group.waitForAll()
+        }
+        #expect(try Store(path: path).database.userVersion == Store.schemaVersion)
+    }
+
+    static func alert(_ n: Int) -> Alert {
+        Alert(
+            id: "a\(n)", rule: "r", severity: .high, box: "b", sector: "s", zone: "z", firstTs: t0 + Int64(n) * s,
+            lastTs: t0 + Int64(n) * s, direction: nil, events: [], position: nil, summary: "x")
+    }
+
     // MARK: Writing and reading
 
     @Test("a batch reads back exactly: events with tags, nulls and positions, alerts, sensors, fix")

@@ -1,0 +1,142 @@
+import Foundation
+import PicketCore
+import PicketStore
+import PicketTestSupport
+import Synchronization
+import Testing
+
+@testable import PicketDelivery
+
+/// Landowner texts end to end, on a virtual clock: matched alerts held in
+/// the database, planned into texts (quiet hours, the hourly cap, the
+/// digest), sent as the Messages API form with basic auth to a real server.
+@Suite struct HotlineDeliveryTests {
+    /// A settable UTC clock the sender reads instead of the wall clock.
+    final class VirtualClock: Sendable {
+        let ns: Atomic<Int64>
+        init(_ start: Int64) { ns = Atomic(start) }
+        func set(_ time: String) { ns.store(UTCTime.parse(time)!, ordering: .relaxed) }
+        var now: Int64 { ns.load(ordering: .relaxed) }
+    }
+
+    static let subscriber = Subscriber(
+        name: "North farm", phone: "+18025550100", zones: ["north-fork"], minSeverity: .high,
+        quietHours: Subscriber.QuietHours(startMinute: 22 * 60, endMinute: 6 * 60), maxPerHour: 2)
+
+    struct Desk {
+        let f: Fixture
+        let clock = VirtualClock(UTCTime.parse("2026-06-05T23:00:00Z")!)
+        let credentials: String
+
+        init() throws {
+            f = try Fixture()
+            credentials = f.dir.appendingPathComponent("hotline.cred").path
+            try "AC123:s3cret\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+            chmod(credentials, 0o600)
+        }
+
+        func configuration(_ receiver: TestReceiver) -> PicketConfiguration {
+            var c = PicketConfiguration(box: "test-box", sector: "test-sector")
+            c.hotline = HotlineConfig(
+                url: "http://127.0.0.1:\(receiver.port)/2010-04-01/Messages", from: "+18025550199",
+                credentialsFile: credentials, subscribers: [HotlineDeliveryTests.subscriber])
+            c.timeZone = "UTC"
+            return c
+        }
+
+        /// Alerts at the virtual now, in one batch, held for the subscriber
+        /// where they match (as a live batch does).
+        func raise(_ ids: [String], _ severity: Severity, zone: String = "north-fork") throws {
+            let alerts = ids.map { id in
+                Alert(
+                    id: id, rule: "crossing", severity: severity, box: "test-box", sector: "test-sector", zone: zone,
+                    firstTs: clock.now, lastTs: clock.now, direction: nil, events: ["e-\(id)"], position: nil,
+                    summary: "crossing: pir pir-1 + seismic seis-7 in \(zone)")
+            }
+            var batch = StoreBatch(alerts: alerts)
+            for alert in alerts where HotlinePlanner.matches(alert, HotlineDeliveryTests.subscriber) {
+                batch.hotlineMatches.append((HotlineDeliveryTests.subscriber.name, alert.id))
+            }
+            try f.store().write(batch, run: "test", now: clock.now)
+        }
+
+        func raise(_ id: String, _ severity: Severity, zone: String = "north-fork") throws {
+            try raise([id], severity, zone: zone)
+        }
+    }
+
+    @Test func quietHoursTheCapAndTheDigest() async throws {
+        let desk = try Desk()
+        let receiver = try TestReceiver { _, _ in .init(status: 201, body: "{\"sid\":\"SM1\"}") }
+        let clock = desk.clock
+        let service = try DeliveryService(
+            configuration: desk.configuration(receiver), databasePath: desk.f.db, logger: desk.f.logger,
+            settings: Fixture.fastSettings, now: { clock.now })
+        let task = Task { try await service.run() }
+        defer { task.cancel() }
+        func texts() -> [[String: String]] { receiver.requests.map { Self.form($0.text) } }
+
+        // 23:00, quiet hours: the high alert waits, the critical one goes now;
+        // a low one and one in another zone are not this landowner's.
+        try desk.raise("a1", .high)
+        try desk.raise("a2", .critical)
+        try desk.raise("a3", .low)
+        try desk.raise("a4", .high, zone: "south-gate")
+        try await eventually("the critical text") { receiver.requests.count == 1 }
+        let critical = try #require(receiver.requests.first)
+        #expect(critical.header("Authorization") == "Basic " + Data("AC123:s3cret".utf8).base64EncodedString())
+        #expect(critical.header("Content-Type") == "application/x-www-form-urlencoded")
+        #expect(critical.text.hasPrefix("To=%2B18025550100&From=%2B18025550199&Body="))
+        #expect(texts()[0]["Body"]?.contains("CRITICAL") == true)
+        #expect((texts()[0]["Body"]?.count ?? 999) <= 160)
+        #expect(critical.uri == "/2010-04-01/Messages")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(receiver.requests.count == 1)
+        #expect(try desk.f.store().heldAlerts(subscriber: "North farm").map(\.id) == ["a1"])
+
+        // 06:05: quiet hours are over; the one held alert goes out on its own.
+        clock.set("2026-06-06T06:05:00Z")
+        try await eventually("the morning text") { receiver.requests.count == 2 }
+        #expect(texts()[1]["Body"]?.contains("HIGH") == true)
+        #expect(try desk.f.store().heldAlerts(subscriber: "North farm").isEmpty)
+
+        // 06:10: three at once, one text left in the hour (max 2): one digest.
+        clock.set("2026-06-06T06:10:00Z")
+        try desk.raise(["b1", "b2", "b3"], .high)
+        try await eventually("the digest") { receiver.requests.count == 3 }
+        #expect(texts()[2]["Body"]?.lowercased().contains("digest") == true)
+
+        // 06:20: the hour is full; this one waits until 07:05 frees a text.
+        clock.set("2026-06-06T06:20:00Z")
+        try desk.raise("c1", .high)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(receiver.requests.count == 3)
+        clock.set("2026-06-06T07:06:00Z")
+        try await eventually("the held text") { receiver.requests.count == 4 }
+
+        try await eventually("four texts delivered") {
+            try desk.f.store().deliveries(states: [.delivered]).count == 4
+        }
+        let sent = try desk.f.store().deliveries(states: [.delivered])
+        #expect(sent.allSatisfy { $0.destination == "sms:North farm" && $0.lastStatus == 201 })
+        #expect(Set(receiver.requests.compactMap { $0.header("Idempotency-Key") }).count == 4)
+        task.cancel()
+        try await task.value
+    }
+
+    /// Decodes application/x-www-form-urlencoded.
+    static func form(_ body: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            if parts.count == 2 { out[parts[0]] = parts[1] }
+        }
+        return out
+    }
+
+    @Test func formEncodingEscapesWhatItMust() {
+        #expect(OutgoingRequest.formEncode("+1 802 & =x/é") == "%2B1+802+%26+%3Dx%2F%C3%A9")
+    }
+}
