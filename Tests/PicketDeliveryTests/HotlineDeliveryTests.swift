@@ -82,7 +82,7 @@ import Testing
         try desk.raise("a2", .critical)
         try desk.raise("a3", .low)
         try desk.raise("a4", .high, zone: "south-gate")
-        try await eventually("the critical text") { receiver.requests.count == 1 }
+        try await eventually("the critical text", timeout: .seconds(30)) { receiver.requests.count == 1 }
         let critical = try #require(receiver.requests.first)
         #expect(critical.header("Authorization") == "Basic " + Data("AC123:s3cret".utf8).base64EncodedString())
         #expect(critical.header("Content-Type") == "application/x-www-form-urlencoded")
@@ -96,14 +96,14 @@ import Testing
 
         // 06:05: quiet hours are over; the one held alert goes out on its own.
         clock.set("2026-06-06T06:05:00Z")
-        try await eventually("the morning text") { receiver.requests.count == 2 }
+        try await eventually("the morning text", timeout: .seconds(30)) { receiver.requests.count == 2 }
         #expect(texts()[1]["Body"]?.contains("HIGH") == true)
         #expect(try desk.f.store().heldAlerts(subscriber: "North farm").isEmpty)
 
         // 06:10: three at once, one text left in the hour (max 2): one digest.
         clock.set("2026-06-06T06:10:00Z")
         try desk.raise(["b1", "b2", "b3"], .high)
-        try await eventually("the digest") { receiver.requests.count == 3 }
+        try await eventually("the digest", timeout: .seconds(30)) { receiver.requests.count == 3 }
         #expect(texts()[2]["Body"]?.lowercased().contains("digest") == true)
 
         // 06:20: the hour is full; this one waits until 07:05 frees a text.
@@ -112,9 +112,9 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         #expect(receiver.requests.count == 3)
         clock.set("2026-06-06T07:06:00Z")
-        try await eventually("the held text") { receiver.requests.count == 4 }
+        try await eventually("the held text", timeout: .seconds(30)) { receiver.requests.count == 4 }
 
-        try await eventually("four texts delivered") {
+        try await eventually("four texts delivered", timeout: .seconds(30)) {
             try desk.f.store().deliveries(states: [.delivered]).count == 4
         }
         let sent = try desk.f.store().deliveries(states: [.delivered])

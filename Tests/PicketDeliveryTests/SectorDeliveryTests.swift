@@ -246,7 +246,7 @@ struct Fixture {
             settings: settings, now: { Int64(Date().timeIntervalSince1970 * 1e9) })
         let task = Task { try await service.run() }
         defer { task.cancel() }
-        try await eventually("deliveries done", done)
+        try await eventually("deliveries done", timeout: .seconds(30), done)
         task.cancel()
         try await task.value
     }

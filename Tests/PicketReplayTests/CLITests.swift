@@ -1,4 +1,5 @@
 import Foundation
+import PicketTestSupport
 import Testing
 
 /// The command line as a technician meets it: the real `picket` binary,
@@ -135,7 +136,7 @@ import Testing
     /// `picket run --simulate` stores events and shuts down cleanly on
     /// SIGTERM; what it recorded (`--record`) replays to the very same events
     /// and alerts, ids included.
-    @Test func simulatedRunStopsCleanlyOnSIGTERMAndItsRecordingReplaysIdentically() throws {
+    @Test func simulatedRunStopsCleanlyOnSIGTERMAndItsRecordingReplaysIdentically() async throws {
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("sim.db").path
@@ -146,33 +147,33 @@ import Testing
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        Thread.sleep(forTimeInterval: 9)
+        try await Task.sleep(for: .seconds(9))
         process.terminate()
-        process.waitUntilExit()
+        try await offThePool { process.waitUntilExit() }
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
-        let events = try Support.picket(["events", "--db", db, "--json"])
+        let events = try await Support.picket(["events", "--db", db, "--json"])
         #expect(events.status == 0)
         #expect(events.out.split(separator: "\n").count > 0)
-        let sensors = try Support.picket(["sensors", "--db", db, "--json"])
+        let sensors = try await Support.picket(["sensors", "--db", db, "--json"])
         #expect(sensors.out.contains("\"sensor\":\"seis-7\""))
 
         let replayed = dir.appendingPathComponent("replayed.db").path
-        let replay = try Support.picket(["replay", recording, "--db", replayed])
+        let replay = try await Support.picket(["replay", recording, "--db", replayed])
         #expect(replay.status == 0, "\(replay.err)")
         for query in ["events", "alerts"] {
-            let live = try Support.picket([query, "--db", db, "--json"]).out
-            let again = try Support.picket([query, "--db", replayed, "--json"]).out
+            let live = try await Support.picket([query, "--db", db, "--json"]).out
+            let again = try await Support.picket([query, "--db", replayed, "--json"]).out
             #expect(live == again, "\(query) of the live run and of its replay differ")
         }
     }
 
     /// `picket record` writes a valid recording and stops after --duration.
-    @Test func recordSimulatedForADuration() throws {
+    @Test func recordSimulatedForADuration() async throws {
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("rec.jsonl").path
-        let record = try Support.picket(["record", "--simulate", "--out", out, "--duration", "4"])
+        let record = try await Support.picket(["record", "--simulate", "--out", out, "--duration", "4"])
         #expect(record.status == 0, "\(record.err)")
         #expect(record.out.hasPrefix("recorded "))
         let text = try String(contentsOfFile: out, encoding: .utf8)
@@ -181,8 +182,8 @@ import Testing
         let header = try Support.object(String(lines[0]))
         #expect(header["picket_recording"] as? Int == 1)
         #expect(header["box"] as? String == "sim-01")
-        let replay = try Support.picket(["replay", out, "--db", dir.appendingPathComponent("r.db").path])
+        let replay = try await Support.picket(["replay", out, "--db", dir.appendingPathComponent("r.db").path])
         #expect(replay.status == 0, "\(replay.err)")
-        #expect(try Support.picket(["record", "--simulate", "--out", out, "--duration", "-1"]).status == 64)
+        #expect(try await Support.picket(["record", "--simulate", "--out", out, "--duration", "-1"]).status == 64)
     }
 }

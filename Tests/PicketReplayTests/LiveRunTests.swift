@@ -48,9 +48,10 @@ import Testing
             #expect(stderr.contains(text), "\(stderr)")
         }
 
-        func stop() -> Int32 {
+        func stop() async throws -> Int32 {
             if process.isRunning { process.terminate() }
-            process.waitUntilExit()
+            let process = process
+            try await offThePool { process.waitUntilExit() }
             return process.terminationStatus
         }
     }
@@ -81,26 +82,26 @@ import Testing
             let out = try Support.picket(["events", "--db", db, "--json"]).out
             return out.split(separator: "\n").count == 6
         }
-        #expect(child.stop() == 0, "\(child.stderr)")
+        #expect(try await child.stop() == 0, "\(child.stderr)")
 
-        let events = try Support.picket(["events", "--db", db, "--json"]).out.split(separator: "\n")
+        let events = try await Support.picket(["events", "--db", db, "--json"]).out.split(separator: "\n")
         #expect(events.count == 6)
         let first = try Support.object(String(events[0]))
         #expect(first["sensor"] as? String == "seis-7")
         #expect(first["source"] as? String == "serial")
         #expect(first["box"] as? String == "live-01")
-        let sensors = try Support.picket(["sensors", "--db", db]).out
+        let sensors = try await Support.picket(["sensors", "--db", db]).out
         #expect(sensors.contains("gpiochip0 line 17: no such GPIO chip"))
-        let seis = try Support.picket(["sensors", "--db", db, "--json"]).out.split(separator: "\n")
+        let seis = try await Support.picket(["sensors", "--db", db, "--json"]).out.split(separator: "\n")
             .map { try Support.object(String($0)) }.first { $0["sensor"] as? String == "seis-7" }
         #expect(seis?["duplicates"] as? Int == 1)
 
         let replayed = dir.appendingPathComponent("replayed.db").path
-        let replay = try Support.picket(["replay", recording, "--config", config, "--db", replayed])
+        let replay = try await Support.picket(["replay", recording, "--config", config, "--db", replayed])
         #expect(replay.status == 0, "\(replay.err)")
         for query in ["events", "alerts"] {
-            let live = try Support.picket([query, "--db", db, "--json"]).out
-            let again = try Support.picket([query, "--db", replayed, "--json"]).out
+            let live = try await Support.picket([query, "--db", db, "--json"]).out
+            let again = try await Support.picket([query, "--db", replayed, "--json"]).out
             #expect(!live.isEmpty)
             #expect(live == again, "\(query) of the live run and of its replay differ")
         }
@@ -129,16 +130,17 @@ import Testing
         }
         // Killed, not stopped: what it wrote is a valid recording all the same.
         kill(child.process.processIdentifier, SIGKILL)
-        child.process.waitUntilExit()
+        let process = child.process
+        try await offThePool { process.waitUntilExit() }
         #expect(child.process.terminationReason == .uncaughtSignal)
 
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
         let header = try Support.object(String(lines[0]))
         #expect(header["box"] as? String == "live-01")
         let db = dir.appendingPathComponent("r.db").path
-        let replay = try Support.picket(["replay", out, "--config", config, "--db", db])
+        let replay = try await Support.picket(["replay", out, "--config", config, "--db", db])
         #expect(replay.status == 0, "\(replay.err)")
-        let events = try Support.picket(["events", "--db", db, "--json"]).out.split(separator: "\n")
+        let events = try await Support.picket(["events", "--db", db, "--json"]).out.split(separator: "\n")
         #expect(events.count == 5)
         let strengths = try events.map { try Support.object(String($0))["strength"] as? Int }
         #expect(strengths == [21, 22, 23, 24, 25])

@@ -69,6 +69,14 @@ enum Support {
         )
     }
 
+    /// The same from an async test, without blocking a cooperative thread.
+    @discardableResult
+    static func picket(_ arguments: [String], environment: [String: String]? = nil) async throws -> (
+        status: Int32, out: String, err: String
+    ) {
+        try await offThePool { try picket(arguments, environment: environment) }
+    }
+
     /// Parses one JSON line into a dictionary.
     static func object(_ line: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]

@@ -145,3 +145,12 @@ public func temporaryDirectory(_ prefix: String = "picket-test") throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// Runs blocking work (waiting for a child process, a long read) on a
+/// thread of its own: the cooperative pool has one thread per core (two
+/// here), and a test that blocks one starves every async test beside it.
+public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

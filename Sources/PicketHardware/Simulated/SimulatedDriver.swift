@@ -30,11 +30,16 @@ public struct SimulatedDriver: GPIOEdgeSource, SerialByteSource {
         while !Task.isCancelled {
             let input = kit.next()
             let due = start + .nanoseconds(Int64(Double(input.t) / speed))
+            var t = startedUTC + input.t
             if due > clock.now {
                 sink.flush()
                 do { try await clock.sleep(until: due) } catch { return }
+            } else {
+                // Behind schedule (a busy box): stamp the input now, as real
+                // hardware would, never in the past of what the hot path may
+                // already have closed. Per source the times stay in order.
+                t = max(t, utcNow())
             }
-            let t = startedUTC + input.t
             switch input {
             case .edge(_, let line, let rising):
                 sink.offerEdge(line: line, rising: rising, t: t)
