@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PicketStore
 import PicketTestSupport
 import Testing
 
@@ -26,36 +27,6 @@ import Testing
         return path
     }
 
-    /// A started `picket` whose standard error is a file the test can watch.
-    final class Child {
-        let process = Process()
-        let log: URL
-
-        init(_ arguments: [String], log: URL) throws {
-            self.log = log
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            process.executableURL = Support.binary
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = try FileHandle(forWritingTo: log)
-            try process.run()
-        }
-
-        var stderr: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
-
-        func waitForLog(_ text: String) async throws {
-            try await eventually("\"\(text)\" in the log") { stderr.contains(text) || !process.isRunning }
-            #expect(stderr.contains(text), "\(stderr)")
-        }
-
-        func stop() async throws -> Int32 {
-            if process.isRunning { process.terminate() }
-            let process = process
-            try await offThePool { process.waitUntilExit() }
-            return process.terminationStatus
-        }
-    }
-
     static func detections(_ seqs: ClosedRange<Int>) -> [UInt8] {
         seqs.flatMap { nmeaSentence("PGSD,seis-7,\($0),FOOT,\(20 + $0)") }
     }
@@ -70,7 +41,8 @@ import Testing
         let config = try Self.configuration(port: pty.slavePath, in: dir)
         let db = dir.appendingPathComponent("live.db").path
         let recording = dir.appendingPathComponent("live.jsonl").path
-        let child = try Child(
+        let child = try ChildProcess(
+            Support.binary,
             ["run", "--config", config, "--db", db, "--record", recording], log: dir.appendingPathComponent("run.log"))
         try await child.waitForLog("serial port open")
         try await child.waitForLog("gpiochip0 line 17: no such GPIO chip")
@@ -78,9 +50,10 @@ import Testing
         // Byte by byte, then a burst with a relay duplicate (seq 3 again) and garbage.
         try pty.writeByteByByte(Self.detections(1...2))
         try pty.write(Self.detections(3...3) + Array("noise".utf8) + Self.detections(3...6))
+        // Read the database directly: a child `picket events` every 10 ms
+        // would hold a cooperative thread most of the time.
         try await eventually("six events stored") {
-            let out = try Support.picket(["events", "--db", db, "--json"]).out
-            return out.split(separator: "\n").count == 6
+            try FileManager.default.fileExists(atPath: db) && Store(path: db, create: false).count("events") == 6
         }
         #expect(try await child.stop() == 0, "\(child.stderr)")
 
@@ -115,7 +88,8 @@ import Testing
         let pty = try PseudoTerminal()
         let config = try Self.configuration(port: pty.slavePath, in: dir)
         let out = dir.appendingPathComponent("rec.jsonl").path
-        let child = try Child(
+        let child = try ChildProcess(
+            Support.binary,
             ["record", "--out", out, "--config", config, "--duration", "600"],
             log: dir.appendingPathComponent("record.log"))
         try await child.waitForLog("serial port open")

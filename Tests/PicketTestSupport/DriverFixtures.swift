@@ -154,3 +154,40 @@ public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) 
         Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
+
+/// A started `picket` whose standard error is a file the test can watch.
+public final class ChildProcess {
+    public let process = Process()
+    public let log: URL
+
+    public init(_ binary: URL, _ arguments: [String], log: URL) throws {
+        self.log = log
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+    }
+
+    public var stderr: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    public func waitForLog(_ text: String, timeout: Duration = .seconds(10)) async throws {
+        try await eventually("\"\(text)\" in the log", timeout: timeout) {
+            stderr.contains(text) || !process.isRunning
+        }
+        #expect(stderr.contains(text), "\(stderr)")
+    }
+
+    /// SIGTERM, then the exit status.
+    public func stop() async throws -> Int32 {
+        if process.isRunning { process.terminate() }
+        try await waitForExit()
+        return process.terminationStatus
+    }
+
+    public func waitForExit() async throws {
+        let process = process
+        try await offThePool { process.waitUntilExit() }
+    }
+}
