@@ -104,7 +104,9 @@ import Testing
         #expect(
             config.forward
                 == ForwardConfig(
-                    url: "https://sector.example/alerts", secretFile: "/etc/picket/sector.key", format: .json))
+                    url: "https://sector.example/alerts", secretFile: "/etc/picket/sector.key", format: .json,
+                    caFile: "/etc/picket/sector-ca.pem"))
+        #expect(config.timeZone == "America/New_York")
         #expect(
             config.hotline
                 == HotlineConfig(
@@ -114,7 +116,7 @@ import Testing
                         Subscriber(
                             name: "North farm", phone: "+18025550100", zones: ["north-fork"], minSeverity: .high,
                             quietHours: Subscriber.QuietHours(startMinute: 22 * 60, endMinute: 6 * 60), maxPerHour: 4)
-                    ]))
+                    ], caFile: "/etc/picket/gateway-ca.pem"))
     }
 
     @Test func productSpecificationSampleLoadsOnceItsBeamsExist() {
