@@ -79,6 +79,10 @@ public final class SQLiteDatabase {
     public var userVersion: Int {
         get throws(SQLiteError) {
             let s = try statement("PRAGMA user_version")
+            // Reset at once: a statement left on its row would hold a read snapshot,
+            // and a later BEGIN IMMEDIATE would fail with SQLITE_BUSY_SNAPSHOT (no
+            // busy wait) as soon as another process (the daemon) had committed.
+            defer { s.reset() }
             return try s.step() ? s.int(0) : 0
         }
     }
