@@ -111,6 +111,8 @@ extension ConfigurationBuilder {
         return .allOf(kinds: kinds, zone: zone)
     }
 
+    /// Either member may be `report`, the hotline's reports (`picket
+    /// report`): only a sequence can take them, since their kind is `unknown`.
     private func sequence(_ field: Field) -> RuleConfig.Condition? {
         let expectation = "must be a list of two sensor ids, first then second, e.g. [beam-s, beam-n]"
         guard let items = reader.list(field, expectation) else { return nil }
@@ -120,8 +122,9 @@ extension ConfigurationBuilder {
         }
         let ids = items.map { item -> String? in
             guard let id = reader.text(item, "must be a sensor id") else { return nil }
-            guard declared.contains(where: { $0.id == id }) else {
-                let suggestion = Spelling.closest(to: id, among: declared.map(\.id)).map { " (did you mean \($0)?)" }
+            guard id == Report.sensor || declared.contains(where: { $0.id == id }) else {
+                let suggestion = Spelling.closest(to: id, among: declared.map(\.id) + [Report.sensor])
+                    .map { " (did you mean \($0)?)" }
                 reader.report(item, "no configured sensor has id \(id)\(suggestion ?? "")")
                 return nil
             }

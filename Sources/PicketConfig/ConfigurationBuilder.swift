@@ -211,7 +211,12 @@ final class ConfigurationBuilder {
         let tags = map.optional("tags").flatMap(tags) ?? [:]
 
         if let id, let idField {
-            if let first = declared.first(where: { $0.id == id }) {
+            if id == Report.sensor {
+                reader.report(
+                    idField,
+                    "report is reserved for hotline reports (picket report, and sequence rules naming report); "
+                        + "choose another id")
+            } else if let first = declared.first(where: { $0.id == id }) {
                 reader.report(
                     idField, "\(id) is already the id of \(Self.place(first.field)); sensor ids must be unique")
             }

@@ -30,6 +30,8 @@ public enum Daemon {
         try store.beginRun(
             id: runID, mode: "live", startedTs: started, input: drivers.map(\.name).joined(separator: ","),
             sensors: configuration.allSensors)
+        // What `picket report` stamps on a report when it has no configuration.
+        try store.recordIdentity(box: configuration.box, sector: configuration.sector, site: configuration.site)
         let hub = InputHub(lines: configuration.gpio.count, ports: configuration.serial.count)
         let pipeline = Pipeline(
             configuration: configuration, hub: hub, store: store, runID: runID, logger: logger,
@@ -43,6 +45,7 @@ public enum Daemon {
                 ])
         }
         pipeline.healthBoard = health
+        pipeline.takesReports = true
         pipeline.delivers = delivery != nil
         if let recordTo {
             pipeline.recorder = try RecordingWriter(path: recordTo, configuration: configuration, startedUTC: started)

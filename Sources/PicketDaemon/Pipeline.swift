@@ -54,6 +54,34 @@ public final class Pipeline {
     /// batch that stores them. A replay forwards nothing.
     public var delivers = false
 
+    /// Live runs take hotline reports (`picket report`) from the database's
+    /// inbox into the processor. A replay does not: reports are not inputs
+    /// of a recording, and a replay must give the same result every time.
+    public var takesReports = false
+    /// Reports handed to the processor whose taking is not committed yet.
+    private var handedReports: Set<String> = []
+
+    /// Hands the reports waiting in the inbox to the processor, which
+    /// releases them to episodes and rules in time order; the commit whose
+    /// batch holds a report's event (stored again as INSERT OR IGNORE: the
+    /// row exists) marks it taken. Returns how many were handed over.
+    @discardableResult
+    public func takeReports() throws(StoreError) -> Int {
+        guard takesReports else { return 0 }
+        var handed = 0
+        for event in try store.untakenReports() where !handedReports.contains(event.id) {
+            handedReports.insert(event.id)
+            processor.report(event)
+            handed += 1
+            logger.info(
+                "hotline report taken",
+                metadata: [
+                    "id": "\(event.id)", "zone": "\(event.zone ?? "-")", "ts": "\(UTCTime.format(event.ts))",
+                ])
+        }
+        return handed
+    }
+
     /// Writes what the hot path consumes to a recording (`picket run
     /// --record`), so a replay of it reproduces this run.
     public var recorder: RecordingWriter?
@@ -116,6 +144,7 @@ public final class Pipeline {
             events: pending.events, alerts: pending.alerts, statuses: pending.statuses, fix: pending.fix,
             counters: counterRows, sensorCounters: Self.sensorRows(counters))
         batch.sourceReports = pendingReports.map { ($0.source, $0.sensors, $0.healthy, $0.detail, $0.ts) }
+        batch.takenReports = pending.events.filter { $0.source == .report }.map(\.id)
         if delivers {
             batch.forwardToSector = configuration.forward != nil
             for alert in pending.alerts {
@@ -126,6 +155,7 @@ public final class Pipeline {
             }
         }
         try store.write(batch, run: runID, now: now)
+        handedReports.subtract(batch.takenReports)
         commits += 1
         lastCommitNs = now
         let alerts = pending.alerts
@@ -142,8 +172,15 @@ public final class Pipeline {
     }
 
     /// Ends the input: open debounce windows complete, everything is committed.
+    /// Live, the reports waiting in the inbox are taken first.
     public func finish(now: Int64) throws(StoreError) {
         while drain() > 0 {}
+        do {
+            try takeReports()
+        } catch {
+            // They stay in the inbox for the next start; the batch must still be committed.
+            logger.error("cannot read hotline reports", metadata: ["error": "\(error)"])
+        }
         processor.finish()
         try collect(now: now, force: true)
         do { try recorder?.finish() } catch { logger.error("recording not synced", metadata: ["error": "\(error)"]) }
@@ -154,7 +191,8 @@ public final class Pipeline {
             "inputs": c.inputs, "edges": c.edges, "serial_chunks": c.serialChunks, "serial_bytes": c.serialBytes,
             "serial_gaps": c.serialGaps, "frames": c.framing.frames, "noise_bytes": c.framing.noiseBytes,
             "invalid_sentences": c.invalidSentences, "ignored_sentences": c.ignoredSentences, "fixes": c.fixes,
-            "statuses": c.statuses, "events": c.events, "episodes": c.episodes, "glitches": c.glitchTotal,
+            "statuses": c.statuses, "events": c.events, "episodes": c.episodes, "reports": c.reports,
+            "glitches": c.glitchTotal,
             "duplicates": c.duplicateTotal, "lost": c.lostTotal, "unknown_sensor_sentences": c.unknownSensorTotal,
             "alerts": c.alerts, "ring_drops": hub.totalDrops, "ring_dropped_serial_bytes": hub.droppedSerialBytes,
         ]

@@ -60,8 +60,24 @@ public final class ProcessingService: Service, @unchecked Sendable {
         }
     }
 
+    /// Hotline reports join at commit time: at most a commit interval late,
+    /// so they still wait in the reorder stage for events older than they
+    /// are (the processing clock runs `latencyNs` behind). A failed read
+    /// leaves them in the inbox for the next commit and holds nothing else up.
+    private func takeReports(failing: inout Bool) {
+        do {
+            try pipeline.takeReports()
+            if failing { logger.notice("hotline reports readable again", metadata: ["db": "\(pipeline.store.path)"]) }
+            failing = false
+        } catch {
+            if !failing { logger.error("cannot read hotline reports, retrying", metadata: ["error": "\(error)"]) }
+            failing = true
+        }
+    }
+
     private func loop() throws {
         var failing = false
+        var reportsFailing = false
         var lastTick = now()
         while !stopping.load(ordering: .acquiring) {
             let handled = pipeline.drain()
@@ -73,7 +89,9 @@ public final class ProcessingService: Service, @unchecked Sendable {
             }
             pipeline.advance(to: now - latencyNs)
             do {
-                try pipeline.collect(now: now, force: now - pipeline.lastCommitNs >= commitIntervalNs)
+                let due = now - pipeline.lastCommitNs >= commitIntervalNs
+                if due { takeReports(failing: &reportsFailing) }
+                try pipeline.collect(now: now, force: due)
                 if failing { logger.notice("store writable again", metadata: ["db": "\(pipeline.store.path)"]) }
                 failing = false
             } catch {

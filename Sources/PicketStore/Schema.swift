@@ -124,5 +124,22 @@ enum Schema {
             PRIMARY KEY (subscriber, alert)
         );
         """,
+        // 4: the inbox of hotline reports (`picket report`). Each report's event
+        // is stored beside it in the same transaction; `taken_ts` stays NULL
+        // until a running daemon has taken the report into its rules, and is
+        // set in the transaction that stores what its rules made of it.
+        """
+        CREATE TABLE reports (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            zone TEXT NOT NULL,
+            class TEXT,
+            note TEXT,
+            ts INTEGER NOT NULL,
+            taken_ts INTEGER,
+            taken_run TEXT
+        );
+        CREATE INDEX reports_untaken ON reports (ts, seq) WHERE taken_ts IS NULL;
+        """,
     ]
 }

@@ -95,6 +95,9 @@ public struct StoreBatch: Sendable {
     public var forwardToSector = false
     /// Live runs with a hotline: the subscribers each new alert matches.
     public var hotlineMatches: [(subscriber: String, alert: String)] = []
+    /// Hotline reports (by id) whose events are in this batch: taken into
+    /// the daemon's rules, marked so in the inbox in the same transaction.
+    public var takenReports: [String] = []
 
     public init(
         events: [Event] = [], alerts: [Alert] = [], statuses: [SensorStatus] = [],

@@ -127,6 +127,7 @@ public final class Store {
         try wrap {
             try database.transaction {
                 try insertEvents(batch.events)
+                try markTaken(batch.takenReports, run: run, now: now)
                 try insertAlerts(batch.alerts)
                 if batch.forwardToSector { try enqueueSector(batch.alerts, now: now) }
                 try hold(batch.hotlineMatches, now: now)
@@ -183,7 +184,7 @@ public final class Store {
         }
     }
 
-    private func insertEvents(_ events: [Event]) throws {
+    func insertEvents(_ events: [Event]) throws {
         guard !events.isEmpty else { return }
         let s = try database.statement(
             """
@@ -302,10 +303,7 @@ public final class Store {
     public func forEachEvent(since: Int64? = nil, sensor: String? = nil, _ body: (Event) throws -> Void)
         throws
     {
-        var sql = """
-            SELECT id, box, sector, sensor, kind, zone, source, state, ts, episode, class, strength, image_ref,
-                lat, lon, tags, note FROM events
-            """
+        var sql = "SELECT \(Self.eventColumns) FROM events"
         var conditions: [String] = []
         if since != nil { conditions.append("ts >= ?1") }
         if sensor != nil { conditions.append("sensor = ?2") }
@@ -314,20 +312,27 @@ public final class Store {
         let s = try database.statement(sql)
         if let since { s.bind(1, since) }
         if let sensor { s.bind(2, sensor) }
-        while try s.step() {
-            let lat = s.optionalDouble(13)
-            let lon = s.optionalDouble(14)
-            try body(
-                Event(
-                    id: s.string(0), box: s.string(1), sector: s.string(2), sensor: s.string(3),
-                    kind: SensorKind(rawValue: s.string(4)) ?? .unknown, zone: s.optionalString(5),
-                    source: EventSource(rawValue: s.string(6)) ?? .serial,
-                    state: EventState(rawValue: s.string(7)) ?? .active, ts: s.int64(8), episode: s.string(9),
-                    detectionClass: s.optionalString(10), strength: s.optionalInt(11), imageRef: s.optionalString(12),
-                    position: lat.flatMap { lat in lon.map { Position(lat: lat, lon: $0) } },
-                    tags: Self.decodeObject(s.string(15)), note: s.optionalString(16)))
-        }
+        while try s.step() { try body(Self.event(s)) }
         s.reset()
+    }
+
+    static let eventColumns = """
+        id, box, sector, sensor, kind, zone, source, state, ts, episode, class, strength, image_ref, lat, lon, tags,
+        note
+        """
+
+    /// The event in the current row of a statement that selected `eventColumns`.
+    static func event(_ s: SQLiteStatement) -> Event {
+        let lat = s.optionalDouble(13)
+        let lon = s.optionalDouble(14)
+        return Event(
+            id: s.string(0), box: s.string(1), sector: s.string(2), sensor: s.string(3),
+            kind: SensorKind(rawValue: s.string(4)) ?? .unknown, zone: s.optionalString(5),
+            source: EventSource(rawValue: s.string(6)) ?? .serial,
+            state: EventState(rawValue: s.string(7)) ?? .active, ts: s.int64(8), episode: s.string(9),
+            detectionClass: s.optionalString(10), strength: s.optionalInt(11), imageRef: s.optionalString(12),
+            position: lat.flatMap { lat in lon.map { Position(lat: lat, lon: $0) } },
+            tags: decodeObject(s.string(15)), note: s.optionalString(16))
     }
 
     /// Every stored event, for tests and small databases.

@@ -22,6 +22,15 @@ public enum Identifier {
         uuid(["alert", box, rule, zone ?? ""] + events)
     }
 
+    /// A hotline report (`picket report`): what the operator entered and
+    /// when, so the same report stored twice (a retried command) is one
+    /// event, while two sightings phoned in for the same zone are two.
+    public static func report(box: String, zone: String, detectionClass: String?, note: String?, ts: Int64)
+        -> String
+    {
+        uuid(["report", box, zone, detectionClass ?? "", note ?? "", String(ts)])
+    }
+
     /// A text to a landowner: the subscriber and the alerts it covers, so a
     /// text planned twice (a crash between planning and committing) is one row.
     public static func text(subscriber: String, alerts: [String]) -> String {

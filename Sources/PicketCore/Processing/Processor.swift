@@ -196,7 +196,8 @@ public struct Processor: Sendable {
         while let next = pending.min, next.event.ts <= limit {
             var event = pending.removeMin().event
             let holdoff = Int64(sensorsByID[event.sensor]?.holdoffMs ?? 0) * 1_000_000
-            let opened = episodes.assign(&event, holdoffNs: holdoff)
+            // A report is its own episode, even one released late (older than the last one).
+            let opened = event.source == .report || episodes.assign(&event, holdoffNs: holdoff)
             counters.events += 1
             output.events.append(event)
             guard opened else { continue }
@@ -206,6 +207,22 @@ public struct Processor: Sendable {
                 output.alerts.append(alert)
             }
         }
+    }
+
+    // MARK: - Reports
+
+    /// Takes a hotline report (the event `picket report` stored) into
+    /// episodes and rules. It waits in the reorder stage like any event and
+    /// is released in time order, opening an episode of its own (hold-off 0).
+    /// A report older than what has already been released (entered while no
+    /// daemon ran, or read late) goes out at the next `advance`, after the
+    /// events it is older than: rules see it in arrival order, so a
+    /// `sequence` it would have completed had it come on time may not fire.
+    public mutating func report(_ event: Event) {
+        var event = event
+        event.episode = event.id
+        counters.reports += 1
+        enqueue(event)
     }
 
     // MARK: - Sentences

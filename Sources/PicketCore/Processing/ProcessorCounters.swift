@@ -13,6 +13,8 @@ public struct ProcessorCounters: Sendable, Equatable {
     public var statuses = 0
     public var events = 0
     public var episodes = 0
+    /// Hotline reports taken into episodes and rules (also counted in `events`).
+    public var reports = 0
     /// Per sensor id.
     public var duplicates: [String: Int] = [:]
     public var lost: [String: Int] = [:]

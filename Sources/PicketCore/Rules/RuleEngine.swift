@@ -5,7 +5,7 @@
 /// - `all_of`: an opening of a listed kind in the zone, when openings of every
 ///   listed kind lie within `within_s` (inclusive) of it.
 /// - `sequence`: an opening of B when A's most recent opening came before it
-///   within `within_s`.
+///   within `within_s`; A or B may be `report`, the hotline's reports.
 /// After a rule fires at T it is quiet (per zone for `all_of`) for openings
 /// before T + `cooldown_s`; quiet openings still count for later firings.
 public struct RuleEngine: Sendable {
@@ -75,9 +75,9 @@ public struct RuleEngine: Sendable {
                 allOf[index, default: [:]][zoneKey] = state
             case .sequence(let first, let second):
                 var state = sequences[index, default: SequenceState()]
-                if event.sensor == first {
+                if Self.names(first, event) {
                     state.latestFirst = Opening(ts: event.ts, event: event)
-                } else if event.sensor == second, event.ts >= state.quietUntil, let a = state.latestFirst,
+                } else if Self.names(second, event), event.ts >= state.quietUntil, let a = state.latestFirst,
                     a.ts < event.ts, event.ts &- a.ts <= rule.withinNs
                 {
                     state.quietUntil = event.ts &+ rule.cooldownNs
@@ -91,6 +91,13 @@ public struct RuleEngine: Sendable {
             }
         }
         return alerts
+    }
+
+    /// Whether a `sequence` member names the event's sensor. `report` names
+    /// hotline reports (source `report`), never a radio sensor that calls
+    /// itself so: nobody configured that one, and a rule cannot name it.
+    static func names(_ member: String, _ event: Event) -> Bool {
+        member == Report.sensor ? event.source == .report : event.sensor == member
     }
 
     private func makeAlert(

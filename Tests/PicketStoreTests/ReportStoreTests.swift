@@ -1,0 +1,93 @@
+import Foundation
+import PicketCore
+import PicketStore
+import Testing
+
+/// The inbox of hotline reports and the box's recorded identity, on a real
+/// file in a temporary directory per test.
+@Suite("Store reports")
+final class ReportStoreTests: Sendable {
+    static let s: Int64 = 1_000_000_000
+    static let t0: Int64 = 1_780_629_120 * s
+
+    let directory: URL
+    var path: String { directory.appendingPathComponent("picket.db").path }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "picket-report-store-tests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    static func report(at offset: Int64, note: String? = "two people at the gate") -> Event {
+        Report.event(
+            box: "swanton-07", sector: "swanton", zone: "north-fork", detectionClass: .foot, note: note,
+            ts: t0 + offset, position: Position(lat: 44.99, lon: -73.11))
+    }
+
+    @Test("a report is stored once, as its event and an untaken inbox row")
+    func storeOnce() throws {
+        let store = try Store(path: path)
+        let report = Self.report(at: 1 * Self.s)
+        #expect(try store.storeReport(report))
+        #expect(try !store.storeReport(report))
+        #expect(try store.events() == [report])
+        #expect(
+            try store.reports() == [
+                StoredReport(
+                    id: report.id, zone: "north-fork", detectionClass: "FOOT", note: "two people at the gate",
+                    ts: report.ts)
+            ])
+        #expect(try store.untakenReports() == [report])
+    }
+
+    @Test("a batch that carries a report's event marks it taken, and stores the event no second time")
+    func takenInTheBatch() throws {
+        let store = try Store(path: path)
+        let first = Self.report(at: 2 * Self.s, note: "first")
+        let second = Self.report(at: 1 * Self.s, note: "second")
+        try store.storeReport(first)
+        try store.storeReport(second)
+        #expect(try store.untakenReports() == [second, first])
+        try store.beginRun(id: "live:1", mode: "live", startedTs: Self.t0, input: nil, sensors: [])
+        var batch = StoreBatch(events: [second])
+        batch.takenReports = [second.id]
+        try store.write(batch, run: "live:1", now: Self.t0 + 5 * Self.s)
+        #expect(try store.untakenReports() == [first])
+        #expect(try store.count("events") == 2)
+        let taken = try #require(try store.reports().first { $0.id == second.id })
+        #expect(taken.takenTs == Self.t0 + 5 * Self.s)
+        #expect(taken.takenRun == "live:1")
+        #expect(try store.lastLiveCommitTs() == Self.t0 + 5 * Self.s)
+    }
+
+    @Test("identity: what the last run recorded, else the latest event's box and sector, else nothing")
+    func identity() throws {
+        let store = try Store(path: path)
+        #expect(try store.identity() == nil)
+        try store.storeReport(Self.report(at: 0))
+        #expect(try store.identity() == BoxIdentity(box: "swanton-07", sector: "swanton", origin: .event))
+        try store.recordIdentity(box: "sim-01", sector: "simulated", site: Position(lat: 44.9925, lon: -73.1098))
+        #expect(
+            try store.identity()
+                == BoxIdentity(
+                    box: "sim-01", sector: "simulated", site: Position(lat: 44.9925, lon: -73.1098), origin: .run))
+        try store.recordIdentity(box: "sim-02", sector: "simulated", site: nil)
+        #expect(try store.identity() == BoxIdentity(box: "sim-02", sector: "simulated", origin: .run))
+    }
+
+    @Test("a database of schema 3 migrates to the inbox, keeping its events")
+    func migratesFromSchema3() throws {
+        do {
+            let store = try Store(path: path)
+            try store.database.execute("DROP TABLE reports; PRAGMA user_version = 3")
+        }
+        let store = try Store(path: path)
+        #expect(try store.database.userVersion == Store.schemaVersion)
+        #expect(try store.storeReport(Self.report(at: 0)))
+    }
+}
