@@ -1,6 +1,7 @@
 import ArgumentParser
 import PicketConfig
 import PicketDaemon
+import PicketDelivery
 import PicketHardware
 import PicketStore
 
@@ -40,6 +41,8 @@ func fail(_ error: any Error) -> ExitCode {
         case let e as CLIError: (e.message, e.code)
         case let e as LiveDriverError: ("\(e)", ExitStatus.config)
         case let e as SystemError: ("\(e)", e.isMissing ? ExitStatus.noInput : ExitStatus.ioError)
+        // A secret the configuration names that cannot be used: fix the file, not retry.
+        case let e as SecretFileError: ("\(e)", ExitStatus.config)
         default: ("\(error)", ExitStatus.software)
         }
     Console.error(message)

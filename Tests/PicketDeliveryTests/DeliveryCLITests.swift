@@ -1,0 +1,69 @@
+import Foundation
+import PicketCore
+import PicketStore
+import PicketTestSupport
+import Testing
+
+/// The delivery side of the command line, through the real binary.
+@Suite struct DeliveryCLITests {
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("picket")
+    }
+
+    static func picket(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+        try await offThePool {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = arguments
+            let out = Pipe()
+            let err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let o = out.fileHandleForReading.readDataToEndOfFile()
+            let e = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        }
+    }
+
+    /// `--dead` shows the refusal, `--retry ID` puts it back, `--pending` then lists it.
+    @Test func deadLettersAreListedAndRetried() async throws {
+        let f = try Fixture()
+        let alert = f.alert(1)
+        try f.seed([alert])
+        try f.store().markInFlight(alert.id, now: 1)
+        try f.store().markDead(alert.id, status: 422, response: "{\"error\":\"unknown zone\"}")
+
+        let dead = try await Self.picket(["alerts", "--dead", "--db", f.db])
+        #expect(dead.status == 0, "\(dead.err)")
+        #expect(dead.out.contains("dead"))
+        #expect(dead.out.contains("422"))
+        #expect(dead.out.contains("{\"error\":\"unknown zone\"}"))
+        let json = try await Self.picket(["alerts", "--dead", "--json", "--db", f.db])
+        #expect(json.out.contains("\"delivery\":\"dead\""))
+
+        let retry = try await Self.picket(["alerts", "--retry", alert.id, "--db", f.db])
+        #expect(retry.status == 0, "\(retry.err)")
+        #expect(try await Self.picket(["alerts", "--dead", "--json", "--db", f.db]).out.isEmpty)
+        #expect(try await Self.picket(["alerts", "--pending", "--json", "--db", f.db]).out.contains(alert.id))
+
+        let again = try await Self.picket(["alerts", "--retry", alert.id, "--db", f.db])
+        #expect(again.status == 65)
+        #expect(again.err.contains("no dead delivery of \(alert.id)"))
+    }
+
+    /// A world-readable secret stops `picket run` before it starts: exit 78, naming file and key.
+    @Test func aWorldReadableSecretStopsTheDaemon() async throws {
+        let f = try Fixture()
+        chmod(f.secretPath, 0o644)
+        let config = f.dir.appendingPathComponent("picket.yaml").path
+        let kit = try String(
+            contentsOf: CrashSafetyTests.simulateConfig, encoding: .utf8)
+        try (kit + "\nforward: {url: http://127.0.0.1:9/alerts, secret_file: \(f.secretPath)}\n").write(
+            toFile: config, atomically: true, encoding: .utf8)
+        let run = try await Self.picket(["run", "--simulate", "--config", config, "--db", f.db])
+        #expect(run.status == 78)
+        #expect(run.err.contains("\(f.secretPath) (forward.secret_file): is readable by every user"))
+    }
+}
