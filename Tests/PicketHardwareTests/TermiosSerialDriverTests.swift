@@ -187,7 +187,7 @@ import Testing
             try first.write(before)
             try await eventually("bytes from the first peer") { h.sink.bytes == before }
 
-            first.close()
+            try first.unplug(link: link)
             try await eventually("a gap after the hangup") { h.sink.gaps == 1 }
             try await eventually("an unhealthy report") { h.health.statuses.last?.healthy == false }
             let down = h.health.statuses.first { !$0.healthy }

@@ -80,7 +80,7 @@ import Testing
         try first.write(Array(split[..<cut]))
         let bytesBeforeUnplug = counters.serialBytes
         try await processUntil("the sentence's head read") { counters.serialBytes == bytesBeforeUnplug + cut }
-        first.close()
+        try first.unplug(link: link)
         try await processUntil("the unplug seen") { statuses.last?.healthy == false }
         let second = try PseudoTerminal()
         try PseudoTerminal.pointLink(link, to: second.slavePath)

@@ -69,6 +69,15 @@ public final class PseudoTerminal {
         Glibc.close(master)
     }
 
+    /// Unplugs the adapter the way the kernel and udev do: the by-id link
+    /// goes away, then the device hangs up. Removing the link first matters
+    /// in tests: the pts number is soon reused by another test's pty, and a
+    /// stale link would lead the driver to a stranger's device.
+    public func unplug(link: String) throws {
+        _ = try SystemCall.retrying("unlink", link) { unlink(link) }
+        close()
+    }
+
     /// Points `link` at `target`, replacing an old link atomically (as udev
     /// re-makes `/dev/serial/by-id` links).
     public static func pointLink(_ link: String, to target: String) throws {
