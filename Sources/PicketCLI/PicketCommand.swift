@@ -26,10 +26,14 @@ public struct PicketCommand: AsyncParsableCommand {
     public static func entry() async {
         let level =
             ProcessInfo.processInfo.environment["PICKET_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        if JournalLogHandler.wanted(ProcessInfo.processInfo.environment) {
+            LoggingSystem.bootstrap { _ in JournalLogHandler(level: level) }
+        } else {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         // A closed pipe (`picket events | head`) must end output, not the process by signal.
         signal(SIGPIPE, SIG_IGN)

@@ -4,6 +4,7 @@ import PicketDelivery
 import PicketHardware
 import PicketStore
 import ServiceLifecycle
+import Synchronization
 
 /// `picket run`: drivers feeding the hot path, the pipeline committing to
 /// SQLite, until SIGTERM or SIGINT.
@@ -53,11 +54,25 @@ public enum Daemon {
         pipeline.externalCounters = driverCounters
         let processing = ProcessingService(
             pipeline: pipeline, logger: logger, now: { clock.now() }, tick: { clock.refresh() })
+        let startedDrivers = StartedCount()
+        // Under systemd (Type=notify): READY, watchdog pings, STATUS, STOPPING.
+        let systemd = SystemdNotifier().map { notifier in
+            SystemdService(
+                notifier: notifier, processing: processing,
+                driversStarted: { startedDrivers.value >= drivers.count },
+                status: {
+                    "\(processing.events.load(ordering: .relaxed)) events, "
+                        + "\(processing.alerts.load(ordering: .relaxed)) alerts this run; "
+                        + "\(drivers.count) driver(s); db \(databasePath)"
+                }, logger: logger)
+        }
         // Services shut down in reverse order: drivers first, then the hot path
-        // drains, then the sender finishes or requeues what it has in flight.
+        // drains, then the sender finishes or requeues what it has in flight,
+        // and systemd hears STOPPING first.
         let services: [any Service] =
             (delivery.map { [$0] } ?? []) + [processing]
-            + drivers.map { DriverService(driver: $0, sink: hub, logger: logger) }
+            + drivers.map { DriverService(driver: $0, sink: hub, logger: logger, onStart: { startedDrivers.add() }) }
+            + (systemd.map { [$0] } ?? [])
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
@@ -72,4 +87,11 @@ public enum Daemon {
         try await group.run()
         logger.info("picket stopped", metadata: ["db": "\(databasePath)"])
     }
+}
+
+/// How many drivers have started.
+final class StartedCount: Sendable {
+    private let count = Atomic<Int>(0)
+    func add() { count.add(1, ordering: .releasing) }
+    var value: Int { count.load(ordering: .acquiring) }
 }

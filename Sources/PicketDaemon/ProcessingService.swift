@@ -17,6 +17,16 @@ public final class ProcessingService: Service, @unchecked Sendable {
     private let pipeline: Pipeline
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
+    /// CLOCK_MONOTONIC ns of the loop's last turn and of its last successful
+    /// commit: what the systemd watchdog checks, so a hung hot path or a
+    /// store that stopped taking batches stops the pings.
+    public let lastTurnNs = Atomic<Int64>(0)
+    public let lastCommitNs = Atomic<Int64>(0)
+    /// Set once the processing thread runs.
+    public let started = Atomic<Bool>(false)
+    /// Events and alerts of this run so far, for systemd's STATUS line.
+    public let events = Atomic<Int>(0)
+    public let alerts = Atomic<Int>(0)
     /// How far behind the wall clock the processing clock runs, so an input a
     /// driver is still handing over is not overtaken by a closed window. A
     /// driver thread descheduled on a busy box (or a kernel event read late)
@@ -75,11 +85,35 @@ public final class ProcessingService: Service, @unchecked Sendable {
         }
     }
 
+    static func monotonic() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// `PICKET_TEST_STALL_HOT_PATH_MS=N`: the loop stops making progress N ms
+    /// after start, so a test can see the watchdog pings stop. Never set in
+    /// the field.
+    static func testStall() -> Int64? {
+        guard let text = ProcessInfo.processInfo.environment["PICKET_TEST_STALL_HOT_PATH_MS"], let ms = Int64(text)
+        else { return nil }
+        return monotonic() + ms * 1_000_000
+    }
+
     private func loop() throws {
         var failing = false
         var reportsFailing = false
         var lastTick = now()
+        started.store(true, ordering: .releasing)
+        let stallAfter = Self.testStall()
         while !stopping.load(ordering: .acquiring) {
+            lastTurnNs.store(Self.monotonic(), ordering: .relaxed)
+            if let stallAfter, Self.monotonic() >= stallAfter {
+                // Test hook (PICKET_TEST_STALL_HOT_PATH_MS): a hung hot path.
+                Thread.sleep(forTimeInterval: 0.1)
+                lastTurnNs.store(stallAfter, ordering: .relaxed)
+                continue
+            }
             let handled = pipeline.drain()
             var now = self.now()
             if now - lastTick >= tickIntervalNs {
@@ -94,6 +128,9 @@ public final class ProcessingService: Service, @unchecked Sendable {
                 try pipeline.collect(now: now, force: due)
                 if failing { logger.notice("store writable again", metadata: ["db": "\(pipeline.store.path)"]) }
                 failing = false
+                lastCommitNs.store(Self.monotonic(), ordering: .relaxed)
+                events.store(pipeline.processor.counters.events, ordering: .relaxed)
+                alerts.store(pipeline.processor.counters.alerts, ordering: .relaxed)
             } catch {
                 // Keep the batch in memory and try again; log once per outage.
                 if !failing { logger.error("cannot commit to the store, retrying", metadata: ["error": "\(error)"]) }

@@ -160,11 +160,12 @@ public final class ChildProcess {
     public let process = Process()
     public let log: URL
 
-    public init(_ binary: URL, _ arguments: [String], log: URL) throws {
+    public init(_ binary: URL, _ arguments: [String], log: URL, environment: [String: String]? = nil) throws {
         self.log = log
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = binary
         process.arguments = arguments
+        if let environment { process.environment = environment }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()

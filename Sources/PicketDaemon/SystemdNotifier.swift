@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The sd_notify protocol: datagrams to `$NOTIFY_SOCKET`. Written here, not
+/// taken from libsystemd, because it is one `sendto` of a short string and
+/// a box without systemd (a test, a container) must work the same.
+public final class SystemdNotifier: Sendable {
+    private let socketPath: String
+    private let fd: Int32
+    /// Half of `$WATCHDOG_USEC` when systemd wants pings from this process.
+    public let watchdogIntervalNs: Int64?
+
+    /// Nil when not started by systemd (no `NOTIFY_SOCKET`).
+    public init?(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        guard let path = environment["NOTIFY_SOCKET"], !path.isEmpty,
+            path.hasPrefix("/") || path.hasPrefix("@"), path.utf8.count < 108
+        else { return nil }
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        self.fd = fd
+        socketPath = path
+        if let usec = environment["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0,
+            environment["WATCHDOG_PID"].flatMap(Int32.init).map({ $0 == getpid() }) ?? true
+        {
+            watchdogIntervalNs = usec * 1000 / 2
+        } else {
+            watchdogIntervalNs = nil
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends one notification such as `READY=1\nSTATUS=...`; false if it failed.
+    @discardableResult
+    public func notify(_ state: String) -> Bool {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(socketPath.utf8)
+        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }  // abstract namespace
+        withUnsafeMutableBytes(of: &address.sun_path) { path in
+            for (i, byte) in bytes.enumerated() { path[i] = byte }
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
+        let message = Array(state.utf8)
+        let sent = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                message.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), sa, length) }
+            }
+        }
+        return sent == message.count
+    }
+}
+
+/// Tells systemd the truth about the daemon: READY=1 once the
+/// configuration is valid, the database open and the drivers and the hot
+/// path started; WATCHDOG=1 only while the hot path turns and the store
+/// takes batches; a one-line STATUS=; STOPPING=1 on the way out.
+public struct SystemdService: Service {
+    let notifier: SystemdNotifier
+    let processing: ProcessingService
+    let driversStarted: @Sendable () -> Bool
+    let status: @Sendable () -> String
+    let logger: Logger
+    /// How long without a hot-path turn or a commit counts as stuck.
+    let stuckNs: Int64
+
+    public init(
+        notifier: SystemdNotifier, processing: ProcessingService, driversStarted: @escaping @Sendable () -> Bool,
+        status: @escaping @Sendable () -> String, logger: Logger
+    ) {
+        self.notifier = notifier
+        self.processing = processing
+        self.driversStarted = driversStarted
+        self.status = status
+        self.logger = logger
+        // Commits come every 250 ms and turns every 50 ms at most; a few
+        // seconds without either is a hang, not a busy moment.
+        stuckNs = max(3_000_000_000, (notifier.watchdogIntervalNs ?? 0))
+    }
+
+    /// Whether the hot path and the store are making progress now.
+    public static func healthy(now: Int64, lastTurn: Int64, lastCommit: Int64, stuckNs: Int64) -> Bool {
+        lastTurn > 0 && lastCommit > 0 && now - lastTurn < stuckNs && now - lastCommit < stuckNs
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                if processing.started.load(ordering: .acquiring) && driversStarted()
+                    && processing.lastCommitNs.load(ordering: .relaxed) > 0
+                {
+                    break
+                }
+                try? await Task.sleep(nanoseconds: 10_000_000)
+            }
+            guard !Task.isCancelled else { return }
+            notifier.notify("READY=1\nSTATUS=\(status())")
+            logger.info("told systemd: ready")
+            var lastStatus = ProcessingService.monotonic()
+            var wasHealthy = true
+            let interval = notifier.watchdogIntervalNs ?? 5_000_000_000
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(min(interval, 5_000_000_000)))
+                let now = ProcessingService.monotonic()
+                let healthy = Self.healthy(
+                    now: now, lastTurn: processing.lastTurnNs.load(ordering: .relaxed),
+                    lastCommit: processing.lastCommitNs.load(ordering: .relaxed), stuckNs: stuckNs)
+                if healthy, notifier.watchdogIntervalNs != nil { notifier.notify("WATCHDOG=1") }
+                if healthy != wasHealthy {
+                    logger.log(
+                        level: healthy ? .notice : .critical,
+                        healthy
+                            ? "hot path and store progressing again" : "hot path or store stuck: watchdog pings stop")
+                    wasHealthy = healthy
+                }
+                if now - lastStatus >= 10_000_000_000 {
+                    notifier.notify("STATUS=\(status())")
+                    lastStatus = now
+                }
+            }
+        }
+        notifier.notify("STOPPING=1")
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Glibc
+import PicketTestSupport
+import Synchronization
+import Testing
+
+/// `picket run` under a test-made `NOTIFY_SOCKET`, as systemd runs it with
+/// `Type=notify` and `WatchdogSec=`: READY once started, watchdog pings only
+/// while the hot path makes progress, STOPPING on SIGTERM.
+@Suite struct SystemdNotifyTests {
+    /// A Unix datagram socket collecting what the daemon sends, with times.
+    final class NotifySocket: Sendable {
+        let path: String
+        private let fd: Int32
+        private let received = Mutex<[(at: ContinuousClock.Instant, text: String)]>([])
+        private let stopped = Atomic<Bool>(false)
+
+        init(in dir: URL) throws {
+            path = dir.appendingPathComponent("notify.sock").path
+            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(path.utf8)
+            withUnsafeMutableBytes(of: &address.sun_path) { for (i, b) in bytes.enumerated() { $0[i] = b } }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+            guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+            Thread { [self] in receive() }.start()
+        }
+
+        deinit {
+            stopped.store(true, ordering: .relaxed)
+        }
+
+        func close() {
+            stopped.store(true, ordering: .relaxed)
+        }
+
+        private func receive() {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !stopped.load(ordering: .relaxed) {
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&p, 1, 100) > 0 else { continue }
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n > 0 {
+                    let text = String(decoding: buffer[0..<n], as: UTF8.self)
+                    received.withLock { $0.append((ContinuousClock.now, text)) }
+                }
+            }
+            Glibc.close(fd)
+        }
+
+        var messages: [(at: ContinuousClock.Instant, text: String)] { received.withLock { $0 } }
+        func count(_ text: String) -> Int { messages.count { $0.text.contains(text) } }
+    }
+
+    func start(_ dir: URL, _ socket: NotifySocket, extra: [String: String] = [:]) throws -> ChildProcess {
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = socket.path
+        environment["WATCHDOG_USEC"] = "1000000"
+        for (k, v) in extra { environment[k] = v }
+        return try ChildProcess(
+            Support.binary, ["run", "--simulate", "--db", dir.appendingPathComponent("n.db").path],
+            log: dir.appendingPathComponent("run.log"), environment: environment)
+    }
+
+    @Test func readyPingsAndStopping() async throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let socket = try NotifySocket(in: dir)
+        defer { socket.close() }
+        let child = try start(dir, socket)
+        try await eventually("READY=1", timeout: .seconds(20)) { socket.count("READY=1") == 1 }
+        let ready = try #require(socket.messages.first { $0.text.contains("READY=1") })
+        #expect(ready.text.contains("STATUS="))
+        #expect(socket.messages.first?.text.contains("READY=1") == true, "nothing comes before READY")
+        // WatchdogSec=1 s: pings every half second.
+        try await eventually("three watchdog pings", timeout: .seconds(20)) { socket.count("WATCHDOG=1") >= 3 }
+        #expect(try await child.stop() == 0, "\(child.stderr)")
+        try await eventually("STOPPING=1") { socket.count("STOPPING=1") == 1 }
+    }
+
+    /// A hot path that stops turning stops the pings, so systemd kills and
+    /// restarts the daemon; the process itself still answers SIGTERM.
+    @Test func aStalledHotPathStopsThePings() async throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let socket = try NotifySocket(in: dir)
+        defer { socket.close() }
+        let child = try start(dir, socket, extra: ["PICKET_TEST_STALL_HOT_PATH_MS": "3000"])
+        try await eventually("READY=1", timeout: .seconds(20)) { socket.count("READY=1") == 1 }
+        let ready = try #require(socket.messages.first { $0.text.contains("READY=1") }).at
+        try await eventually("a watchdog ping", timeout: .seconds(20)) { socket.count("WATCHDOG=1") >= 1 }
+        // Stalled from 3 s after start; stuck after 3 s more: no ping from 7 s on.
+        try await Task.sleep(until: ready + .seconds(10))
+        let late = socket.messages.filter { $0.text.contains("WATCHDOG=1") && $0.at > ready + .seconds(7) }
+        #expect(late.isEmpty, "\(late.count) pings after the hot path stalled")
+        #expect(child.stderr.contains("watchdog pings stop"))
+        #expect(try await child.stop() == 0, "\(child.stderr)")
+    }
+}

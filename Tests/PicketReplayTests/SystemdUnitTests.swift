@@ -1,0 +1,57 @@
+import Foundation
+import PicketTestSupport
+import Testing
+
+/// `systemd/picket.service` as systemd reads it, offline (no running
+/// systemd needed): `systemd-analyze verify` clean, and sandboxed to an
+/// exposure of 2.0 or lower by `systemd-analyze security`.
+@Suite struct SystemdUnitTests {
+    static let unit = Support.root.appendingPathComponent("systemd/picket.service")
+
+    static func analyze(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await offThePool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
+    func theUnitVerifies() async throws {
+        // verify insists that ExecStart exists: point it at the binary under
+        // test, the only change to the unit.
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let copy = dir.appendingPathComponent("picket.service")
+        let text = try String(contentsOf: Self.unit, encoding: .utf8)
+        #expect(text.contains("ExecStart=/usr/local/bin/picket run"))
+        try text.replacingOccurrences(of: "/usr/local/bin/picket", with: Support.binary.path)
+            .write(to: copy, atomically: true, encoding: .utf8)
+        let verify = try await Self.analyze(["verify", copy.path])
+        #expect(verify.status == 0, "\(verify.output)")
+        #expect(verify.output.isEmpty, "\(verify.output)")
+        for line in [
+            "Type=notify", "WatchdogSec=", "Restart=on-failure", "RestartPreventExitStatus=78",
+            "StateDirectory=picket", "ConfigurationDirectory=picket", "LoadCredential=", "DeviceAllow=char-gpiochip",
+        ] {
+            #expect(text.contains(line), "the unit lacks \(line)")
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
+    func theUnitIsSandboxed() async throws {
+        let security = try await Self.analyze(["security", "--offline=true", Self.unit.path])
+        let line = try #require(
+            security.output.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(security.output)"
+        )
+        let level = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
+        #expect(level <= 2.0, "\(line)")
+    }
+}
