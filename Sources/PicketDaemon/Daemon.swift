@@ -5,20 +5,69 @@ import PicketHardware
 import PicketStore
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `picket run`: drivers feeding the hot path, the pipeline committing to
-/// SQLite, until SIGTERM or SIGINT.
+/// SQLite, until SIGTERM or SIGINT; SIGHUP reloads the configuration.
 public enum Daemon {
-    /// - Parameters:
-    ///   - clock: the UTC mapping the drivers stamp inputs with; the hot path's
-    ///     clock follows it, and it is refreshed every few seconds.
-    ///   - health: where the drivers report their sources.
-    ///   - driverCounters: counters the drivers keep (synthetic edges...).
+    /// How `picket run` reloads on SIGHUP: reads the configuration again and
+    /// makes the drivers it names.
+    public struct Reload: Sendable {
+        public var load: @Sendable () throws -> PicketConfiguration
+        public var makeDrivers: @Sendable (PicketConfiguration) throws -> LiveDrivers.Selection
+
+        public init(
+            load: @escaping @Sendable () throws -> PicketConfiguration,
+            makeDrivers: @escaping @Sendable (PicketConfiguration) throws -> LiveDrivers.Selection
+        ) {
+            self.load = load
+            self.makeDrivers = makeDrivers
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT. On SIGHUP (with `reload`) the new
+    /// configuration is validated first, and kept out on any error (logged);
+    /// a valid one replaces the running one by a graceful restart inside the
+    /// process: drivers stop, the hot path drains and commits, the sender
+    /// requeues what it has in flight, and everything starts again on the
+    /// new sensors, rules and destinations, in the same database. Nothing a
+    /// driver delivered is lost; inputs that reach a port during the restart
+    /// (a few milliseconds) may be.
     public static func run(
         configuration: PicketConfiguration, databasePath: String, drivers: [any InputDriver], logger: Logger,
         clock: UTCMapping = UTCMapping(), health: DriverHealthBoard? = nil,
-        driverCounters: (@Sendable () -> [String: Int])? = nil, recordTo: String? = nil
+        driverCounters: (@Sendable () -> [String: Int])? = nil, recordTo: String? = nil, reload: Reload? = nil
     ) async throws {
+        // SIGHUP's default is to end the process: ignored from here on, and
+        // handled by the reload service while a cycle runs.
+        signal(SIGHUP, SIG_IGN)
+        let recorder = try recordTo.map {
+            try RecordingWriter(path: $0, configuration: configuration, startedUTC: clock.now())
+        }
+        var current = (configuration: configuration, drivers: drivers, counters: driverCounters)
+        while let next = try await cycle(
+            configuration: current.configuration, databasePath: databasePath, drivers: current.drivers,
+            logger: logger, clock: clock, health: health, driverCounters: current.counters, recorder: recorder,
+            reload: reload)
+        {
+            current = (next.configuration, next.selection.drivers, next.selection.counters)
+            logger.notice(
+                "configuration reloaded",
+                metadata: ["box": "\(next.configuration.box)", "rules": "\(next.configuration.rules.count)"])
+        }
+        logger.info("picket stopped", metadata: ["db": "\(databasePath)"])
+    }
+
+    /// One run of the services; returns the next configuration when SIGHUP asked for one.
+    static func cycle(
+        configuration: PicketConfiguration, databasePath: String, drivers: [any InputDriver], logger: Logger,
+        clock: UTCMapping, health: DriverHealthBoard?, driverCounters: (@Sendable () -> [String: Int])?,
+        recorder: RecordingWriter?, reload: Reload?
+    ) async throws -> (configuration: PicketConfiguration, selection: LiveDrivers.Selection)? {
         // Secrets first: a missing or world-readable one stops the start.
         let delivery =
             DeliveryService.isNeeded(configuration)
@@ -48,13 +97,12 @@ public enum Daemon {
         pipeline.healthBoard = health
         pipeline.takesReports = true
         pipeline.delivers = delivery != nil
-        if let recordTo {
-            pipeline.recorder = try RecordingWriter(path: recordTo, configuration: configuration, startedUTC: started)
-        }
+        pipeline.recorder = recorder
         pipeline.externalCounters = driverCounters
         let processing = ProcessingService(
             pipeline: pipeline, logger: logger, now: { clock.now() }, tick: { clock.refresh() })
         let startedDrivers = StartedCount()
+        let reloader = reload.map { ReloadService(reload: $0, databasePath: databasePath, logger: logger) }
         // Under systemd (Type=notify): READY, watchdog pings, STATUS, STOPPING.
         let systemd = SystemdNotifier().map { notifier in
             SystemdService(
@@ -64,7 +112,7 @@ public enum Daemon {
                     "\(processing.events.load(ordering: .relaxed)) events, "
                         + "\(processing.alerts.load(ordering: .relaxed)) alerts this run; "
                         + "\(drivers.count) driver(s); db \(databasePath)"
-                }, logger: logger)
+                }, reloading: { reloader?.next != nil }, logger: logger)
         }
         // Services shut down in reverse order: drivers first, then the hot path
         // drains, then the sender finishes or requeues what it has in flight,
@@ -72,7 +120,7 @@ public enum Daemon {
         let services: [any Service] =
             (delivery.map { [$0] } ?? []) + [processing]
             + drivers.map { DriverService(driver: $0, sink: hub, logger: logger, onStart: { startedDrivers.add() }) }
-            + (systemd.map { [$0] } ?? [])
+            + (systemd.map { [$0] } ?? []) + (reloader.map { [$0] } ?? [])
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
@@ -84,8 +132,49 @@ public enum Daemon {
                 "box": "\(configuration.box)", "db": "\(databasePath)", "gpio_lines": "\(configuration.gpio.count)",
                 "serial_ports": "\(configuration.serial.count)", "rules": "\(configuration.rules.count)",
             ])
+        reloader?.group.withLock { $0 = group }
         try await group.run()
-        logger.info("picket stopped", metadata: ["db": "\(databasePath)"])
+        return reloader?.next
+    }
+}
+
+/// Waits for SIGHUP; validates the configuration it names (the YAML, the
+/// drivers, the delivery secrets) and, only when all is well, ends the
+/// current cycle gracefully so the daemon restarts on it.
+final class ReloadService: Service, Sendable {
+    let reload: Daemon.Reload
+    let databasePath: String
+    let logger: Logger
+    let group = Mutex<ServiceGroup?>(nil)
+    private let pending = Mutex<(configuration: PicketConfiguration, selection: LiveDrivers.Selection)?>(nil)
+
+    init(reload: Daemon.Reload, databasePath: String, logger: Logger) {
+        self.reload = reload
+        self.databasePath = databasePath
+        self.logger = logger
+    }
+
+    /// The configuration to restart on, once SIGHUP brought a valid one.
+    var next: (configuration: PicketConfiguration, selection: LiveDrivers.Selection)? { pending.withLock { $0 } }
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in signals {
+                self.logger.notice("SIGHUP: reloading the configuration")
+                do {
+                    let configuration = try self.reload.load()
+                    try DeliveryService.validateSecrets(configuration)
+                    let selection = try self.reload.makeDrivers(configuration)
+                    self.pending.withLock { $0 = (configuration, selection) }
+                    if let group = self.group.withLock({ $0 }) { await group.triggerGracefulShutdown() }
+                    return
+                } catch {
+                    self.logger.error(
+                        "new configuration refused; the running one stays", metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 }
 

@@ -66,14 +66,18 @@ public struct SystemdService: Service {
     let processing: ProcessingService
     let driversStarted: @Sendable () -> Bool
     let status: @Sendable () -> String
+    /// True when this stop is a reload (RELOADING=1, not STOPPING=1).
+    let reloading: @Sendable () -> Bool
     let logger: Logger
     /// How long without a hot-path turn or a commit counts as stuck.
     let stuckNs: Int64
 
     public init(
         notifier: SystemdNotifier, processing: ProcessingService, driversStarted: @escaping @Sendable () -> Bool,
-        status: @escaping @Sendable () -> String, logger: Logger
+        status: @escaping @Sendable () -> String, reloading: @escaping @Sendable () -> Bool = { false },
+        logger: Logger
     ) {
+        self.reloading = reloading
         self.notifier = notifier
         self.processing = processing
         self.driversStarted = driversStarted
@@ -125,6 +129,10 @@ public struct SystemdService: Service {
                 }
             }
         }
-        notifier.notify("STOPPING=1")
+        if reloading() {
+            notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(ProcessingService.monotonic() / 1000)")
+        } else {
+            notifier.notify("STOPPING=1")
+        }
     }
 }

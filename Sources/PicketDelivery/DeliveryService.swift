@@ -54,6 +54,11 @@ public final class DeliveryService: Service, Sendable {
         hotline = configuration.hotline.map { HotlineDesk(hotline: $0, timeZoneName: configuration.timeZone) }
     }
 
+    /// Reads the configuration's secrets, to check them before a reload.
+    public static func validateSecrets(_ configuration: PicketConfiguration) throws(SecretFileError) {
+        _ = try LoadedSecrets(configuration)
+    }
+
     /// True when the configuration has anywhere to deliver to.
     public static func isNeeded(_ configuration: PicketConfiguration) -> Bool {
         configuration.forward != nil || configuration.hotline != nil

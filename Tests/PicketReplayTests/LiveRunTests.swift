@@ -119,4 +119,63 @@ import Testing
         let strengths = try events.map { try Support.object(String($0))["strength"] as? Int }
         #expect(strengths == [21, 22, 23, 24, 25])
     }
+
+    /// SIGTERM in the middle of a burst: the drivers stop, the hot path
+    /// drains, open windows complete and the last batch commits, so every
+    /// sentence the driver read is stored (the live hot path holds events a
+    /// quarter second and commits every quarter second, so most of these
+    /// are still in memory when the signal comes).
+    @Test func sigtermDuringABurstLosesNothing() async throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pty = try PseudoTerminal()
+        let config = try Self.configuration(port: pty.slavePath, in: dir)
+        let db = dir.appendingPathComponent("burst.db").path
+        let child = try ChildProcess(
+            Support.binary, ["run", "--config", config, "--db", db], log: dir.appendingPathComponent("run.log"))
+        try await child.waitForLog("serial port open")
+        // SIGTERM right after the write: what reached the port is still read.
+        try pty.write((1...400).flatMap { nmeaSentence("PGSD,seis-7,\($0),FOOT,\($0 % 100)") })
+        #expect(try await child.stop() == 0, "\(child.stderr)")
+        let stored = try Store(path: db, create: false).count("events")
+        #expect(stored == 400, "\(child.stderr)")
+    }
+
+    /// SIGHUP with a broken configuration keeps the running one (logged with
+    /// file and line); with a valid one the daemon restarts on it inside the
+    /// process, and events before and after are all stored.
+    @Test func sighupReloadsOnlyAValidConfiguration() async throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pty = try PseudoTerminal()
+        let config = try Self.configuration(port: pty.slavePath, in: dir)
+        let good = try String(contentsOfFile: config, encoding: .utf8)
+        let db = dir.appendingPathComponent("hup.db").path
+        let child = try ChildProcess(
+            Support.binary, ["run", "--config", config, "--db", db], log: dir.appendingPathComponent("run.log"))
+        try await child.waitForLog("serial port open")
+        try pty.write(Self.detections(1...5))
+
+        try (good + "alarms: []\n").write(toFile: config, atomically: true, encoding: .utf8)
+        kill(child.process.processIdentifier, SIGHUP)
+        try await child.waitForLog("new configuration refused")
+        #expect(child.stderr.contains("\(config):10: alarms: unknown key"))
+        #expect(child.process.isRunning)
+
+        try good.replacingOccurrences(of: "box: live-01", with: "box: live-02").write(
+            toFile: config, atomically: true, encoding: .utf8)
+        kill(child.process.processIdentifier, SIGHUP)
+        try await child.waitForLog("configuration reloaded")
+        try await eventually("the port open again") {
+            child.stderr.components(separatedBy: "serial port open").count == 3
+        }
+        try pty.write(Self.detections(6...10))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try await child.stop() == 0, "\(child.stderr)")
+
+        let events = try Store(path: db, create: false).events()
+        #expect(events.count == 10)
+        #expect(events.prefix(5).allSatisfy { $0.box == "live-01" })
+        #expect(events.suffix(5).allSatisfy { $0.box == "live-02" })
+    }
 }

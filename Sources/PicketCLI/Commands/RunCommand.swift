@@ -16,6 +16,9 @@ struct RunCommand: AsyncParsableCommand {
             lines through libgpiod and serial ports through termios; a line or port that cannot be opened \
             is reported unhealthy (logs, `picket sensors`) and retried while the rest keep running.
 
+            SIGHUP reloads the configuration: it is validated first and refused (logged) on any problem; \
+            a valid one is applied by a graceful restart inside the process, without losing stored events.
+
             The database is --db, else the configuration's storage.path, else $STATE_DIRECTORY/picket.db, \
             else /var/lib/picket/picket.db for root and ~/.local/state/picket/picket.db for anyone else.
             """)
@@ -46,9 +49,17 @@ struct RunCommand: AsyncParsableCommand {
             let health = DriverHealthBoard()
             let selection = try LiveDrivers.make(
                 configuration: configuration, simulate: simulate, clock: clock, health: health, logger: logger)
+            let source = simulate ? config : config ?? DefaultPaths.configuration
+            let simulate = simulate
+            let reload = Daemon.Reload(
+                load: { try loadConfiguration(source) },
+                makeDrivers: {
+                    try LiveDrivers.make(
+                        configuration: $0, simulate: simulate, clock: clock, health: health, logger: logger)
+                })
             try await Daemon.run(
                 configuration: configuration, databasePath: path, drivers: selection.drivers, logger: logger,
-                clock: clock, health: health, driverCounters: selection.counters, recordTo: record)
+                clock: clock, health: health, driverCounters: selection.counters, recordTo: record, reload: reload)
         }
     }
 }

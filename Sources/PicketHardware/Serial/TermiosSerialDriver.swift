@@ -138,7 +138,10 @@ public final class TermiosSerialDriver: SerialByteSource {
             } catch {
                 return .broke(error.description)
             }
-            if fds[1].revents != 0 { return .cancelled }
+            if fds[1].revents != 0 {
+                drainOnStop(fd, into: sink, buffer: buffer)
+                return .cancelled
+            }
             if ready == 0 {
                 if let gone = vanished(fd) { return .broke(gone) }
                 continue
@@ -161,6 +164,21 @@ public final class TermiosSerialDriver: SerialByteSource {
                 // after a hangup it is: a hung-up tty reads 0 forever.
                 return .broke("\(path): hung up (device unplugged or closed)")
             }
+        }
+    }
+
+    /// On stop, hands over what already reached the port (a burst the
+    /// daemon was still reading when SIGTERM came), a bounded amount, so a
+    /// stop loses nothing that had arrived.
+    private func drainOnStop(_ fd: Int32, into sink: any InputSink, buffer: UnsafeMutableRawBufferPointer) {
+        for _ in 0..<64 {
+            guard
+                let count = try? SystemCall.retrying(
+                    "read", config.port, { read(fd, buffer.baseAddress, buffer.count) }),
+                count > 0
+            else { return }
+            sink.offerSerial(
+                port: portIndex, t: mapping.now(), bytes: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }
     }
 
