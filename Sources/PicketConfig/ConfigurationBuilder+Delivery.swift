@@ -44,6 +44,24 @@ extension ConfigurationBuilder {
             url: url, from: from, credentialsFile: credentialsFile, subscribers: subscribers, caFile: caFile)
     }
 
+    /// `metrics: {listen: 127.0.0.1:9464}`; `listen: off` switches the
+    /// endpoint off. Returns the address, or nil for off.
+    func metricsListen(_ field: Field) -> String? {
+        let expectation = "must be host:port such as 127.0.0.1:9464 (or off)"
+        guard
+            let map = reader.mapping(field, "must be a mapping such as {listen: 127.0.0.1:9464}", allowed: ["listen"]),
+            let listen = map.optional("listen").flatMap({ reader.text($0, expectation) })
+        else { return "127.0.0.1:9464" }
+        if listen == "off" { return nil }
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port), colon != listen.startIndex
+        else {
+            reader.report(map.optional("listen")!, expectation)
+            return nil
+        }
+        return listen
+    }
+
     /// An IANA time zone name the system knows (`America/New_York`), so
     /// quiet hours follow daylight saving time.
     func timeZone(_ field: Field) -> String? {

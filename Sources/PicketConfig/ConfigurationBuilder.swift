@@ -25,6 +25,7 @@ final class ConfigurationBuilder {
 
     static let topLevelKeys = [
         "box", "sector", "site", "storage", "gpio", "serial", "sensors", "rules", "forward", "hotline", "timezone",
+        "metrics",
     ]
     static let gpioKeys = [
         "chip", "line", "sensor", "kind", "zone", "active", "debounce_ms", "holdoff_ms", "severity", "lat", "lon",
@@ -87,11 +88,14 @@ final class ConfigurationBuilder {
         let forward = top.optional("forward").flatMap(forward)
         let hotline = top.optional("hotline").flatMap(hotline)
         let timeZone = top.optional("timezone").flatMap(timeZone) ?? "UTC"
+        let metrics = top.optional("metrics").map(metricsListen)
 
         guard reader.problems.isEmpty, let box, let sector else { return nil }
-        return PicketConfiguration(
+        var configuration = PicketConfiguration(
             box: box, sector: sector, site: site, storagePath: storagePath, gpio: gpio, serial: serial,
             sensors: sensors, rules: rules, forward: forward, hotline: hotline, timeZone: timeZone)
+        if let metrics { configuration.metricsListen = metrics }
+        return configuration
     }
 
     /// The valid entries of an optional list; invalid ones are reported by

@@ -45,6 +45,8 @@ public enum Daemon {
         // SIGHUP's default is to end the process: ignored from here on, and
         // handled by the reload service while a cycle runs.
         signal(SIGHUP, SIG_IGN)
+        // One registry for the whole process, across reloads.
+        let metrics = PicketMetrics()
         let recorder = try recordTo.map {
             try RecordingWriter(path: $0, configuration: configuration, startedUTC: clock.now())
         }
@@ -52,7 +54,7 @@ public enum Daemon {
         while let next = try await cycle(
             configuration: current.configuration, databasePath: databasePath, drivers: current.drivers,
             logger: logger, clock: clock, health: health, driverCounters: current.counters, recorder: recorder,
-            reload: reload)
+            reload: reload, metrics: metrics)
         {
             current = (next.configuration, next.selection.drivers, next.selection.counters)
             logger.notice(
@@ -66,13 +68,18 @@ public enum Daemon {
     static func cycle(
         configuration: PicketConfiguration, databasePath: String, drivers: [any InputDriver], logger: Logger,
         clock: UTCMapping, health: DriverHealthBoard?, driverCounters: (@Sendable () -> [String: Int])?,
-        recorder: RecordingWriter?, reload: Reload?
+        recorder: RecordingWriter?, reload: Reload?, metrics: PicketMetrics
     ) async throws -> (configuration: PicketConfiguration, selection: LiveDrivers.Selection)? {
         // Secrets first: a missing or world-readable one stops the start.
         let delivery =
             DeliveryService.isNeeded(configuration)
             ? try DeliveryService(
-                configuration: configuration, databasePath: databasePath, logger: logger, now: { clock.now() })
+                configuration: configuration, databasePath: databasePath, logger: logger, now: { clock.now() },
+                onAttempt: { destination, result in
+                    metrics.deliveryAttempt(
+                        destination: destination, result: result,
+                        deliveredAtSeconds: result == "delivered" ? Double(clock.now()) / 1e9 : nil)
+                })
             : nil
         let store = try Store(path: databasePath)
         let started = clock.now()
@@ -95,12 +102,19 @@ public enum Daemon {
                 ])
         }
         pipeline.healthBoard = health
+        pipeline.inputsMoveTime = false
         pipeline.takesReports = true
         pipeline.delivers = delivery != nil
         pipeline.recorder = recorder
         pipeline.externalCounters = driverCounters
         let processing = ProcessingService(
-            pipeline: pipeline, logger: logger, now: { clock.now() }, tick: { clock.refresh() })
+            pipeline: pipeline, logger: logger, now: { clock.now() }, tick: { clock.refresh() }, metrics: metrics)
+        metrics.prepare(for: configuration)
+        let metricsServer = configuration.metricsListen.map { listen in
+            MetricsServer(
+                listen: listen, metrics: metrics, databasePath: databasePath,
+                health: { SystemdService.problem(processing) }, logger: logger)
+        }
         let startedDrivers = StartedCount()
         let reloader = reload.map { ReloadService(reload: $0, databasePath: databasePath, logger: logger) }
         // Under systemd (Type=notify): READY, watchdog pings, STATUS, STOPPING.
@@ -120,7 +134,7 @@ public enum Daemon {
         let services: [any Service] =
             (delivery.map { [$0] } ?? []) + [processing]
             + drivers.map { DriverService(driver: $0, sink: hub, logger: logger, onStart: { startedDrivers.add() }) }
-            + (systemd.map { [$0] } ?? []) + (reloader.map { [$0] } ?? [])
+            + (systemd.map { [$0] } ?? []) + (reloader.map { [$0] } ?? []) + (metricsServer.map { [$0] } ?? [])
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
@@ -160,19 +174,25 @@ final class ReloadService: Service, Sendable {
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         await cancelWhenGracefulShutdown {
-            for await _ in signals {
-                self.logger.notice("SIGHUP: reloading the configuration")
-                do {
-                    let configuration = try self.reload.load()
-                    try DeliveryService.validateSecrets(configuration)
-                    let selection = try self.reload.makeDrivers(configuration)
-                    self.pending.withLock { $0 = (configuration, selection) }
-                    if let group = self.group.withLock({ $0 }) { await group.triggerGracefulShutdown() }
-                    return
-                } catch {
-                    self.logger.error(
-                        "new configuration refused; the running one stays", metadata: ["error": "\(error)"])
-                }
+            await self.waitForValidReload(signals)
+        }
+        // Return only at this service's turn in the shutdown: a service that
+        // ends early makes the group cancel the rest instead of draining them.
+        try? await gracefulShutdown()
+    }
+
+    private func waitForValidReload(_ signals: UnixSignalsSequence) async {
+        for await _ in signals {
+            logger.notice("SIGHUP: reloading the configuration")
+            do {
+                let configuration = try reload.load()
+                try DeliveryService.validateSecrets(configuration)
+                let selection = try reload.makeDrivers(configuration)
+                pending.withLock { $0 = (configuration, selection) }
+                if let group = group.withLock({ $0 }) { await group.triggerGracefulShutdown() }
+                return
+            } catch {
+                logger.error("new configuration refused; the running one stays", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -46,9 +46,17 @@ public final class Pipeline {
     /// Handles one input on the pipeline's clock.
     @inline(__always)
     public func process(_ input: RawInput) {
-        processor.advance(to: input.t)
+        if inputsMoveTime { processor.advance(to: input.t) }
         processor.handle(input)
     }
+
+    /// A replay's inputs come in one ring in time order, so each moves the
+    /// clock. Live, every source has its own ring and they are drained in
+    /// turn: an input of one source may be newer than a waiting input of
+    /// another, and letting it move the clock would close that one's debounce
+    /// window early. There the clock is the wall clock less the processing
+    /// latency (`advance(to:)` from the processing loop) and nothing else.
+    public var inputsMoveTime = true
 
     /// Live runs: new alerts enter the outbox (sector, hotline) in the
     /// batch that stores them. A replay forwards nothing.

@@ -41,10 +41,14 @@ public final class ProcessingService: Service, @unchecked Sendable {
     private let tick: @Sendable () -> Void
     public var tickIntervalNs: Int64 = 5_000_000_000
 
+    /// Where each commit's counts and latency go (`/metrics`).
+    private let metrics: PicketMetrics?
+
     public init(
         pipeline: Pipeline, logger: Logger, now: @escaping @Sendable () -> Int64 = SystemClock.utcNow,
-        tick: @escaping @Sendable () -> Void = {}
+        tick: @escaping @Sendable () -> Void = {}, metrics: PicketMetrics? = nil
     ) {
+        self.metrics = metrics
         self.pipeline = pipeline
         self.logger = logger
         self.now = now
@@ -52,6 +56,16 @@ public final class ProcessingService: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
+        // Cancelled (another service failed) or shut down gracefully: either
+        // way the thread drains, commits and stops, so the process can exit.
+        try await withTaskCancellationHandler {
+            try await runThread()
+        } onCancel: {
+            self.stopping.store(true, ordering: .releasing)
+        }
+    }
+
+    private func runThread() async throws {
         try await withGracefulShutdownHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let thread = Thread { [self] in
@@ -103,6 +117,7 @@ public final class ProcessingService: Service, @unchecked Sendable {
     private func loop() throws {
         var failing = false
         var reportsFailing = false
+        var reportedDrops = 0
         var lastTick = now()
         started.store(true, ordering: .releasing)
         let stallAfter = Self.testStall()
@@ -110,8 +125,8 @@ public final class ProcessingService: Service, @unchecked Sendable {
             lastTurnNs.store(Self.monotonic(), ordering: .relaxed)
             if let stallAfter, Self.monotonic() >= stallAfter {
                 // Test hook (PICKET_TEST_STALL_HOT_PATH_MS): a hung hot path.
-                Thread.sleep(forTimeInterval: 0.1)
                 lastTurnNs.store(stallAfter, ordering: .relaxed)
+                Thread.sleep(forTimeInterval: 0.1)
                 continue
             }
             let handled = pipeline.drain()
@@ -125,7 +140,16 @@ public final class ProcessingService: Service, @unchecked Sendable {
             do {
                 let due = now - pipeline.lastCommitNs >= commitIntervalNs
                 if due { takeReports(failing: &reportsFailing) }
+                let commitStart = Self.monotonic()
                 try pipeline.collect(now: now, force: due)
+                if due, let metrics {
+                    metrics.commitLatency.recordNanoseconds(Self.monotonic() - commitStart)
+                    let drops = pipeline.hub.totalDrops
+                    metrics.update(
+                        pipeline.processor.counters, ringDepth: pipeline.hub.depth, ringDrops: drops,
+                        previousDrops: reportedDrops)
+                    reportedDrops = drops
+                }
                 if failing { logger.notice("store writable again", metadata: ["db": "\(pipeline.store.path)"]) }
                 failing = false
                 lastCommitNs.store(Self.monotonic(), ordering: .relaxed)

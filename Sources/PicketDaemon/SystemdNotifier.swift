@@ -83,14 +83,32 @@ public struct SystemdService: Service {
         self.driversStarted = driversStarted
         self.status = status
         self.logger = logger
-        // Commits come every 250 ms and turns every 50 ms at most; a few
-        // seconds without either is a hang, not a busy moment.
-        stuckNs = max(3_000_000_000, (notifier.watchdogIntervalNs ?? 0))
+        stuckNs = max(Self.stuckNs, notifier.watchdogIntervalNs ?? 0)
+    }
+
+    /// How long without a hot-path turn or a commit counts as stuck: turns
+    /// come every 50 ms and commits every 250 ms, but a commit may wait out
+    /// SQLite's 5 s busy timeout beside a `picket report`; twice that is a
+    /// hang, not a busy moment.
+    public static let stuckNs: Int64 = 10_000_000_000
+
+    /// Why the daemon is not healthy now (for `/healthz`), or nil.
+    public static func problem(_ processing: ProcessingService, stuckNs: Int64 = SystemdService.stuckNs) -> String? {
+        let now = ProcessingService.monotonic()
+        let turn = processing.lastTurnNs.load(ordering: .relaxed)
+        let commit = processing.lastCommitNs.load(ordering: .relaxed)
+        if turn == 0 || commit == 0 { return "starting: the hot path has not committed yet" }
+        if now - turn >= stuckNs { return "hot path stuck: no turn for \((now - turn) / 1_000_000) ms" }
+        // The commit runs on the hot path's thread: give the turn the first word.
+        if now - commit >= stuckNs + 1_000_000_000 {
+            return "store stuck: no commit for \((now - commit) / 1_000_000) ms"
+        }
+        return nil
     }
 
     /// Whether the hot path and the store are making progress now.
     public static func healthy(now: Int64, lastTurn: Int64, lastCommit: Int64, stuckNs: Int64) -> Bool {
-        lastTurn > 0 && lastCommit > 0 && now - lastTurn < stuckNs && now - lastCommit < stuckNs
+        lastTurn > 0 && lastCommit > 0 && now - lastTurn < stuckNs && now - lastCommit < stuckNs + 1_000_000_000
     }
 
     public func run() async throws {

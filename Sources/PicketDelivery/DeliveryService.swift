@@ -38,13 +38,18 @@ public final class DeliveryService: Service, Sendable {
     let now: @Sendable () -> Int64
     let secrets: LoadedSecrets
     let hotline: HotlineDesk?
+    /// Told of every attempt: destination, result (delivered, retry, dead,
+    /// failed) and whether it delivered (for the metrics).
+    let onAttempt: @Sendable (_ destination: String, _ result: String) -> Void
 
     /// Reads the secrets now, so a missing or world-readable file stops the
     /// daemon before it starts (exit 78), not at the first alert.
     public init(
         configuration: PicketConfiguration, databasePath: String, logger: Logger, settings: Settings = Settings(),
-        now: @escaping @Sendable () -> Int64
+        now: @escaping @Sendable () -> Int64,
+        onAttempt: @escaping @Sendable (_ destination: String, _ result: String) -> Void = { _, _ in }
     ) throws(SecretFileError) {
+        self.onAttempt = onAttempt
         self.configuration = configuration
         self.databasePath = databasePath
         self.logger = logger
@@ -141,10 +146,12 @@ public final class DeliveryService: Service, Sendable {
                 {
                 case .delivered:
                     try store.markDelivered(delivery.id, status: status, now: now())
+                    onAttempt(delivery.destination, "delivered")
                     logger.info("delivered", metadata: metadata.merging(["status": "\(status)"]) { $1 })
                 case .retry(let at):
                     try store.markRetry(
                         delivery.id, status: status, response: "HTTP \(status): \(text)", nextAttemptTs: at)
+                    onAttempt(delivery.destination, "retry")
                     logger.warning(
                         "delivery refused for now, will retry",
                         metadata: metadata.merging([
@@ -154,6 +161,7 @@ public final class DeliveryService: Service, Sendable {
                         })
                 case .dead:
                     try store.markDead(delivery.id, status: status, response: text)
+                    onAttempt(delivery.destination, "dead")
                     logger.error(
                         "delivery refused for good: on the dead-letter list (picket alerts --dead)",
                         metadata: metadata.merging(["status": "\(status)", "response": "\(text)"]) { $1 })
@@ -163,6 +171,7 @@ public final class DeliveryService: Service, Sendable {
                 let at = shuttingDown ? 0 : settings.policy.afterFailure(attempt: attempt, nowNs: now(), using: &random)
                 let why = shuttingDown ? "interrupted by shutdown" : "\(error)"
                 try store.markRetry(delivery.id, status: nil, response: why, nextAttemptTs: at)
+                if !shuttingDown { onAttempt(delivery.destination, "failed") }
                 if !shuttingDown {
                     logger.warning(
                         "delivery failed, will retry", metadata: metadata.merging(["error": "\(error)"]) { $1 })

@@ -199,6 +199,18 @@ extension Store {
         }
     }
 
+    /// How many messages the outbox holds in each state.
+    public func outboxDepth() throws(StoreError) -> [String: Int] {
+        try wrap {
+            let s = try database.statement("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
+            s.reset()
+            var out: [String: Int] = [:]
+            while try s.step() { out[s.string(0)] = s.int(1) }
+            s.reset()
+            return out
+        }
+    }
+
     /// One alert by id.
     public func alert(id: String) throws(StoreError) -> Alert? {
         try wrap { try alerts(where: "id = ?1", argument: id).first?.alert }

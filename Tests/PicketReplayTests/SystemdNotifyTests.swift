@@ -90,13 +90,13 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let socket = try NotifySocket(in: dir)
         defer { socket.close() }
-        let child = try start(dir, socket, extra: ["PICKET_TEST_STALL_HOT_PATH_MS": "3000"])
+        let child = try start(dir, socket, extra: ["PICKET_TEST_STALL_HOT_PATH_MS": "1000"])
         try await eventually("READY=1", timeout: .seconds(20)) { socket.count("READY=1") == 1 }
         let ready = try #require(socket.messages.first { $0.text.contains("READY=1") }).at
         try await eventually("a watchdog ping", timeout: .seconds(20)) { socket.count("WATCHDOG=1") >= 1 }
-        // Stalled from 3 s after start; stuck after 3 s more: no ping from 7 s on.
-        try await Task.sleep(until: ready + .seconds(10))
-        let late = socket.messages.filter { $0.text.contains("WATCHDOG=1") && $0.at > ready + .seconds(7) }
+        // Stalled from 1 s after start; stuck 10 s later: no ping from 12.5 s on.
+        try await Task.sleep(until: ready + .seconds(15))
+        let late = socket.messages.filter { $0.text.contains("WATCHDOG=1") && $0.at > ready + .seconds(12.5) }
         #expect(late.isEmpty, "\(late.count) pings after the hot path stalled")
         #expect(child.stderr.contains("watchdog pings stop"))
         #expect(try await child.stop() == 0, "\(child.stderr)")

@@ -17,6 +17,9 @@ public struct PicketConfiguration: Sendable, Equatable {
     /// `timezone`: the IANA name of the box's local time (quiet hours, the
     /// times in texts); default UTC.
     public var timeZone: String
+    /// `metrics.listen`: where `/metrics` and `/healthz` are served
+    /// (`host:port`); nil when switched off with `listen: off`.
+    public var metricsListen: String? = "127.0.0.1:9464"
 
     public init(
         box: String, sector: String, site: Position? = nil, storagePath: String? = nil,

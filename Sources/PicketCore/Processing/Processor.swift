@@ -199,6 +199,7 @@ public struct Processor: Sendable {
             // A report is its own episode, even one released late (older than the last one).
             let opened = event.source == .report || episodes.assign(&event, holdoffNs: holdoff)
             counters.events += 1
+            counters.eventsBySensor[.init(sensor: event.sensor, state: event.state), default: 0] += 1
             output.events.append(event)
             guard opened else { continue }
             counters.episodes += 1

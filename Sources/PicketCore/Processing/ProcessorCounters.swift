@@ -22,6 +22,13 @@ public struct ProcessorCounters: Sendable, Equatable {
     /// Sentences naming sensors that the configuration does not list, per id.
     public var unknownSensorSentences: [String: Int] = [:]
     public var alertsByRule: [String: Int] = [:]
+    /// Stored events per sensor and state (for the metrics).
+    public var eventsBySensor: [EventKey: Int] = [:]
+
+    public struct EventKey: Hashable, Sendable {
+        public var sensor: String
+        public var state: EventState
+    }
 
     public init() {}
 
