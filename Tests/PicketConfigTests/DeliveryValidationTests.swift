@@ -39,6 +39,16 @@ import Testing
         #expect(hotline?.hotline?.caFile == "/ca.pem")
     }
 
+    @Test func metricsListenIsReadOrSwitchedOff() {
+        #expect(configuration(sensorsPrefix)?.metricsListen == "127.0.0.1:9464")
+        #expect(configuration(sensorsPrefix + "metrics: {listen: \"0.0.0.0:9100\"}\n")?.metricsListen == "0.0.0.0:9100")
+        #expect(configuration(sensorsPrefix + "metrics: {listen: \"off\"}\n")?.metricsListen == nil)
+        #expect(
+            problems(sensorsPrefix + "metrics: {listen: \"everywhere\"}\n") == [
+                "test.yaml:10: metrics.listen: must be host:port such as 127.0.0.1:9464 (or off)"
+            ])
+    }
+
     @Test func anUnknownTimeZoneIsAnError() {
         #expect(
             problems(sensorsPrefix + "timezone: Mars/Olympus_Mons\n") == [

@@ -104,14 +104,16 @@ import Testing
         #expect(
             config.forward
                 == ForwardConfig(
-                    url: "https://sector.example/alerts", secretFile: "/etc/picket/sector.key", format: .json,
+                    url: "https://sector.example/alerts", secretFile: "/run/credentials/picket.service/sector.key",
+                    format: .json,
                     caFile: "/etc/picket/sector-ca.pem"))
         #expect(config.timeZone == "America/New_York")
+        #expect(config.metricsListen == "127.0.0.1:9464")
         #expect(
             config.hotline
                 == HotlineConfig(
                     url: "https://sms-gateway.example/Messages", from: "+18025550199",
-                    credentialsFile: "/etc/picket/hotline.cred",
+                    credentialsFile: "/run/credentials/picket.service/hotline.cred",
                     subscribers: [
                         Subscriber(
                             name: "North farm", phone: "+18025550100", zones: ["north-fork"], minSeverity: .high,
