@@ -54,4 +54,44 @@ import Testing
         let level = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
         #expect(level <= 2.0, "\(line)")
     }
+
+    /// The install script staged into a folder (DESTDIR): every file where
+    /// the unit and the README say; uninstall removes them and keeps the
+    /// technician's configuration.
+    @Test func installAndUninstallIntoAStagingRoot() async throws {
+        let root = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let script = Support.root.appendingPathComponent("systemd/install.sh").path
+        func run(_ arguments: [String]) async throws -> Int32 {
+            try await offThePool {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/bin/bash")
+                process.arguments = [script] + arguments
+                var environment = ProcessInfo.processInfo.environment
+                environment["DESTDIR"] = root.path
+                environment["PICKET_BINARY"] = Support.binary.path
+                process.environment = environment
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                process.waitUntilExit()
+                return process.terminationStatus
+            }
+        }
+        #expect(try await run([]) == 0)
+        let files = [
+            "usr/local/bin/picket", "etc/systemd/system/picket.service", "etc/udev/rules.d/60-picket.rules",
+            "etc/picket/picket.yaml", "etc/picket/sector.key", "etc/picket/hotline.cred",
+        ]
+        for file in files {
+            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path), "\(file)")
+        }
+        let key = try FileManager.default.attributesOfItem(
+            atPath: root.appendingPathComponent("etc/picket/sector.key").path)
+        #expect((key[.posixPermissions] as? Int) == 0o600)
+        #expect(try await run(["--uninstall"]) == 0)
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("usr/local/bin/picket").path))
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(files[1]).path))
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("etc/picket/picket.yaml").path))
+    }
 }
