@@ -44,6 +44,24 @@ extension ConfigurationBuilder {
             url: url, from: from, credentialsFile: credentialsFile, subscribers: subscribers, caFile: caFile)
     }
 
+    /// `health: {heartbeat_timeout_s, battery_min_mv, gps_lost_s,
+    /// disk_min_free_mb}`: each key switches its check on.
+    func healthSettings(_ field: Field) -> HealthMonitor.Settings? {
+        guard
+            let map = reader.mapping(
+                field, "must be a mapping such as {heartbeat_timeout_s: 900, battery_min_mv: 3300}",
+                allowed: ["heartbeat_timeout_s", "battery_min_mv", "gps_lost_s", "disk_min_free_mb"])
+        else { return nil }
+        func number(_ key: String, _ what: String) -> Int? {
+            map.optional(key).flatMap { reader.wholeNumber($0, minimum: 1, "must be a whole number of \(what) >= 1") }
+        }
+        return HealthMonitor.Settings(
+            heartbeatTimeoutNs: number("heartbeat_timeout_s", "seconds").map { Int64($0) * 1_000_000_000 },
+            batteryMinMv: number("battery_min_mv", "millivolts"),
+            gpsLostNs: number("gps_lost_s", "seconds").map { Int64($0) * 1_000_000_000 },
+            diskMinFreeBytes: number("disk_min_free_mb", "megabytes").map { Int64($0) * 1_048_576 })
+    }
+
     /// `metrics: {listen: 127.0.0.1:9464}`; `listen: off` switches the
     /// endpoint off. Returns the address, or nil for off.
     func metricsListen(_ field: Field) -> String? {

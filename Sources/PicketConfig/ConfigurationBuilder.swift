@@ -25,7 +25,7 @@ final class ConfigurationBuilder {
 
     static let topLevelKeys = [
         "box", "sector", "site", "storage", "gpio", "serial", "sensors", "rules", "forward", "hotline", "timezone",
-        "metrics",
+        "metrics", "health",
     ]
     static let gpioKeys = [
         "chip", "line", "sensor", "kind", "zone", "active", "debounce_ms", "holdoff_ms", "severity", "lat", "lon",
@@ -89,12 +89,14 @@ final class ConfigurationBuilder {
         let hotline = top.optional("hotline").flatMap(hotline)
         let timeZone = top.optional("timezone").flatMap(timeZone) ?? "UTC"
         let metrics = top.optional("metrics").map(metricsListen)
+        let health = top.optional("health").flatMap(healthSettings)
 
         guard reader.problems.isEmpty, let box, let sector else { return nil }
         var configuration = PicketConfiguration(
             box: box, sector: sector, site: site, storagePath: storagePath, gpio: gpio, serial: serial,
             sensors: sensors, rules: rules, forward: forward, hotline: hotline, timeZone: timeZone)
         if let metrics { configuration.metricsListen = metrics }
+        if let health { configuration.health = health }
         return configuration
     }
 

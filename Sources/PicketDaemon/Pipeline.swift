@@ -118,6 +118,9 @@ public final class Pipeline {
     /// Moves the clock without input (live: closes debounce windows).
     public func advance(to t: Int64) { processor.advance(to: t) }
 
+    /// Free bytes beside the database, for the disk health check.
+    public func disk(freeBytes: Int64, at t: Int64) { processor.disk(freeBytes: freeBytes, at: t) }
+
     /// Whether enough output waits for a commit.
     public var wantsCommit: Bool {
         pending.events.count + pending.alerts.count + pending.statuses.count >= batchSize

@@ -99,6 +99,13 @@ public final class ProcessingService: Service, @unchecked Sendable {
         }
     }
 
+    /// Free bytes for an unprivileged writer on the file system holding `path`.
+    static func freeBytes(_ path: String) -> Int64? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+
     static func monotonic() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -133,6 +140,10 @@ public final class ProcessingService: Service, @unchecked Sendable {
             var now = self.now()
             if now - lastTick >= tickIntervalNs {
                 tick()
+                if pipeline.configuration.health.diskMinFreeBytes != nil, let free = Self.freeBytes(pipeline.store.path)
+                {
+                    pipeline.disk(freeBytes: free, at: now)
+                }
                 lastTick = now
                 now = self.now()
             }

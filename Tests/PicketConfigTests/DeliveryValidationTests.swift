@@ -49,6 +49,18 @@ import Testing
             ])
     }
 
+    @Test func healthChecksAreOptInAndValidated() {
+        let config = configuration(sensorsPrefix + "health: {heartbeat_timeout_s: 900, disk_min_free_mb: 50}\n")
+        #expect(config?.health.heartbeatTimeoutNs == 900_000_000_000)
+        #expect(config?.health.diskMinFreeBytes == 50 << 20)
+        #expect(config?.health.batteryMinMv == nil)
+        #expect(
+            problems(sensorsPrefix + "health: {battery_min_mv: 0, gps_lost: 5}\n") == [
+                "test.yaml:10: health.battery_min_mv: must be a whole number of millivolts >= 1",
+                "test.yaml:10: health.gps_lost: unknown key (did you mean gps_lost_s?)",
+            ])
+    }
+
     @Test func anUnknownTimeZoneIsAnError() {
         #expect(
             problems(sensorsPrefix + "timezone: Mars/Olympus_Mons\n") == [

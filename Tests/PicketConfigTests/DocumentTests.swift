@@ -67,7 +67,7 @@ import Testing
         #expect(
             problems("box: b\nsector: s\nsensor: []\nalarms: []\n") == [
                 "test.yaml:3: sensor: unknown key (did you mean sensors?)",
-                "test.yaml:4: alarms: unknown key (expected one of box, sector, site, storage, gpio, serial, sensors, rules, forward, hotline, timezone, metrics)",
+                "test.yaml:4: alarms: unknown key (expected one of box, sector, site, storage, gpio, serial, sensors, rules, forward, hotline, timezone, metrics, health)",
             ])
     }
 

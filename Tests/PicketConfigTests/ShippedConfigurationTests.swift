@@ -110,6 +110,11 @@ import Testing
         #expect(config.timeZone == "America/New_York")
         #expect(config.metricsListen == "127.0.0.1:9464")
         #expect(
+            config.health
+                == HealthMonitor.Settings(
+                    heartbeatTimeoutNs: 900_000_000_000, batteryMinMv: 3300, gpsLostNs: 3_600_000_000_000,
+                    diskMinFreeBytes: 200 << 20))
+        #expect(
             config.hotline
                 == HotlineConfig(
                     url: "https://sms-gateway.example/Messages", from: "+18025550199",

@@ -20,6 +20,8 @@ public struct PicketConfiguration: Sendable, Equatable {
     /// `metrics.listen`: where `/metrics` and `/healthz` are served
     /// (`host:port`); nil when switched off with `listen: off`.
     public var metricsListen: String? = "127.0.0.1:9464"
+    /// `health:`: which sensor and box health checks raise alerts (none by default).
+    public var health = HealthMonitor.Settings()
 
     public init(
         box: String, sector: String, site: Position? = nil, storagePath: String? = nil,

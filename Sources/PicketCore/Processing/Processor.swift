@@ -71,6 +71,8 @@ public struct Processor: Sendable {
     /// nil: no cap (a replay); else `liveBurstHoldNs` or a test's value.
     private let burstHoldNs: Int64?
     private var lastFix: Position?
+    /// Health checks (`health:`), when any is configured.
+    private var health: HealthMonitor?
     public private(set) var counters = ProcessorCounters()
     private var output = Output()
     /// The latest watermark; inputs are never older than what it closed.
@@ -87,6 +89,9 @@ public struct Processor: Sendable {
             activeHigh: configuration.gpio.map { $0.active == .high })
         framers = Array(repeating: NMEAFramer(), count: configuration.serial.count)
         rules = RuleEngine(configuration: configuration)
+        if !configuration.health.isEmpty {
+            health = HealthMonitor(configuration: configuration, settings: configuration.health)
+        }
         reorderNs = Int64(configuration.gpio.map(\.debounceMs).max() ?? 0) * 1_000_000
     }
 
@@ -131,6 +136,11 @@ public struct Processor: Sendable {
     /// releases events that can no longer be overtaken.
     public mutating func advance(to t: Int64) {
         if t > watermark { watermark = t }
+        if health != nil {
+            var raised: [Alert] = []
+            health?.advance(to: watermark) { raised.append($0) }
+            for alert in raised { emitAlert(alert) }
+        }
         var flips: [Debouncer.Flip] = []
         debouncer.advance(to: watermark) { flips.append($0) }
         for flip in flips { enqueue(gpioEvent(flip)) }
@@ -185,6 +195,18 @@ public struct Processor: Sendable {
             kind: config?.kind ?? .unknown, zone: config?.zone, source: source, state: state, ts: ts,
             episode: eventID, position: config?.position ?? lastFix ?? configuration.site,
             tags: config?.tags ?? [:])
+    }
+
+    /// Free bytes beside the database (the live daemon measures them).
+    public mutating func disk(freeBytes: Int64, at t: Int64) {
+        var raised: [Alert] = []
+        health?.disk(freeBytes: freeBytes, at: t) { raised.append($0) }
+        for alert in raised { emitAlert(alert) }
+    }
+
+    private mutating func emitAlert(_ alert: Alert) {
+        counters.alertsByRule[alert.rule, default: 0] += 1
+        output.alerts.append(alert)
     }
 
     private mutating func enqueue(_ event: Event) {
@@ -248,12 +270,18 @@ public struct Processor: Sendable {
             case .status(let sensor, let batteryMv, let tempC, let tamper):
                 counters.statuses += 1
                 if sensorsByID[sensor] == nil { counters.unknownSensorSentences[sensor, default: 0] += 1 }
-                output.statuses.append(
-                    SensorStatus(sensor: sensor, ts: t, batteryMv: batteryMv, tempC: tempC, tamper: tamper))
+                let status = SensorStatus(sensor: sensor, ts: t, batteryMv: batteryMv, tempC: tempC, tamper: tamper)
+                output.statuses.append(status)
+                if health != nil {
+                    var raised: [Alert] = []
+                    health?.heartbeat(status) { raised.append($0) }
+                    for alert in raised { emitAlert(alert) }
+                }
             case .fix(let fix):
                 counters.fixes += 1
                 lastFix = fix.position
                 output.fix = (fix.position, t)
+                health?.fix(at: t)
             case .noFix, .other:
                 counters.ignoredSentences += 1
             }
