@@ -40,10 +40,10 @@ import Testing
 
         var statuses: [DriverStatus] = []
         /// Does what the processing thread does live, then checks `condition`;
-        /// until it holds or ten seconds pass.
+        /// until it holds or thirty seconds pass.
         func processUntil(_ what: String, _ condition: () -> Bool) async throws {
             let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(10)
+            let deadline = clock.now + .seconds(30)
             while true {
                 pipeline.drain()
                 let now = mapping.now()

@@ -116,9 +116,10 @@ struct TimedOut: Error, CustomStringConvertible {
 }
 
 /// Polls `condition` every 10 ms until it holds; fails the test after
-/// `timeout`, which is generous because CI machines are small and busy.
+/// `timeout`, which is generous because CI machines are small and busy (two
+/// cores under a parallel suite of child processes; 10 s was seen too short).
 public func eventually(
-    _ what: String, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
+    _ what: String, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
@@ -173,7 +174,7 @@ public final class ChildProcess {
 
     public var stderr: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    public func waitForLog(_ text: String, timeout: Duration = .seconds(10)) async throws {
+    public func waitForLog(_ text: String, timeout: Duration = .seconds(30)) async throws {
         try await eventually("\"\(text)\" in the log", timeout: timeout) {
             stderr.contains(text) || !process.isRunning
         }
