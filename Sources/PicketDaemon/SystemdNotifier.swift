@@ -106,11 +106,6 @@ public struct SystemdService: Service {
         return nil
     }
 
-    /// Whether the hot path and the store are making progress now.
-    public static func healthy(now: Int64, lastTurn: Int64, lastCommit: Int64, stuckNs: Int64) -> Bool {
-        lastTurn > 0 && lastCommit > 0 && now - lastTurn < stuckNs && now - lastCommit < stuckNs + 1_000_000_000
-    }
-
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
@@ -130,15 +125,17 @@ public struct SystemdService: Service {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(min(interval, 5_000_000_000)))
                 let now = ProcessingService.monotonic()
-                let healthy = Self.healthy(
-                    now: now, lastTurn: processing.lastTurnNs.load(ordering: .relaxed),
-                    lastCommit: processing.lastCommitNs.load(ordering: .relaxed), stuckNs: stuckNs)
+                // The same check as /healthz, so the two never disagree.
+                let problem = Self.problem(processing, stuckNs: stuckNs)
+                let healthy = problem == nil
                 if healthy, notifier.watchdogIntervalNs != nil { notifier.notify("WATCHDOG=1") }
                 if healthy != wasHealthy {
-                    logger.log(
-                        level: healthy ? .notice : .critical,
-                        healthy
-                            ? "hot path and store progressing again" : "hot path or store stuck: watchdog pings stop")
+                    if let problem {
+                        logger.critical(
+                            "hot path or store stuck: watchdog pings stop", metadata: ["reason": "\(problem)"])
+                    } else {
+                        logger.notice("hot path and store progressing again")
+                    }
                     wasHealthy = healthy
                 }
                 if now - lastStatus >= 10_000_000_000 {
