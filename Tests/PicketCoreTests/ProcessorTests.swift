@@ -279,6 +279,23 @@ struct ProcessorTests {
 
     // MARK: Position
 
+    /// Live, each port has its own ring: a fix read on the GPS port can be
+    /// handled after a detection from the radio that came later. The
+    /// detection still takes the fix before it, as a replay in time order does.
+    @Test("an event takes the last fix at or before its time, in whatever order the ports were drained")
+    func gpsFixByTime() {
+        var configuration = Self.configuration()
+        configuration.serial.append(SerialPortConfig(port: "/dev/ttyUSB1", baud: 4800))
+        var h = Harness(configuration)
+        h.sentence("PGSD,seis-7,1,FOOT,10", port: 0, at: Self.t0 + 10 * Self.s)
+        h.sentence(
+            "GPGGA,031209.00,4500.0000,N,07300.0000,W,1,08,0.9,100.0,M,0.0,M,,", port: 1, at: Self.t0 + 9 * Self.s)
+        h.sentence(
+            "GPGGA,031211.00,4600.0000,N,07400.0000,W,1,08,0.9,100.0,M,0.0,M,,", port: 1, at: Self.t0 + 11 * Self.s)
+        h.finish()
+        #expect(h.events.map(\.position) == [Position(lat: 45.0, lon: -73.0)])
+    }
+
     @Test("the GPS fix is the position of events from sensors without lat/lon; a sensor's own wins")
     func gpsFixPosition() {
         var h = Harness(Self.configuration())

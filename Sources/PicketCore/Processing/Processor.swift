@@ -71,6 +71,10 @@ public struct Processor: Sendable {
     /// nil: no cap (a replay); else `liveBurstHoldNs` or a test's value.
     private let burstHoldNs: Int64?
     private var lastFix: Position?
+    /// GPS fixes by time, kept until no event still to be released can
+    /// precede them: an event without a position of its own takes the last
+    /// fix at or before its time, whatever order the sources were drained in.
+    private var fixes = Deque<(ts: Int64, position: Position)>()
     /// Health checks (`health:`), when any is configured.
     private var health: HealthMonitor?
     public private(set) var counters = ProcessorCounters()
@@ -197,6 +201,14 @@ public struct Processor: Sendable {
             tags: config?.tags ?? [:])
     }
 
+    /// The last fix at or before `ts`. Releases come in time order, so fixes
+    /// older than the one found are no longer needed.
+    private mutating func fix(at ts: Int64) -> Position? {
+        while fixes.count >= 2, fixes[1].ts <= ts { fixes.removeFirst() }
+        guard let first = fixes.first, first.ts <= ts else { return nil }
+        return first.position
+    }
+
     /// Free bytes beside the database (the live daemon measures them).
     public mutating func disk(freeBytes: Int64, at t: Int64) {
         var raised: [Alert] = []
@@ -217,6 +229,9 @@ public struct Processor: Sendable {
     private mutating func release(upTo limit: Int64) {
         while let next = pending.min, next.event.ts <= limit {
             var event = pending.removeMin().event
+            if event.source != .report, sensorsByID[event.sensor]?.position == nil {
+                event.position = fix(at: event.ts) ?? configuration.site
+            }
             let holdoff = Int64(sensorsByID[event.sensor]?.holdoffMs ?? 0) * 1_000_000
             // A report is its own episode, even one released late (older than the last one).
             let opened = event.source == .report || episodes.assign(&event, holdoffNs: holdoff)
@@ -281,6 +296,9 @@ public struct Processor: Sendable {
                 counters.fixes += 1
                 lastFix = fix.position
                 output.fix = (fix.position, t)
+                // Sorted by time: fixes from two ports may come in either order.
+                let at = fixes.lastIndex { $0.ts <= t }.map { $0 + 1 } ?? 0
+                fixes.insert((t, fix.position), at: at)
                 health?.fix(at: t)
             case .noFix, .other:
                 counters.ignoredSentences += 1
