@@ -7,6 +7,9 @@ public final class SQLiteDatabase {
     public let path: String
     private var statements: [String: SQLiteStatement] = [:]
 
+    /// How long a statement waits for another connection's lock.
+    public static let busyTimeoutMs = 5000
+
     public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
         self.path = path
         var db: OpaquePointer?
@@ -24,7 +27,7 @@ public final class SQLiteDatabase {
         sqlite3_extended_result_codes(db, 1)
         // A running daemon and a CLI command (picket report, picket events) share
         // the file: wait for the other's transaction instead of failing at once.
-        sqlite3_busy_timeout(db, 5000)
+        sqlite3_busy_timeout(db, Int32(Self.busyTimeoutMs))
     }
 
     deinit {

@@ -41,7 +41,7 @@ public final class Store {
         do {
             database = try SQLiteDatabase(path: path, readOnly: readOnly)
             if !readOnly {
-                try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+                try Self.enableWAL(database)
             }
             let version = try database.userVersion
             if version > Schema.migrations.count {
@@ -71,6 +71,24 @@ public final class Store {
     }
 
     public static var schemaVersion: Int { Schema.migrations.count }
+
+    /// Switches the file to WAL. Switching a new file's journal mode takes an
+    /// exclusive lock, and SQLite answers SQLITE_BUSY at once, without the busy
+    /// handler, when another process opening the same new file holds a lock
+    /// (seen in CI with six connections at once): retry for as long as the busy
+    /// timeout would have waited.
+    static func enableWAL(_ database: SQLiteDatabase) throws(SQLiteError) {
+        var waitedMs = 0
+        while true {
+            do {
+                try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+                return
+            } catch  where error.code & 0xff == SQLITE_BUSY && waitedMs < SQLiteDatabase.busyTimeoutMs {
+                usleep(10_000)
+                waitedMs += 10
+            }
+        }
+    }
 
     func wrap<R>(_ body: () throws -> R) throws(StoreError) -> R {
         do {
