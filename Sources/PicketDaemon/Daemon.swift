@@ -40,7 +40,8 @@ public enum Daemon {
     public static func run(
         configuration: PicketConfiguration, databasePath: String, drivers: [any InputDriver], logger: Logger,
         clock: UTCMapping = UTCMapping(), health: DriverHealthBoard? = nil,
-        driverCounters: (@Sendable () -> [String: Int])? = nil, recordTo: String? = nil, reload: Reload? = nil
+        driverCounters: (@Sendable () -> [String: Int])? = nil, recordTo: String? = nil, reload: Reload? = nil,
+        signals: ShutdownSignals
     ) async throws {
         // SIGHUP's default is to end the process: ignored from here on, and
         // handled by the reload service while a cycle runs.
@@ -51,10 +52,12 @@ public enum Daemon {
             try RecordingWriter(path: $0, configuration: configuration, startedUTC: clock.now())
         }
         var current = (configuration: configuration, drivers: drivers, counters: driverCounters)
-        while let next = try await cycle(
-            configuration: current.configuration, databasePath: databasePath, drivers: current.drivers,
-            logger: logger, clock: clock, health: health, driverCounters: current.counters, recorder: recorder,
-            reload: reload, metrics: metrics)
+        while !signals.requested,
+            let next = try await cycle(
+                configuration: current.configuration, databasePath: databasePath, drivers: current.drivers,
+                logger: logger, clock: clock, health: health, driverCounters: current.counters, recorder: recorder,
+                reload: reload, metrics: metrics, signals: signals),
+            !signals.requested
         {
             current = (next.configuration, next.selection.drivers, next.selection.counters)
             logger.notice(
@@ -68,7 +71,7 @@ public enum Daemon {
     static func cycle(
         configuration: PicketConfiguration, databasePath: String, drivers: [any InputDriver], logger: Logger,
         clock: UTCMapping, health: DriverHealthBoard?, driverCounters: (@Sendable () -> [String: Int])?,
-        recorder: RecordingWriter?, reload: Reload?, metrics: PicketMetrics
+        recorder: RecordingWriter?, reload: Reload?, metrics: PicketMetrics, signals: ShutdownSignals
     ) async throws -> (configuration: PicketConfiguration, selection: LiveDrivers.Selection)? {
         // Secrets first: a missing or world-readable one stops the start.
         let delivery =
@@ -138,8 +141,10 @@ public enum Daemon {
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
+                // SIGTERM and SIGINT come through `signals`, trapped since the start.
+                gracefulShutdownSignals: [],
                 logger: logger))
+        await signals.attach(group)
         logger.info(
             "picket running",
             metadata: [

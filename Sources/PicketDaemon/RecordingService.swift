@@ -109,7 +109,7 @@ public enum Recorder {
 
     public static func run(
         configuration: PicketConfiguration, path: String, drivers: [any InputDriver], duration: Double?,
-        clock: UTCMapping, health: DriverHealthBoard?, logger: Logger
+        clock: UTCMapping, health: DriverHealthBoard?, logger: Logger, signals: ShutdownSignals
     ) async throws -> Summary {
         let writer = try RecordingWriter(path: path, configuration: configuration, startedUTC: clock.now())
         let hub = InputHub(lines: configuration.gpio.count, ports: configuration.serial.count)
@@ -123,7 +123,8 @@ public enum Recorder {
                     service: StopAfterService(seconds: duration), successTerminationBehavior: .gracefullyShutdownGroup))
         }
         let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
+        await signals.attach(group)
         logger.info("recording", metadata: ["out": "\(path)", "box": "\(configuration.box)"])
         try await group.run()
         // The header is a line too; report inputs only.

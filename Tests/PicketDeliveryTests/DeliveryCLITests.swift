@@ -10,21 +10,8 @@ import Testing
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("picket")
     }
 
-    static func picket(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
-        try await offThePool {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = arguments
-            let out = Pipe()
-            let err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let o = out.fileHandleForReading.readDataToEndOfFile()
-            let e = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-        }
+    static func picket(_ arguments: [String]) async throws -> ProcessOutput {
+        try await runProcess(binary, arguments)
     }
 
     /// `--dead` shows the refusal, `--retry ID` puts it back, `--pending` then lists it.

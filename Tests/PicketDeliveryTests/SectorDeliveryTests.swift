@@ -55,6 +55,53 @@ import Testing
         #expect(order == [2, 4, 3, 5, 1].map { f.alert($0).id })
     }
 
+    /// A backlog of thousands drains no faster than the spacing allows, most
+    /// severe first, while ingest keeps committing batches on its own
+    /// connection: no write fails or waits out the busy timeout.
+    @Test func aBacklogOfThousandsDrainsBesideIngest() async throws {
+        let f = try Fixture()
+        let receiver = try TestReceiver()
+        let count = 2000
+        let alerts = (0..<count).map { f.alert($0, severity: $0 % 10 == 0 ? .critical : .low) }
+        try f.seed(alerts)
+        var settings = Fixture.fastSettings
+        settings.spacingNs = 2_000_000
+        let ingest = Task.detached { () throws -> Int in
+            let store = try f.store()
+            var batches = 0
+            while !Task.isCancelled {
+                let events = (0..<50).map { n in
+                    Event(
+                        id: "ingest-\(batches)-\(n)", box: "test-box", sector: "test-sector", sensor: "pir-1",
+                        kind: .pir, zone: "north-fork", source: .gpio, state: .active,
+                        ts: f.epoch + Int64(batches * 50 + n), episode: "ingest-\(batches)-\(n)")
+                }
+                try store.write(StoreBatch(events: events), run: "ingest", now: f.epoch)
+                batches += 1
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return batches
+        }
+        let start = Date()
+        try await f.deliver(to: receiver, settings: settings, timeout: .seconds(120)) {
+            receiver.uniqueKeys.count == count
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        ingest.cancel()
+        let batches = try await ingest.value
+        print("backlog: \(count) alerts in \(elapsed) s beside \(batches) ingest commits")
+
+        #expect(elapsed >= Double(count) * 0.002)
+        #expect(receiver.requests.count == count)
+        let critical = Set(alerts.filter { $0.severity == .critical }.map(\.id))
+        let keys = receiver.requests.compactMap { $0.header("Idempotency-Key") }
+        #expect(Set(keys.prefix(critical.count)) == critical)
+        #expect(keys.dropFirst(critical.count).elementsEqual(alerts.filter { $0.severity == .low }.map(\.id)))
+        #expect(batches > 10)
+        #expect(try f.store().events().count == batches * 50)
+        #expect(try f.store().deliveries(states: [.delivered]).count == count)
+    }
+
     @Test func a500IsRetriedUntilItIsTaken() async throws {
         let f = try Fixture()
         let receiver = try TestReceiver { _, n in n < 2 ? .init(status: 500, body: "database down") : .init() }
@@ -225,28 +272,29 @@ struct Fixture {
 
     func deliver(
         to receiver: TestReceiver, scheme: String = "http", settings: DeliveryService.Settings = fastSettings,
-        format: ForwardConfig.Format = .json, caFile: String? = nil, until done: () throws -> Bool
+        format: ForwardConfig.Format = .json, caFile: String? = nil, timeout: Duration = .seconds(30),
+        until done: () throws -> Bool
     ) async throws {
         try await deliver(
             url: "\(scheme)://127.0.0.1:\(receiver.port)/alerts", settings: settings, format: format, caFile: caFile,
-            until: done)
+            timeout: timeout, until: done)
     }
 
     func deliver(toPort port: Int, until done: () throws -> Bool) async throws {
         try await deliver(url: "http://127.0.0.1:\(port)/alerts", settings: Self.fastSettings, until: done)
     }
 
-    /// Runs a sender on the outbox until `done` holds (10 s at most), then stops it.
+    /// Runs a sender on the outbox until `done` holds (`timeout` at most), then stops it.
     func deliver(
         url: String, settings: DeliveryService.Settings, format: ForwardConfig.Format = .json, caFile: String? = nil,
-        until done: () throws -> Bool
+        timeout: Duration = .seconds(30), until done: () throws -> Bool
     ) async throws {
         let service = try DeliveryService(
             configuration: configuration(url: url, format: format, caFile: caFile), databasePath: db, logger: logger,
             settings: settings, now: { Int64(Date().timeIntervalSince1970 * 1e9) })
         let task = Task { try await service.run() }
         defer { task.cancel() }
-        try await eventually("deliveries done", timeout: .seconds(30), done)
+        try await eventually("deliveries done", timeout: timeout, done)
         task.cancel()
         try await task.value
     }

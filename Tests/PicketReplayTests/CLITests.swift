@@ -8,17 +8,17 @@ import Testing
     let recording = Support.recordings.appendingPathComponent("trail-crossing.jsonl").path
     let config = Support.recordings.appendingPathComponent("trail-crossing.yaml").path
 
-    @Test func replayPrintsSummaryAndJSONQueriesWork() throws {
+    @Test func replayPrintsSummaryAndJSONQueriesWork() async throws {
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("x.db").path
-        let replay = try Support.picket(["replay", recording, "--config", config, "--db", db])
+        let replay = try await Support.picket(["replay", recording, "--config", config, "--db", db])
         #expect(replay.status == 0, "\(replay.err)")
         #expect(replay.out.contains("events     16 in 9 episodes; glitches 1"))
         #expect(replay.out.contains("alerts     6 (crossing 2, detection 3, northbound 1)"))
         #expect(replay.out.contains("inputs/s"))
 
-        let events = try Support.picket(["events", "--db", db, "--json"])
+        let events = try await Support.picket(["events", "--db", db, "--json"])
         #expect(events.status == 0)
         let lines = events.out.split(separator: "\n").map(String.init)
         #expect(lines.count == 16)
@@ -35,12 +35,12 @@ import Testing
             #expect(first.keys.contains(key), "event JSON lacks \(key)")
         }
 
-        let bySensor = try Support.picket(["events", "--db", db, "--json", "--sensor", "seis-7"])
+        let bySensor = try await Support.picket(["events", "--db", db, "--json", "--sensor", "seis-7"])
         #expect(bySensor.out.split(separator: "\n").count == 3)
-        let since = try Support.picket(["events", "--db", db, "--json", "--since", "2026-06-05T03:13:00Z"])
+        let since = try await Support.picket(["events", "--db", db, "--json", "--since", "2026-06-05T03:13:00Z"])
         #expect(since.out.split(separator: "\n").count == 2)
 
-        let alerts = try Support.picket(["alerts", "--db", db, "--json", "--pending"])
+        let alerts = try await Support.picket(["alerts", "--db", db, "--json", "--pending"])
         let alertLines = alerts.out.split(separator: "\n").map(String.init)
         #expect(alertLines.count == 6)
         let crossing = try Support.object(alertLines[1])
@@ -48,20 +48,20 @@ import Testing
         #expect((crossing["events"] as? [String])?.count == 2)
         #expect(crossing["first_ts"] as? String == "2026-06-05T03:12:01.520000000Z")
         #expect(crossing["direction"] is NSNull)
-        #expect(try Support.picket(["alerts", "--db", db, "--dead", "--json"]).out.isEmpty)
+        #expect(try await Support.picket(["alerts", "--db", db, "--dead", "--json"]).out.isEmpty)
 
-        let sensors = try Support.picket(["sensors", "--db", db, "--json"])
+        let sensors = try await Support.picket(["sensors", "--db", db, "--json"])
         let seis = try sensors.out.split(separator: "\n").map { try Support.object(String($0)) }
             .first { $0["sensor"] as? String == "seis-7" }
         #expect(seis?["duplicates"] as? Int == 1)
         #expect(seis?["lost"] as? Int == 1)
         #expect(seis?["last_event_ts"] as? String == "2026-06-05T03:13:10.000000000Z")
 
-        let table = try Support.picket(["events", "--db", db])
+        let table = try await Support.picket(["events", "--db", db])
         #expect(table.out.hasPrefix("TS "))
     }
 
-    @Test func badRecordingLineExits65NamingFileAndLine() throws {
+    @Test func badRecordingLineExits65NamingFileAndLine() async throws {
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let bad = dir.appendingPathComponent("bad.jsonl")
@@ -76,7 +76,7 @@ import Testing
         {"t": 9000000000000000000, "gpio": {"chip": "gpiochip0", "line": 17, "edge": "rising"}}
 
         """.write(to: bad, atomically: true, encoding: .utf8)
-        let result = try Support.picket([
+        let result = try await Support.picket([
             "replay", bad.path, "--config", config, "--db", dir.appendingPathComponent("x.db").path,
         ])
         #expect(result.status == 65)
@@ -88,21 +88,21 @@ import Testing
         #expect(result.err.contains("\(bad.path):8: \"t\" is too large"))
     }
 
-    @Test func missingInputsExit66() throws {
+    @Test func missingInputsExit66() async throws {
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let missing = try Support.picket([
+        let missing = try await Support.picket([
             "replay", "/nonexistent/rec.jsonl", "--config", config, "--db", dir.appendingPathComponent("x.db").path,
         ])
         #expect(missing.status == 66)
         #expect(missing.err.contains("/nonexistent/rec.jsonl"))
-        let noDB = try Support.picket(["events", "--db", dir.appendingPathComponent("none.db").path])
+        let noDB = try await Support.picket(["events", "--db", dir.appendingPathComponent("none.db").path])
         #expect(noDB.status == 66)
-        let noConfig = try Support.picket(["check-config", "/nonexistent/picket.yaml"])
+        let noConfig = try await Support.picket(["check-config", "/nonexistent/picket.yaml"])
         #expect(noConfig.status == 66)
     }
 
-    @Test func badConfigKeyExits78NamingFileLineAndKey() throws {
+    @Test func badConfigKeyExits78NamingFileLineAndKey() async throws {
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("picket.yaml")
@@ -114,23 +114,23 @@ import Testing
           - {chip: gpiochip0, line: 18, sensor: pir-2, kind: pir, debounce: 30}
 
         """.write(to: path, atomically: true, encoding: .utf8)
-        let result = try Support.picket(["check-config", path.path])
+        let result = try await Support.picket(["check-config", path.path])
         #expect(result.status == 78)
         #expect(result.err.contains("\(path.path):4: gpio[0].debounce_ms: must be a whole number of milliseconds >= 0"))
         #expect(result.err.contains("\(path.path):5:"))
         #expect(result.err.contains("gpio[1].debounce"))
-        let replay = try Support.picket([
+        let replay = try await Support.picket([
             "replay", recording, "--config", path.path, "--db", dir.appendingPathComponent("x.db").path,
         ])
         #expect(replay.status == 78)
-        let good = try Support.picket(["check-config", config])
+        let good = try await Support.picket(["check-config", config])
         #expect(good.status == 0)
     }
 
-    @Test func usageErrorsExit64() throws {
-        #expect(try Support.picket(["events", "--bogus"]).status == 64)
-        #expect(try Support.picket(["replay"]).status == 64)
-        #expect(try Support.picket(["events", "--since", "yesterday-ish", "--db", "/tmp/none.db"]).status == 64)
+    @Test func usageErrorsExit64() async throws {
+        #expect(try await Support.picket(["events", "--bogus"]).status == 64)
+        #expect(try await Support.picket(["replay"]).status == 64)
+        #expect(try await Support.picket(["events", "--since", "yesterday-ish", "--db", "/tmp/none.db"]).status == 64)
     }
 
     /// `picket run --simulate` stores events and shuts down cleanly on
@@ -165,6 +165,34 @@ import Testing
             let live = try await Support.picket([query, "--db", db, "--json"]).out
             let again = try await Support.picket([query, "--db", replayed, "--json"]).out
             #expect(live == again, "\(query) of the live run and of its replay differ")
+        }
+    }
+
+    /// SIGTERM stops `picket run` cleanly (exit 0) at any moment once the
+    /// process runs: while it is still starting (a slow start made by a test
+    /// hook), and right after it says it runs, before its services are up;
+    /// the signal handlers of the service group came too late for both.
+    @Test func sigtermWhileStartingStopsCleanly() async throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["PICKET_TEST_SLOW_START_MS"] = "3000"
+        let slow = try ChildProcess(
+            Support.binary, ["run", "--simulate", "--db", dir.appendingPathComponent("slow.db").path],
+            log: dir.appendingPathComponent("slow.log"), environment: environment)
+        try await slow.waitForLog("slow start")
+        #expect(try await slow.stop() == 0, "\(slow.stderr)")
+        #expect(slow.process.terminationReason == .exit)
+        #expect(slow.stderr.contains("stopping"), "\(slow.stderr)")
+
+        for run in 0..<3 {
+            let child = try ChildProcess(
+                Support.binary, ["run", "--simulate", "--db", dir.appendingPathComponent("quick.db").path],
+                log: dir.appendingPathComponent("quick-\(run).log"))
+            try await child.waitForLog("picket running")
+            #expect(try await child.stop() == 0, "\(child.stderr)")
+            #expect(child.process.terminationReason == .exit)
+            #expect(child.stderr.contains("picket stopped"), "\(child.stderr)")
         }
     }
 

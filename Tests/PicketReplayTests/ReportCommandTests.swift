@@ -48,33 +48,8 @@ import Testing
         return path
     }
 
-    /// Runs the `picket` binary like `Support.picket`, but waits for it
-    /// without holding a thread of the cooperative pool (the delivery tests
-    /// running beside need it), its output going to files under `dir`.
-    static func picket(_ arguments: [String], environment: [String: String], in dir: URL) async throws -> (
-        status: Int32, out: String, err: String
-    ) {
-        let name = UUID().uuidString
-        let out = dir.appendingPathComponent("\(name).out")
-        let err = dir.appendingPathComponent("\(name).err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = Support.binary
-        process.arguments = arguments
-        process.environment = environment
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        let status = try await withCheckedThrowingContinuation { (done: CheckedContinuation<Int32, any Error>) in
-            process.terminationHandler = { done.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                done.resume(throwing: error)
-            }
-        }
-        return (status, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+    static func picket(_ arguments: [String], environment: [String: String]) async throws -> ProcessOutput {
+        try await runProcess(Support.binary, arguments, environment: environment)
     }
 
     /// The id `picket report` printed: `stored report <id> at <ts>, ...`.
@@ -90,7 +65,7 @@ import Testing
         let db = dir.appendingPathComponent("new/x.db").path
         let report = try await Self.picket(
             ["report", "--zone", "north-fork", "--class", "FOOT", "--note", "two people at the gate", "--db", db],
-            environment: Self.environment(dir), in: dir)
+            environment: Self.environment(dir))
         #expect(report.status == 0, "\(report.err)")
         let id = try #require(Self.printedID(report.out), "\(report.out)")
         // No configuration and a new database: the host name stands in for the box, and no daemon runs.
@@ -98,7 +73,7 @@ import Testing
         #expect(report.err.contains("no picket run is writing to \(db)"))
 
         let events = try await Self.picket(
-            ["events", "--db", db, "--json"], environment: Self.environment(dir), in: dir)
+            ["events", "--db", db, "--json"], environment: Self.environment(dir))
         #expect(events.status == 0, "\(events.err)")
         let lines = events.out.split(separator: "\n").map(String.init)
         #expect(lines.count == 1)
@@ -114,14 +89,13 @@ import Testing
         #expect(event["episode"] as? String == id)
         #expect(event["sector"] as? String == "unknown")
         #expect(report.out.contains("at \(event["ts"] as? String ?? "?")"))
-        let table = try await Self.picket(["events", "--db", db], environment: Self.environment(dir), in: dir)
+        let table = try await Self.picket(["events", "--db", db], environment: Self.environment(dir))
         #expect(table.out.contains(" report "))
 
         // With a configuration: its box and site, and the report waits in the inbox, untaken.
         let config = try Self.writeConfiguration(in: dir)
         let second = try await Self.picket(
-            ["report", "--zone", "north-fork", "--config", config, "--db", db], environment: Self.environment(dir),
-            in: dir)
+            ["report", "--zone", "north-fork", "--config", config, "--db", db], environment: Self.environment(dir))
         #expect(second.status == 0, "\(second.err)")
         let store = try Store(path: db, create: false, readOnly: true)
         let stored = try store.events(sensor: "report")
@@ -141,24 +115,24 @@ import Testing
         let db = dir.appendingPathComponent("x.db").path
         let env = Self.environment(dir)
         let badClass = try await Self.picket(
-            ["report", "--zone", "north-fork", "--class", "BEAR", "--db", db], environment: env, in: dir)
+            ["report", "--zone", "north-fork", "--class", "BEAR", "--db", db], environment: env)
         #expect(badClass.status == 64)
         #expect(badClass.err.contains("--class must be one of FOOT, VEH, ANIM, UNK, not 'BEAR'"))
-        #expect(try await Self.picket(["report", "--db", db], environment: env, in: dir).status == 64)
-        #expect(try await Self.picket(["report", "--zone", " ", "--db", db], environment: env, in: dir).status == 64)
+        #expect(try await Self.picket(["report", "--db", db], environment: env).status == 64)
+        #expect(try await Self.picket(["report", "--zone", " ", "--db", db], environment: env).status == 64)
         let config = try Self.writeConfiguration(in: dir)
         let badZone = try await Self.picket(
-            ["report", "--zone", "north-frok", "--config", config, "--db", db], environment: env, in: dir)
+            ["report", "--zone", "north-frok", "--config", config, "--db", db], environment: env)
         #expect(badZone.status == 64)
         #expect(
             badZone.err.contains("--zone: no sensor in \(config) is in zone north-frok (configured zones: north-fork)"))
         let missing = try await Self.picket(
             ["report", "--zone", "north-fork", "--config", dir.appendingPathComponent("none.yaml").path, "--db", db],
-            environment: env, in: dir)
+            environment: env)
         #expect(missing.status == 66)
         // Lower case is accepted and stored as the wire spelling.
         let lower = try await Self.picket(
-            ["report", "--zone", "north-fork", "--class", "veh", "--db", db], environment: env, in: dir)
+            ["report", "--zone", "north-fork", "--class", "veh", "--db", db], environment: env)
         #expect(lower.status == 0, "\(lower.err)")
         #expect(try Store(path: db, create: false).events().map(\.detectionClass) == ["VEH"])
     }
@@ -171,11 +145,11 @@ import Testing
         let db = dir.appendingPathComponent("x.db").path
         let env = Self.environment(dir)
         #expect(
-            try await Self.picket(["report", "--zone", "north-fork", "--db", db], environment: env, in: dir).status == 0
+            try await Self.picket(["report", "--zone", "north-fork", "--db", db], environment: env).status == 0
         )
         let holder = try SQLiteDatabase(path: db)
         try holder.execute("BEGIN IMMEDIATE")
-        let locked = try await Self.picket(["report", "--zone", "north-fork", "--db", db], environment: env, in: dir)
+        let locked = try await Self.picket(["report", "--zone", "north-fork", "--db", db], environment: env)
         try holder.execute("ROLLBACK")
         #expect(locked.status == 74)
         #expect(locked.err.contains("\(db): the database stayed locked for more than 5 s"))
@@ -256,7 +230,7 @@ import Testing
         let config = try Self.writeConfiguration(in: dir)
         let env = Self.environment(dir)
         let early = try await Self.picket(
-            ["report", "--zone", "north-fork", "--config", config, "--db", db], environment: env, in: dir)
+            ["report", "--zone", "north-fork", "--config", config, "--db", db], environment: env)
         #expect(early.status == 0, "\(early.err)")
         #expect(early.err.contains("no picket run is writing"))
         let earlyID = try #require(Self.printedID(early.out), "\(early.out)")
@@ -277,7 +251,7 @@ import Testing
                 config,
                 "--db", db,
             ],
-            environment: env, in: dir)
+            environment: env)
         #expect(report.status == 0, "\(report.err)")
         #expect(!report.err.contains("no picket run is writing"), "\(report.err)")
         let id = try #require(Self.printedID(report.out), "\(report.out)")
@@ -313,14 +287,14 @@ import Testing
         try await child.waitForLog("picket running")
 
         let count = 20
-        let results = try await withThrowingTaskGroup(of: (status: Int32, out: String, err: String).self) { group in
+        let results = try await withThrowingTaskGroup(of: ProcessOutput.self) { group in
             for i in 0..<count {
                 group.addTask {
                     try await Self.picket(
                         [
                             "report", "--zone", i.isMultiple(of: 2) ? "north-fork" : "river-ford", "--class", "UNK",
                             "--note", "caller \(i)", "--db", db,
-                        ], environment: Self.environment(dir), in: dir)
+                        ], environment: Self.environment(dir))
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }

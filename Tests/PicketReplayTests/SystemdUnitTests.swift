@@ -9,18 +9,8 @@ import Testing
     static let unit = Support.root.appendingPathComponent("systemd/picket.service")
 
     static func analyze(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await offThePool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        let result = try await runProcess(URL(fileURLWithPath: "/usr/bin/systemd-analyze"), arguments)
+        return (result.status, result.out + result.err)
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))

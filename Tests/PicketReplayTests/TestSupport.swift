@@ -48,33 +48,8 @@ enum Support {
 
     /// Runs the `picket` binary; returns exit status, stdout and stderr.
     @discardableResult
-    static func picket(_ arguments: [String], environment: [String: String]? = nil) throws -> (
-        status: Int32, out: String, err: String
-    ) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: outData, as: UTF8.self),
-            String(decoding: errData, as: UTF8.self)
-        )
-    }
-
-    /// The same from an async test, without blocking a cooperative thread.
-    @discardableResult
-    static func picket(_ arguments: [String], environment: [String: String]? = nil) async throws -> (
-        status: Int32, out: String, err: String
-    ) {
-        try await offThePool { try picket(arguments, environment: environment) }
+    static func picket(_ arguments: [String], environment: [String: String]? = nil) async throws -> ProcessOutput {
+        try await runProcess(binary, arguments, environment: environment)
     }
 
     /// Parses one JSON line into a dictionary.

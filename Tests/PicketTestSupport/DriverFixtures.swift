@@ -156,6 +156,45 @@ public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) 
     }
 }
 
+/// What a finished child process gave.
+public struct ProcessOutput: Sendable {
+    public var status: Int32
+    public var out: String
+    public var err: String
+}
+
+/// Runs `executable` to its end without holding a thread of the cooperative
+/// pool (its exit arrives through the termination handler), its output going
+/// to files: pipes read one after the other would stall a child that fills
+/// the second one first.
+public func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil)
+    async throws -> ProcessOutput
+{
+    let dir = try temporaryDirectory("picket-process")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("out")
+    let err = dir.appendingPathComponent("err")
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    process.standardOutput = try FileHandle(forWritingTo: out)
+    process.standardError = try FileHandle(forWritingTo: err)
+    let status = try await withCheckedThrowingContinuation { (done: CheckedContinuation<Int32, any Error>) in
+        process.terminationHandler = { done.resume(returning: $0.terminationStatus) }
+        do {
+            try process.run()
+        } catch {
+            process.terminationHandler = nil
+            done.resume(throwing: error)
+        }
+    }
+    let text = { (url: URL) in String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self) }
+    return ProcessOutput(status: status, out: text(out), err: text(err))
+}
+
 /// A started `picket` whose standard error is a file the test can watch.
 public final class ChildProcess {
     public let process = Process()

@@ -35,6 +35,9 @@ struct RecordCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "picket")
+        // Trapped first: a SIGTERM while the configuration loads still stops cleanly.
+        let signals = await ShutdownSignals.trap(logger: logger)
+        defer { signals.cancel() }
         try await reportingErrors {
             let configuration = try loadConfiguration(simulate ? config : config ?? DefaultPaths.configuration)
             let clock = UTCMapping()
@@ -43,7 +46,7 @@ struct RecordCommand: AsyncParsableCommand {
                 configuration: configuration, simulate: simulate, clock: clock, health: health, logger: logger)
             let summary = try await Recorder.run(
                 configuration: configuration, path: out, drivers: drivers.drivers, duration: duration, clock: clock,
-                health: health, logger: logger)
+                health: health, logger: logger, signals: signals)
             Console.out(
                 "recorded \(summary.inputs) inputs (\(summary.bytes) bytes) to \(summary.path)"
                     + (summary.drops > 0 ? "; \(summary.drops) inputs dropped on the hot path" : ""))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import PicketConfig
 import PicketCore
@@ -41,6 +42,15 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "picket")
+        // Trapped first: a SIGTERM while the configuration loads still stops cleanly.
+        let signals = await ShutdownSignals.trap(logger: logger)
+        defer { signals.cancel() }
+        // Test hook: a start as slow as a box's SD card can make it, to show
+        // that a signal meanwhile still stops cleanly.
+        if let ms = ProcessInfo.processInfo.environment["PICKET_TEST_SLOW_START_MS"].flatMap(Int.init) {
+            logger.notice("slow start (test hook)", metadata: ["ms": "\(ms)"])
+            try? await Task.sleep(for: .milliseconds(ms))
+        }
         try await reportingErrors {
             let configuration = try loadConfiguration(simulate ? config : config ?? DefaultPaths.configuration)
             let path = DefaultPaths.database(explicit: db, configuration: configuration)
@@ -59,7 +69,8 @@ struct RunCommand: AsyncParsableCommand {
                 })
             try await Daemon.run(
                 configuration: configuration, databasePath: path, drivers: selection.drivers, logger: logger,
-                clock: clock, health: health, driverCounters: selection.counters, recordTo: record, reload: reload)
+                clock: clock, health: health, driverCounters: selection.counters, recordTo: record, reload: reload,
+                signals: signals)
         }
     }
 }
