@@ -33,8 +33,11 @@ public enum DefaultPaths {
 
     /// Creates the database's folder when it is missing.
     static func prepareDirectory(for path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        guard !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) else { return }
+        // By hand: NSString.deletingLastPathComponent traps on a one-character
+        // path in swift-corelibs-foundation (`--db x`).
+        guard let slash = path.lastIndex(of: "/") else { return }  // in the working directory
+        let directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        guard !FileManager.default.fileExists(atPath: directory) else { return }
         do {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])

@@ -46,6 +46,21 @@ public struct PicketCommand: AsyncParsableCommand {
 struct DatabaseOption: ParsableArguments {
     @Option(name: .long, help: "The SQLite database (default: see `picket help run`).")
     var db: String?
+
+    func validate() throws { try validateDatabasePath(db) }
+}
+
+/// `--db ""` and `--db :memory:` would make SQLite keep the database in a
+/// temporary place or in memory: everything "stored" gone at exit, with a
+/// success status. Refused as usage errors instead.
+func validateDatabasePath(_ db: String?) throws {
+    guard let db else { return }
+    if db.allSatisfy(\.isWhitespace) {
+        throw ValidationError("--db must name a database file, not an empty string")
+    }
+    if db == ":memory:" {
+        throw ValidationError("--db :memory: would keep nothing; name a database file")
+    }
 }
 
 /// The configuration at `path`, or the embedded simulated field kit.

@@ -24,7 +24,7 @@ public enum ConfigLoader {
         guard let root = DocumentComposer.compose(yaml, reader: reader) else {
             if reader.problems.isEmpty {
                 reader.report(
-                    .document, line: nil, column: nil, "is empty; a configuration needs at least box and sector")
+                    .document, line: 1, column: nil, "is empty; a configuration needs at least box and sector")
             }
             throw ConfigError(problems: reader.sortedProblems)
         }
@@ -52,10 +52,42 @@ public enum ConfigLoader {
         guard files.isReadableFile(atPath: path), let data = files.contents(atPath: path) else {
             throw .missingFile(path: path, reason: "permission denied")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            let problem = ConfigProblem(file: path, key: ConfigPath.document.description, message: "is not UTF-8 text")
+        guard let text = String(validating: data, as: UTF8.self) else {
+            let (line, column) = firstInvalidUTF8(in: Array(data))
+            let problem = ConfigProblem(
+                file: path, line: line, column: column, key: ConfigPath.document.description,
+                message: "is not UTF-8 text (the first byte that is not is at column \(column))")
             throw .invalid(ConfigError(problems: [problem]))
         }
         return text
+    }
+
+    /// Where the first byte that is not UTF-8 is (1-based line and column).
+    static func firstInvalidUTF8(in bytes: [UInt8]) -> (line: Int, column: Int) {
+        var line = 1
+        var lineStart = 0
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            let length =
+                switch b {
+                case 0x00...0x7F: 1
+                case 0xC2...0xDF: 2
+                case 0xE0...0xEF: 3
+                case 0xF0...0xF4: 4
+                default: 0
+                }
+            let valid =
+                length > 0 && i + length <= bytes.count
+                && bytes[(i + 1)..<(i + length)].allSatisfy { $0 & 0xC0 == 0x80 }
+                && String(validating: bytes[i..<(i + length)], as: UTF8.self) != nil
+            if !valid { break }
+            if b == 0x0A {
+                line += 1
+                lineStart = i + 1
+            }
+            i += length
+        }
+        return (line, i - lineStart + 1)
     }
 }

@@ -101,10 +101,16 @@ final class ConfigReader {
     /// A decimal whole number at least `minimum`. YAML 1.1 would read `017`
     /// as octal and `1:30` as 90; a wiring table must mean what it shows,
     /// so only plain decimal digits are accepted.
-    func wholeNumber(_ field: Field, minimum: Int, _ expectation: String) -> Int? {
+    /// `maximum` keeps durations and sizes where nanoseconds and bytes still
+    /// fit in 64 bits with room for the arithmetic on them.
+    func wholeNumber(_ field: Field, minimum: Int, maximum: Int = .max, _ expectation: String) -> Int? {
         guard let text = numberText(field, expectation, valid: { Int($0) != nil }) else { return nil }
         guard let value = Int(text), value >= minimum else {
             report(field, expectation)
+            return nil
+        }
+        guard value <= maximum else {
+            report(field, "must be at most \(maximum)")
             return nil
         }
         return value

@@ -52,14 +52,22 @@ extension ConfigurationBuilder {
                 field, "must be a mapping such as {heartbeat_timeout_s: 900, battery_min_mv: 3300}",
                 allowed: ["heartbeat_timeout_s", "battery_min_mv", "gps_lost_s", "disk_min_free_mb"])
         else { return nil }
-        func number(_ key: String, _ what: String) -> Int? {
-            map.optional(key).flatMap { reader.wholeNumber($0, minimum: 1, "must be a whole number of \(what) >= 1") }
+        // Maxima: about 31 years of seconds, a megavolt, a petabyte; all
+        // fit in Int64 nanoseconds or bytes with room to spare.
+        func number(_ key: String, _ what: String, maximum: Int) -> Int? {
+            map.optional(key).flatMap {
+                reader.wholeNumber($0, minimum: 1, maximum: maximum, "must be a whole number of \(what) >= 1")
+            }
         }
         return HealthMonitor.Settings(
-            heartbeatTimeoutNs: number("heartbeat_timeout_s", "seconds").map { Int64($0) * 1_000_000_000 },
-            batteryMinMv: number("battery_min_mv", "millivolts"),
-            gpsLostNs: number("gps_lost_s", "seconds").map { Int64($0) * 1_000_000_000 },
-            diskMinFreeBytes: number("disk_min_free_mb", "megabytes").map { Int64($0) * 1_048_576 })
+            heartbeatTimeoutNs: number("heartbeat_timeout_s", "seconds", maximum: 1_000_000_000).map {
+                Int64($0) * 1_000_000_000
+            },
+            batteryMinMv: number("battery_min_mv", "millivolts", maximum: 1_000_000_000),
+            gpsLostNs: number("gps_lost_s", "seconds", maximum: 1_000_000_000).map { Int64($0) * 1_000_000_000 },
+            diskMinFreeBytes: number("disk_min_free_mb", "megabytes", maximum: 1_000_000_000).map {
+                Int64($0) * 1_048_576
+            })
     }
 
     /// `metrics: {listen: 127.0.0.1:9464}`; `listen: off` switches the

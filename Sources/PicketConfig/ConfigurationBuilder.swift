@@ -44,6 +44,9 @@ final class ConfigurationBuilder {
 
     static let idExpectation = "must use only letters, digits, '.', '_' and '-' (sensor ids travel in NMEA fields)"
     static let millisecondsExpectation = "must be a whole number of milliseconds >= 0"
+    /// The longest debounce or holdoff: about 31 years, so that an event's
+    /// time plus it still fits in Int64 nanoseconds.
+    static let maximumMilliseconds = 1_000_000_000_000
 
     let reader: ConfigReader
     private(set) var declared: [DeclaredSensor] = []
@@ -69,7 +72,7 @@ final class ConfigurationBuilder {
     func build(_ root: Node) -> PicketConfiguration? {
         let document = Field(path: .document, node: root)
         if document.isNull {
-            reader.report(.document, line: nil, column: nil, "is empty; a configuration needs at least box and sector")
+            reader.report(.document, line: 1, column: nil, "is empty; a configuration needs at least box and sector")
             return nil
         }
         guard
@@ -147,7 +150,9 @@ final class ConfigurationBuilder {
         let sensor = sensor(map, idKey: "sensor")
         let active = map.optional("active").flatMap { reader.choice($0, ActiveLevel.self) } ?? .high
         let debounceMs =
-            map.optional("debounce_ms").flatMap { reader.wholeNumber($0, minimum: 0, Self.millisecondsExpectation) }
+            map.optional("debounce_ms").flatMap {
+                reader.wholeNumber($0, minimum: 0, maximum: Self.maximumMilliseconds, Self.millisecondsExpectation)
+            }
             ?? 0
         let bias = map.optional("bias").flatMap { reader.choice($0, LineBias.self) } ?? .asIs
 
@@ -210,7 +215,9 @@ final class ConfigurationBuilder {
         let kind = map.required("kind", example: idKey == "id" ? "seismic" : "pir").flatMap(sensorKind)
         let zone = map.optional("zone").flatMap { reader.text($0) }
         let holdoffMs =
-            map.optional("holdoff_ms").flatMap { reader.wholeNumber($0, minimum: 0, Self.millisecondsExpectation) }
+            map.optional("holdoff_ms").flatMap {
+                reader.wholeNumber($0, minimum: 0, maximum: Self.maximumMilliseconds, Self.millisecondsExpectation)
+            }
             ?? 0
         let severity = map.optional("severity").flatMap { reader.choice($0, Severity.self) }
         let position = position(map)

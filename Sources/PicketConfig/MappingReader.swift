@@ -67,8 +67,9 @@ struct MappingReader {
             reader.report(present, message)
         } else if path == .document {
             // The document's own mark is its first key, which says nothing
-            // about where a missing top-level key belongs.
-            reader.report(path.key(name), at: nil, message)
+            // about where a missing top-level key belongs: line 1, the
+            // document's start, where top-level keys are read from.
+            reader.report(path.key(name), line: 1, column: nil, message)
         } else {
             reader.report(path.key(name), at: mark, message)
         }

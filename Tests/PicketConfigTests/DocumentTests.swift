@@ -6,7 +6,7 @@ import Testing
 @Suite struct DocumentTests {
     @Test(arguments: ["", "# only a comment\n", "---\n", "~\n"])
     func emptyDocumentIsOneProblem(yaml: String) {
-        #expect(problems(yaml) == ["test.yaml: (document): is empty; a configuration needs at least box and sector"])
+        #expect(problems(yaml) == ["test.yaml:1: (document): is empty; a configuration needs at least box and sector"])
     }
 
     @Test(arguments: [
@@ -50,8 +50,8 @@ import Testing
     @Test func boxAndSectorAreRequired() {
         #expect(
             problems("site: {lat: 1, lon: 2}\n") == [
-                "test.yaml: box: is required, e.g. box: swanton-07",
-                "test.yaml: sector: is required, e.g. sector: swanton",
+                "test.yaml:1: box: is required, e.g. box: swanton-07",
+                "test.yaml:1: sector: is required, e.g. sector: swanton",
             ])
     }
 
@@ -154,7 +154,7 @@ import Testing
             """
         #expect(
             problems(yaml) == [
-                "test.yaml: box: is required, e.g. box: swanton-07",
+                "test.yaml:1: box: is required, e.g. box: swanton-07",
                 "test.yaml:2: site: must be a mapping such as {lat: 44.9925, lon: -73.1098}, not a list",
                 "test.yaml:4: gpio[0].line: must be a whole number >= 0 (the line's offset on its chip)",
                 "test.yaml:4: gpio[0].sensor: must use only letters, digits, '.', '_' and '-' (sensor ids travel in NMEA fields)",

@@ -94,6 +94,9 @@ import Testing
         ("'30'", "must be a whole number of milliseconds >= 0 (remove the quotes)"),
         ("[30]", "must be a whole number of milliseconds >= 0, not a list"),
         ("{ms: 30}", "must be a whole number of milliseconds >= 0, not a mapping"),
+        // Past about 31 years the nanoseconds overflowed in the debouncer.
+        ("1000000000001", "must be at most 1000000000000"),
+        ("99999999999999999999", "must be a whole number of milliseconds >= 0"),
     ])
     func debounceMustBeWholeMilliseconds(value: String, message: String) {
         #expect(
@@ -105,6 +108,12 @@ import Testing
         #expect(
             problems(gpio("{chip: gpiochip0, line: 17, sensor: pir-1, kind: pir, holdoff_ms: -5}"))
                 == ["test.yaml:4: gpio[0].holdoff_ms: must be a whole number of milliseconds >= 0"])
+        #expect(
+            problems(gpio("{chip: gpiochip0, line: 17, sensor: pir-1, kind: pir, holdoff_ms: 10000000000000}"))
+                == ["test.yaml:4: gpio[0].holdoff_ms: must be at most 1000000000000"])
+        let longest = configuration(
+            gpio("{chip: gpiochip0, line: 17, sensor: pir-1, kind: pir, holdoff_ms: 1000000000000}"))
+        #expect(longest?.gpio.first?.sensor.holdoffMs == 1_000_000_000_000)
     }
 
     @Test func severityMustBeKnown() {

@@ -59,8 +59,11 @@ import Testing
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("latin1.yaml").path
-        try Data([0x62, 0x6F, 0x78, 0x3A, 0x20, 0xE9, 0x0A]).write(to: URL(fileURLWithPath: path))
-        #expect(loadError(path)?.description == "\(path): (document): is not UTF-8 text")
+        try Data([0x62, 0x6F, 0x78, 0x3A, 0x20, 0x62, 0x0A, 0x73, 0x3A, 0x20, 0xE9, 0x0A]).write(
+            to: URL(fileURLWithPath: path))
+        #expect(
+            loadError(path)?.description
+                == "\(path):2: (document): is not UTF-8 text (the first byte that is not is at column 4)")
     }
 
     @Test func validFileLoads() throws {

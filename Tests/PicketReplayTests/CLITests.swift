@@ -168,6 +168,45 @@ import Testing
         }
     }
 
+    /// Database paths that once crashed or silently kept nothing, and
+    /// `--since` bounds past what nanoseconds hold.
+    @Test func oddDatabasePathsAndSinceBounds() async throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recording = Support.recordings.appendingPathComponent("trail-crossing.jsonl").path
+        let config = Support.recordings.appendingPathComponent("trail-crossing.yaml").path
+
+        // A one-character relative path trapped in NSString.deletingLastPathComponent.
+        let short = try await Support.picket(["replay", recording, "--config", config, "--db", "x"], in: dir)
+        #expect(short.status == 0, "\(short.err)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x").path))
+        let events = try await Support.picket(["events", "--db", "x", "--json"], in: dir)
+        let all = events.out.split(separator: "\n")
+        #expect(!all.isEmpty)
+
+        // An empty path or :memory: would keep nothing: usage errors.
+        for db in ["", " ", ":memory:"] {
+            for arguments in [
+                ["replay", recording, "--config", config, "--db", db], ["report", "--zone", "z", "--db", db],
+                ["run", "--simulate", "--db", db], ["events", "--db", db],
+            ] {
+                let result = try await Support.picket(arguments, in: dir)
+                #expect(result.status == 64, "\(arguments): \(result.err)")
+                #expect(result.err.contains("--db"), "\(result.err)")
+            }
+        }
+
+        // Bounds beyond 1677...2262 mean "from the beginning" and "nothing yet".
+        for (since, count) in [
+            ("99999999999d", all.count), ("9223372037s", all.count), ("0001-01-01T00:00:00Z", all.count),
+            ("9999-12-31T23:59:59Z", 0),
+        ] {
+            let result = try await Support.picket(["events", "--db", "x", "--json", "--since", since], in: dir)
+            #expect(result.status == 0, "--since \(since): \(result.err)")
+            #expect(result.out.split(separator: "\n").count == count, "--since \(since)")
+        }
+    }
+
     /// SIGTERM stops `picket run` cleanly (exit 0) at any moment once the
     /// process runs: while it is still starting (a slow start made by a test
     /// hook), and right after it says it runs, before its services are up;

@@ -176,5 +176,10 @@ import Testing
         await #expect(throws: RecordingError.self) {
             _ = try await Support.replay(recording, config: config, into: dir.appendingPathComponent("d.db"))
         }
+
+        // A UTF-8 byte-order mark at the start, as some editors write one.
+        try Data([0xEF, 0xBB, 0xBF] + Array("\(header)\n\(edge)\n".utf8)).write(to: recording)
+        let bom = try await Support.replay(recording, config: config, into: dir.appendingPathComponent("e.db"))
+        #expect(bom.counters.inputs == 1)
     }
 }

@@ -48,8 +48,10 @@ enum Support {
 
     /// Runs the `picket` binary; returns exit status, stdout and stderr.
     @discardableResult
-    static func picket(_ arguments: [String], environment: [String: String]? = nil) async throws -> ProcessOutput {
-        try await runProcess(binary, arguments, environment: environment)
+    static func picket(_ arguments: [String], environment: [String: String]? = nil, in directory: URL? = nil)
+        async throws -> ProcessOutput
+    {
+        try await runProcess(binary, arguments, environment: environment, in: directory)
     }
 
     /// Parses one JSON line into a dictionary.

@@ -167,9 +167,9 @@ public struct ProcessOutput: Sendable {
 /// pool (its exit arrives through the termination handler), its output going
 /// to files: pipes read one after the other would stall a child that fills
 /// the second one first.
-public func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil)
-    async throws -> ProcessOutput
-{
+public func runProcess(
+    _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, in directory: URL? = nil
+) async throws -> ProcessOutput {
     let dir = try temporaryDirectory("picket-process")
     defer { try? FileManager.default.removeItem(at: dir) }
     let out = dir.appendingPathComponent("out")
@@ -180,6 +180,7 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
     process.executableURL = executable
     process.arguments = arguments
     if let environment { process.environment = environment }
+    if let directory { process.currentDirectoryURL = directory }
     process.standardOutput = try FileHandle(forWritingTo: out)
     process.standardError = try FileHandle(forWritingTo: err)
     let status = try await withCheckedThrowingContinuation { (done: CheckedContinuation<Int32, any Error>) in

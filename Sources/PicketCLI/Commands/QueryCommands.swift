@@ -79,8 +79,10 @@ struct EventsCommand: ParsableCommand {
     }
 
     /// An RFC 3339 time or an age (`90s`, `15m`, `2h`, `3d`) before `now`.
+    /// Times and ages beyond what the store's nanoseconds hold mean "from the
+    /// beginning" or "nothing yet".
     static func parseSince(_ text: String, now: Int64) -> Int64? {
-        if let ns = UTCTime.parse(text) { return ns }
+        if let ns = UTCTime.parse(text, saturating: true) { return ns }
         guard let unit = text.last, let n = Int64(text.dropLast()), n >= 0 else { return nil }
         let scale: Int64
         switch unit {
@@ -90,7 +92,9 @@ struct EventsCommand: ParsableCommand {
         case "d": scale = 86_400
         default: return nil
         }
-        return now - n * scale * 1_000_000_000
+        let (ns, overflow) = n.multipliedReportingOverflow(by: scale * 1_000_000_000)
+        let (since, borrow) = now.subtractingReportingOverflow(ns)
+        return overflow || borrow ? Int64.min : since
     }
 }
 

@@ -24,6 +24,8 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The SQLite database to replay into.")
     var db: String?
 
+    func validate() throws { try validateDatabasePath(db) }
+
     @Flag(name: .long, help: "Wait out the recorded gaps between inputs.")
     var realtime = false
 

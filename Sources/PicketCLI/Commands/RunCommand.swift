@@ -35,6 +35,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The SQLite database.")
     var db: String?
 
+    func validate() throws { try validateDatabasePath(db) }
+
     @Option(
         name: .long,
         help: "Also write every input the hot path consumes to this recording; replaying it reproduces the run.")

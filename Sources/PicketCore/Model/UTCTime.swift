@@ -31,8 +31,11 @@ public enum UTCTime {
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; up to nine fraction
-    /// digits are kept. Returns nil for anything else.
-    public static func parse(_ text: String) -> Int64? {
+    /// digits are kept. Returns nil for anything else, and for a valid time
+    /// outside what Int64 nanoseconds hold (1677 to 2262) unless `saturating`,
+    /// which gives `Int64.min` or `.max` for those (a query bound such as
+    /// `--since 0001-01-01T00:00:00Z` means "from the beginning").
+    public static func parse(_ text: String, saturating: Bool = false) -> Int64? {
         let b = Array(text.utf8)
         func num(_ from: Int, _ count: Int) -> Int64? {
             guard from + count <= b.count else { return nil }
@@ -83,7 +86,7 @@ public enum UTCTime {
         let (whole, overflow) = secs.multipliedReportingOverflow(by: nanosPerSecond)
         // The fraction can still carry a time just past Int64's range over the edge.
         let (result, carry) = whole.addingReportingOverflow(frac)
-        guard !overflow, !carry else { return nil }
+        guard !overflow, !carry else { return saturating ? (secs < 0 ? Int64.min : Int64.max) : nil }
         return result
     }
 

@@ -82,8 +82,11 @@ public final class RecordingReader {
         var blank = true
         while blank {
             let found = try Self.nextLine(handle: handle, buffer: &buffer, start: &start, atEOF: &eof, path: path) {
-                bytes in
+                whole in
                 line += 1
+                // A byte-order mark that an editor put at the file's start is not content.
+                let bom = line == 1 && whole.starts(with: [0xEF, 0xBB, 0xBF])
+                let bytes = bom ? UnsafeRawBufferPointer(rebasing: whole[3...]) : whole
                 blank = Self.isBlank(bytes)
                 guard !blank else { return }
                 do throws(RecordingProblem) {
