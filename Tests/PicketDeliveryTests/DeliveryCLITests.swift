@@ -29,6 +29,9 @@ import Testing
         #expect(dead.out.contains("{\"error\":\"unknown zone\"}"))
         let json = try await Self.picket(["alerts", "--dead", "--json", "--db", f.db])
         #expect(json.out.contains("\"delivery\":\"dead\""))
+        #expect(json.out.contains("\"attempts\":1"), "\(json.out)")
+        #expect(json.out.contains("\"last_status\":422"), "\(json.out)")
+        #expect(json.out.contains("\"last_response\":\"{\\\"error\\\":\\\"unknown zone\\\"}\""), "\(json.out)")
 
         let retry = try await Self.picket(["alerts", "--retry", alert.id, "--db", f.db])
         #expect(retry.status == 0, "\(retry.err)")

@@ -41,7 +41,7 @@ enum Support {
     static func jsonLines(_ db: URL) throws -> (events: [String], alerts: [String], sensors: [String]) {
         let store = try Store(path: db.path, create: false)
         return (
-            try store.events().map(EventsCommand.json), try store.alerts().map(AlertsCommand.json),
+            try store.events().map(EventsCommand.json), try store.alerts().map { AlertsCommand.json($0) },
             try store.sensors().map(SensorsCommand.json)
         )
     }

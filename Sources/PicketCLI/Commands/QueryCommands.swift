@@ -141,7 +141,11 @@ struct AlertsCommand: ParsableCommand {
             let store = try openForReading(database.db)
             let alerts = try store.alerts(deliveries: deliveries)
             if json {
-                for stored in alerts { Console.out(Self.json(stored)) }
+                // An alert in the outbox (a live run with forward:) also
+                // shows its sector delivery's attempts and last response.
+                var sector: [String: Delivery] = [:]
+                for d in try store.deliveries() where d.destination == "sector" { sector[d.id] = d }
+                for stored in alerts { Console.out(Self.json(stored, sector: sector[stored.alert.id])) }
             } else {
                 var table = Table("FIRST_TS", "RULE", "SEVERITY", "ZONE", "DELIVERY", "SUMMARY")
                 for s in alerts {
@@ -175,10 +179,16 @@ struct AlertsCommand: ParsableCommand {
         table.print()
     }
 
-    static func json(_ stored: StoredAlert) -> String {
+    static func json(_ stored: StoredAlert, sector: Delivery? = nil) -> String {
         var w = JSONWriter()
         AlertJSON.write(stored.alert, into: &w)
         w.string("delivery", stored.delivery)
+        if let sector {
+            w.int("attempts", sector.attempts)
+            w.time("next_attempt_ts", sector.state == .pending && sector.nextAttemptTs > 0 ? sector.nextAttemptTs : nil)
+            w.int("last_status", sector.lastStatus)
+            w.string("last_response", sector.lastResponse)
+        }
         return w.finish()
     }
 }
