@@ -48,6 +48,11 @@ import Testing
         #expect((crossing["events"] as? [String])?.count == 2)
         #expect(crossing["first_ts"] as? String == "2026-06-05T03:12:01.520000000Z")
         #expect(crossing["direction"] is NSNull)
+        // The position both as events carry it and as the object section 5 names.
+        let position = try #require(crossing["position"] as? [String: Double])
+        #expect(position["lat"] == crossing["lat"] as? Double)
+        #expect(position["lon"] == crossing["lon"] as? Double)
+        #expect(position["lat"] != nil)
         #expect(try await Support.picket(["alerts", "--db", db, "--dead", "--json"]).out.isEmpty)
 
         let sensors = try await Support.picket(["sensors", "--db", db, "--json"])

@@ -15,8 +15,18 @@ public enum AlertJSON {
         w.int("last_ts_ns", a.lastTs)
         w.string("direction", a.direction)
         w.strings("events", a.events)
+        // The position twice: `lat`/`lon` as events have them, and the
+        // `position` that PRODUCT.md section 5 names, as an object.
         w.double("lat", a.position?.lat)
         w.double("lon", a.position?.lon)
+        if let position = a.position {
+            var p = JSONWriter()
+            p.double("lat", position.lat)
+            p.double("lon", position.lon)
+            w.raw("position", p.finish())
+        } else {
+            w.raw("position", "null")
+        }
         w.string("summary", a.summary)
     }
 
