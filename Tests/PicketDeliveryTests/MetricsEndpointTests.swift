@@ -67,11 +67,12 @@ import Testing
 
         // The kit's first alerts come a few seconds in and are delivered.
         try await eventually("an alert delivered", timeout: .seconds(30)) { !receiver.requests.isEmpty }
-        // The kit's activity comes at random moments: scrape until the
-        // counters moved (or the wait ends and the expectations say which not).
+        // The kit's activity comes at random moments (a scene every 20-60 s):
+        // scrape until the counters moved, or the wait (longer than the
+        // longest gap between scenes) ends and the expectations say which not.
         let moving = ["picket_inputs_total", "picket_events_total", "picket_commit_duration_seconds_count"]
         var after: [String: Double] = [:]
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(75)
         repeat {
             try await Task.sleep(for: .milliseconds(500))
             after = Self.parse(try await Self.get(base + "/metrics").body)
