@@ -22,10 +22,7 @@ public enum ConfigLoader {
     public static func parse(yaml: String, file: String) throws(ConfigError) -> PicketConfiguration {
         let reader = ConfigReader(file: file)
         guard let root = DocumentComposer.compose(yaml, reader: reader) else {
-            if reader.problems.isEmpty {
-                reader.report(
-                    .document, line: 1, column: nil, "is empty; a configuration needs at least box and sector")
-            }
+            if reader.problems.isEmpty { reader.reportEmptyDocument() }
             throw ConfigError(problems: reader.sortedProblems)
         }
         let configuration = ConfigurationBuilder(reader: reader).build(root)
@@ -62,32 +59,21 @@ public enum ConfigLoader {
         return text
     }
 
-    /// Where the first byte that is not UTF-8 is (1-based line and column).
+    /// Where the first byte that is not UTF-8 is (1-based line, and column
+    /// in bytes), found with the standard library's UTF-8 decoder.
     static func firstInvalidUTF8(in bytes: [UInt8]) -> (line: Int, column: Int) {
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
         var line = 1
-        var lineStart = 0
-        var i = 0
-        while i < bytes.count {
-            let b = bytes[i]
-            let length =
-                switch b {
-                case 0x00...0x7F: 1
-                case 0xC2...0xDF: 2
-                case 0xE0...0xEF: 3
-                case 0xF0...0xF4: 4
-                default: 0
-                }
-            let valid =
-                length > 0 && i + length <= bytes.count
-                && bytes[(i + 1)..<(i + length)].allSatisfy { $0 & 0xC0 == 0x80 }
-                && String(validating: bytes[i..<(i + length)], as: UTF8.self) != nil
-            if !valid { break }
-            if b == 0x0A {
+        var column = 1
+        while case .scalarValue(let scalar) = decoder.decode(&iterator) {
+            if scalar == "\n" {
                 line += 1
-                lineStart = i + 1
+                column = 1
+            } else {
+                column += UTF8.width(scalar)
             }
-            i += length
         }
-        return (line, i - lineStart + 1)
+        return (line, column)
     }
 }

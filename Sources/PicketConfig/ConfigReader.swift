@@ -31,6 +31,11 @@ final class ConfigReader {
 
     // MARK: Reporting
 
+    /// A file with no document, or a null one: said at line 1, its start.
+    func reportEmptyDocument() {
+        report(.document, line: 1, column: nil, "is empty; a configuration needs at least box and sector")
+    }
+
     func report(_ path: ConfigPath, line: Int?, column: Int?, _ message: String) {
         problems.append(
             ConfigProblem(file: file, line: line, column: column, key: path.description, message: message))

@@ -72,7 +72,7 @@ final class ConfigurationBuilder {
     func build(_ root: Node) -> PicketConfiguration? {
         let document = Field(path: .document, node: root)
         if document.isNull {
-            reader.report(.document, line: 1, column: nil, "is empty; a configuration needs at least box and sector")
+            reader.reportEmptyDocument()
             return nil
         }
         guard
