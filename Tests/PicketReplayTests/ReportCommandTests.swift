@@ -48,10 +48,6 @@ import Testing
         return path
     }
 
-    static func picket(_ arguments: [String], environment: [String: String]) async throws -> ProcessOutput {
-        try await runProcess(Support.binary, arguments, environment: environment)
-    }
-
     /// The id `picket report` printed: `stored report <id> at <ts>, ...`.
     static func printedID(_ out: String) -> String? {
         let words = out.split(separator: " ")
@@ -63,7 +59,7 @@ import Testing
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("new/x.db").path
-        let report = try await Self.picket(
+        let report = try await Support.picket(
             ["report", "--zone", "north-fork", "--class", "FOOT", "--note", "two people at the gate", "--db", db],
             environment: Self.environment(dir))
         #expect(report.status == 0, "\(report.err)")
@@ -72,7 +68,7 @@ import Testing
         #expect(report.err.contains("nothing in \(db) says which box this is"))
         #expect(report.err.contains("no picket run is writing to \(db)"))
 
-        let events = try await Self.picket(
+        let events = try await Support.picket(
             ["events", "--db", db, "--json"], environment: Self.environment(dir))
         #expect(events.status == 0, "\(events.err)")
         let lines = events.out.split(separator: "\n").map(String.init)
@@ -89,12 +85,12 @@ import Testing
         #expect(event["episode"] as? String == id)
         #expect(event["sector"] as? String == "unknown")
         #expect(report.out.contains("at \(event["ts"] as? String ?? "?")"))
-        let table = try await Self.picket(["events", "--db", db], environment: Self.environment(dir))
+        let table = try await Support.picket(["events", "--db", db], environment: Self.environment(dir))
         #expect(table.out.contains(" report "))
 
         // With a configuration: its box and site, and the report waits in the inbox, untaken.
         let config = try Self.writeConfiguration(in: dir)
-        let second = try await Self.picket(
+        let second = try await Support.picket(
             ["report", "--zone", "north-fork", "--config", config, "--db", db], environment: Self.environment(dir))
         #expect(second.status == 0, "\(second.err)")
         let store = try Store(path: db, create: false, readOnly: true)
@@ -114,24 +110,24 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("x.db").path
         let env = Self.environment(dir)
-        let badClass = try await Self.picket(
+        let badClass = try await Support.picket(
             ["report", "--zone", "north-fork", "--class", "BEAR", "--db", db], environment: env)
         #expect(badClass.status == 64)
         #expect(badClass.err.contains("--class must be one of FOOT, VEH, ANIM, UNK, not 'BEAR'"))
-        #expect(try await Self.picket(["report", "--db", db], environment: env).status == 64)
-        #expect(try await Self.picket(["report", "--zone", " ", "--db", db], environment: env).status == 64)
+        #expect(try await Support.picket(["report", "--db", db], environment: env).status == 64)
+        #expect(try await Support.picket(["report", "--zone", " ", "--db", db], environment: env).status == 64)
         let config = try Self.writeConfiguration(in: dir)
-        let badZone = try await Self.picket(
+        let badZone = try await Support.picket(
             ["report", "--zone", "north-frok", "--config", config, "--db", db], environment: env)
         #expect(badZone.status == 64)
         #expect(
             badZone.err.contains("--zone: no sensor in \(config) is in zone north-frok (configured zones: north-fork)"))
-        let missing = try await Self.picket(
+        let missing = try await Support.picket(
             ["report", "--zone", "north-fork", "--config", dir.appendingPathComponent("none.yaml").path, "--db", db],
             environment: env)
         #expect(missing.status == 66)
         // Lower case is accepted and stored as the wire spelling.
-        let lower = try await Self.picket(
+        let lower = try await Support.picket(
             ["report", "--zone", "north-fork", "--class", "veh", "--db", db], environment: env)
         #expect(lower.status == 0, "\(lower.err)")
         #expect(try Store(path: db, create: false).events().map(\.detectionClass) == ["VEH"])
@@ -145,11 +141,11 @@ import Testing
         let db = dir.appendingPathComponent("x.db").path
         let env = Self.environment(dir)
         #expect(
-            try await Self.picket(["report", "--zone", "north-fork", "--db", db], environment: env).status == 0
+            try await Support.picket(["report", "--zone", "north-fork", "--db", db], environment: env).status == 0
         )
         let holder = try SQLiteDatabase(path: db)
         try holder.execute("BEGIN IMMEDIATE")
-        let locked = try await Self.picket(["report", "--zone", "north-fork", "--db", db], environment: env)
+        let locked = try await Support.picket(["report", "--zone", "north-fork", "--db", db], environment: env)
         try holder.execute("ROLLBACK")
         #expect(locked.status == 74)
         #expect(locked.err.contains("\(db): the database stayed locked for more than 5 s"))
@@ -229,7 +225,7 @@ import Testing
         let db = dir.appendingPathComponent("x.db").path
         let config = try Self.writeConfiguration(in: dir)
         let env = Self.environment(dir)
-        let early = try await Self.picket(
+        let early = try await Support.picket(
             ["report", "--zone", "north-fork", "--config", config, "--db", db], environment: env)
         #expect(early.status == 0, "\(early.err)")
         #expect(early.err.contains("no picket run is writing"))
@@ -245,7 +241,7 @@ import Testing
         try await eventually("a seis-7 episode", timeout: .seconds(60)) {
             !(try Store(path: db, create: false, readOnly: true).events(sensor: "seis-7").isEmpty)
         }
-        let report = try await Self.picket(
+        let report = try await Support.picket(
             [
                 "report", "--zone", "north-fork", "--class", "FOOT", "--note", "two people at the gate", "--config",
                 config,
@@ -290,7 +286,7 @@ import Testing
         let results = try await withThrowingTaskGroup(of: ProcessOutput.self) { group in
             for i in 0..<count {
                 group.addTask {
-                    try await Self.picket(
+                    try await Support.picket(
                         [
                             "report", "--zone", i.isMultiple(of: 2) ? "north-fork" : "river-ford", "--class", "UNK",
                             "--note", "caller \(i)", "--db", db,
