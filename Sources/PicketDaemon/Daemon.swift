@@ -92,6 +92,15 @@ public enum Daemon {
             sensors: configuration.allSensors)
         // What `picket report` stamps on a report when it has no configuration.
         try store.recordIdentity(box: configuration.box, sector: configuration.sector, site: configuration.site)
+        // How `picket report` knows a daemon takes its reports now.
+        try store.markDaemonRunning()
+        defer { try? store.clearDaemonMark() }
+        // The per-sensor gauges start from what the database knows.
+        for sensor in (try? store.sensors()) ?? [] {
+            metrics.seed(
+                sensor: sensor.sensor, lastEventTs: sensor.lastEventTs, lastHeartbeatTs: sensor.lastHeartbeatTs,
+                batteryMv: sensor.batteryMv)
+        }
         let hub = InputHub(lines: configuration.gpio.count, ports: configuration.serial.count)
         let pipeline = Pipeline(
             configuration: configuration, hub: hub, store: store, runID: runID, logger: logger,
@@ -110,13 +119,14 @@ public enum Daemon {
         pipeline.delivers = delivery != nil
         pipeline.recorder = recorder
         pipeline.externalCounters = driverCounters
+        pipeline.onCommitted = { events, statuses in metrics.committed(events: events, statuses: statuses) }
         let processing = ProcessingService(
             pipeline: pipeline, logger: logger, now: { clock.now() }, tick: { clock.refresh() }, metrics: metrics)
         metrics.prepare(for: configuration)
+        let boxHealth = BoxHealth(configuration: configuration, processing: processing, board: health)
         let metricsServer = configuration.metricsListen.map { listen in
             MetricsServer(
-                listen: listen, metrics: metrics, databasePath: databasePath,
-                health: { SystemdService.problem(processing) }, logger: logger)
+                listen: listen, metrics: metrics, databasePath: databasePath, health: boxHealth, logger: logger)
         }
         let startedDrivers = StartedCount()
         let reloader = reload.map { ReloadService(reload: $0, databasePath: databasePath, logger: logger) }

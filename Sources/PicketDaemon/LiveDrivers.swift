@@ -17,12 +17,14 @@ public enum LiveDrivers {
         logger: Logger, gpioBackend: any GPIOBackend = LibgpiodBackend()
     ) throws -> Selection {
         if simulate {
+            health.expect([])
             let driver = SimulatedDriver(configuration: configuration, utcNow: { clock.now() })
             return Selection(drivers: [driver], counters: { [:] })
         }
         guard !configuration.gpio.isEmpty || !configuration.serial.isEmpty else {
             throw LiveDriverError.nothingToRead
         }
+        health.expect(PicketMetrics.sourceNames(configuration))
         // One driver for every line: each hub ring has one producer.
         let gpio =
             configuration.gpio.isEmpty

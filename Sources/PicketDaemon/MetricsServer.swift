@@ -6,21 +6,20 @@ import NIOPosix
 import PicketStore
 import ServiceLifecycle
 
-/// `/metrics` (Prometheus text) and `/healthz` (200 or 503 with a reason)
-/// on `metrics.listen`, 127.0.0.1 unless the configuration says otherwise.
-/// A plain SwiftNIO HTTP/1 server: two read-only pages need no framework.
+/// `/metrics` (Prometheus text), `/livez` (200 while the hot path turns and
+/// the store answers, else 503) and `/healthz` (200 only when, in addition,
+/// every input, the store, the clock and the disk are well; else 503 with
+/// one problem a line) on `metrics.listen`, 127.0.0.1 unless the
+/// configuration says otherwise. A plain SwiftNIO HTTP/1 server: three
+/// read-only pages need no framework.
 public struct MetricsServer: Service {
     let listen: String
     let metrics: PicketMetrics
     let databasePath: String
-    let health: @Sendable () -> String?
+    let health: BoxHealth
     let logger: Logger
 
-    /// - Parameter health: nil when healthy, else why not.
-    public init(
-        listen: String, metrics: PicketMetrics, databasePath: String, health: @escaping @Sendable () -> String?,
-        logger: Logger
-    ) {
+    public init(listen: String, metrics: PicketMetrics, databasePath: String, health: BoxHealth, logger: Logger) {
         self.listen = listen
         self.metrics = metrics
         self.databasePath = databasePath
@@ -56,13 +55,20 @@ public struct MetricsServer: Service {
         try? await channel.close()
     }
 
-    /// What the two pages say; one store connection, opened on first use.
+    /// What the pages say. Nothing here waits for the hot path or the
+    /// store's write lock, so the pages answer during a storm and a stall.
     final class Pages: Sendable {
         let metrics: PicketMetrics
         let databasePath: String
-        let health: @Sendable () -> String?
+        let health: BoxHealth
 
-        init(metrics: PicketMetrics, databasePath: String, health: @escaping @Sendable () -> String?) {
+        /// A file's size, 0 when it does not exist.
+        static func fileBytes(_ path: String) -> Int64 {
+            var info = stat()
+            return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+        }
+
+        init(metrics: PicketMetrics, databasePath: String, health: BoxHealth) {
             self.metrics = metrics
             self.databasePath = databasePath
             self.health = health
@@ -76,12 +82,20 @@ public struct MetricsServer: Service {
                 {
                     metrics.outbox(depth)
                 }
+                metrics.database(bytes: Self.fileBytes(databasePath) + Self.fileBytes(databasePath + "-wal"))
+                metrics.sensorsUp(health.sensorsUp())
                 return (.ok, "text/plain; version=0.0.4; charset=utf-8", metrics.text())
+            case "/livez":
+                if let problem = health.livenessProblem { return (.serviceUnavailable, "text/plain", problem + "\n") }
+                return (.ok, "text/plain", "ok\n")
             case "/healthz":
-                if let problem = health() { return (.serviceUnavailable, "text/plain", problem + "\n") }
+                let problems = health.problems
+                if !problems.isEmpty {
+                    return (.serviceUnavailable, "text/plain", problems.joined(separator: "\n") + "\n")
+                }
                 return (.ok, "text/plain", "ok\n")
             default:
-                return (.notFound, "text/plain", "only /metrics and /healthz here\n")
+                return (.notFound, "text/plain", "only /metrics, /livez and /healthz here\n")
             }
         }
     }

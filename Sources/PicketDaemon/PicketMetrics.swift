@@ -1,3 +1,4 @@
+import Foundation
 import PicketCore
 import Prometheus
 import Synchronization
@@ -5,16 +6,30 @@ import Synchronization
 /// The daemon's Prometheus metrics, in swift-prometheus's registry.
 ///
 /// The hot path keeps its counts in `ProcessorCounters` (cumulative, no
-/// locks on the hot path); after each commit the processing thread hands a
-/// snapshot here, and the registry's counters move by the difference. A
-/// reload starts a new processor whose counts start again at zero; the
-/// registry's counters keep counting up.
+/// locks on the hot path); at most once a second, and only when something
+/// moved, the processing thread hands a snapshot here and the registry's
+/// counters move by the difference. Each series is made once and kept, so
+/// an update costs what changed, not the number of sensors; an idle box
+/// does no metrics work at all. The updates come from the hot path's turn,
+/// not from its commits, so the figures stay current through a storm and
+/// while the store cannot write. A reload starts a new processor whose
+/// counts start again at zero; the registry's counters keep counting up.
 public final class PicketMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
-    private let previous = Mutex<ProcessorCounters>(ProcessorCounters())
+    /// The hot path's last snapshot and the series made so far.
+    private let state = Mutex<State>(State())
     let commitLatency: DurationHistogram
     private let ringDepth: Gauge
+    private let buffered: Gauge
     private let lastDelivery: Gauge
+    private let dbBytes: Gauge
+
+    struct State {
+        var previous = ProcessorCounters()
+        var previousDrops: [String: Int] = [:]
+        var counters: [String: Counter] = [:]
+        var gauges: [String: Gauge] = [:]
+    }
 
     public init() {
         commitLatency = registry.makeDurationHistogram(
@@ -25,9 +40,18 @@ public final class PicketMetrics: Sendable {
             ])
         ringDepth = registry.makeGauge(
             descriptor: Self.name("ring_depth", "", "Inputs waiting in the hot path's rings"))
+        buffered = registry.makeGauge(
+            descriptor: Self.name(
+                "store_backlog_events", "", "Events processed and waiting in memory for the store to take them"))
         lastDelivery = registry.makeGauge(
             descriptor: Self.name("last_delivery_timestamp", "seconds", "When a message was last delivered (Unix time)")
         )
+        dbBytes = registry.makeGauge(
+            descriptor: Self.name("db", "bytes", "Size of the database file and its write-ahead log"))
+        registry.makeGauge(
+            descriptor: Self.name("build_info", "", "Always 1; the labels say which picket runs"),
+            labels: [("version", PicketVersion.current)]
+        ).set(1.0)
         // Present from the start, so a scrape shows them before anything happened.
         for reason in Self.frameReasons { counter("frames_rejected", [("reason", reason)]).increment(by: Int64(0)) }
         for name in ["inputs", "ring_drops", "glitches"] { counter(name, []).increment(by: Int64(0)) }
@@ -48,7 +72,17 @@ public final class PicketMetrics: Sendable {
         "alerts": "Alerts raised, by rule",
         "frames_rejected": "Serial frames discarded, by reason",
         "ring_drops": "Inputs dropped because a ring was full",
+        "source_ring_drops": "Inputs dropped because a ring was full, by source (GPIO line or serial port)",
         "delivery_attempts": "Delivery attempts by destination and result",
+    ]
+
+    static let gaugeHelp: [String: (unit: String, help: String)] = [
+        "sensor_up": ("", "1 while the sensor's input (GPIO line or serial port) works and its heartbeat is on time"),
+        "sensor_last_event_timestamp": ("seconds", "When the sensor's last event happened (Unix time)"),
+        "sensor_last_heartbeat_timestamp": ("seconds", "When the sensor's last status heartbeat came (Unix time)"),
+        "sensor_battery": ("millivolts", "The battery voltage of the sensor's last heartbeat"),
+        "clock_gps_offset": ("seconds", "The system clock minus the GPS time of the last RMC sentence"),
+        "outbox_messages": ("", "Messages in the outbox by state"),
     ]
 
     /// Creates the per-sensor and per-destination series at zero, so every
@@ -77,40 +111,71 @@ public final class PicketMetrics: Sendable {
                 counter("delivery_attempts", [("destination", destination), ("result", result)]).increment(by: Int64(0))
             }
         }
+        for source in Self.sourceNames(configuration) {
+            counter("source_ring_drops", [("source", source)]).increment(by: Int64(0))
+        }
+    }
+
+    /// The hub's sources by name, in the hub's order: GPIO lines then serial ports.
+    static func sourceNames(_ configuration: PicketConfiguration) -> [String] {
+        configuration.gpio.map { "\($0.chip):\($0.line)" } + configuration.serial.map(\.port)
     }
 
     static let frameReasons = ["too_long", "bad_checksum", "non_printable", "truncated", "malformed"]
 
+    /// The series of a counter, made on first use and kept.
     private func counter(_ metric: String, _ labels: [(String, String)]) -> Counter {
-        registry.makeCounter(descriptor: Self.name(metric, "total", Self.help[metric] ?? metric), labels: labels)
+        let key = metric + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        return state.withLock { state in
+            if let existing = state.counters[key] { return existing }
+            let made = registry.makeCounter(
+                descriptor: Self.name(metric, "total", Self.help[metric] ?? metric), labels: labels)
+            state.counters[key] = made
+            return made
+        }
+    }
+
+    /// The series of a gauge, made on first use and kept.
+    private func gauge(_ metric: String, _ labels: [(String, String)]) -> Gauge {
+        let key = metric + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        return state.withLock { state in
+            if let existing = state.gauges[key] { return existing }
+            let help = Self.gaugeHelp[metric] ?? ("", metric)
+            let made = registry.makeGauge(descriptor: Self.name(metric, help.unit, help.help), labels: labels)
+            state.gauges[key] = made
+            return made
+        }
     }
 
     private static func delta(_ now: Int, _ before: Int) -> Int64 { Int64(now >= before ? now - before : now) }
 
-    /// After a commit: the processor's counts, the rings' depth and drops.
-    func update(_ c: ProcessorCounters, ringDepth depth: Int, ringDrops: Int, previousDrops: Int) {
-        let p = previous.withLock { p in
-            defer { p = c }
-            return p
+    /// The processor's counts, the rings' depth and drops by source (in the
+    /// hub's order, named by `sourceNames`). Only what changed since the last
+    /// call moves.
+    func update(_ c: ProcessorCounters, ringDepth depth: Int, drops: [String: Int], backlog: Int) {
+        let (p, previousDrops) = state.withLock { state in
+            defer {
+                state.previous = c
+                state.previousDrops = drops
+            }
+            return (state.previous, state.previousDrops)
         }
-        counter("inputs", []).increment(by: Self.delta(c.inputs, p.inputs))
-        for (key, n) in c.eventsBySensor {
+        if c.inputs != p.inputs { counter("inputs", []).increment(by: Self.delta(c.inputs, p.inputs)) }
+        for (key, n) in c.eventsBySensor where n != p.eventsBySensor[key] ?? 0 {
             counter("events", [("sensor", key.sensor), ("state", key.state.rawValue)])
                 .increment(by: Self.delta(n, p.eventsBySensor[key] ?? 0))
         }
-        for (sensor, n) in c.glitches where n != (p.glitches[sensor] ?? 0) {
+        for (sensor, n) in c.glitches where n != p.glitches[sensor] ?? 0 {
             counter("glitches", []).increment(by: Self.delta(n, p.glitches[sensor] ?? 0))
-            counter("sensor_glitches", [("sensor", sensor)])
-                .increment(by: Self.delta(n, p.glitches[sensor] ?? 0))
+            counter("sensor_glitches", [("sensor", sensor)]).increment(by: Self.delta(n, p.glitches[sensor] ?? 0))
         }
-        for (sensor, n) in c.duplicates {
-            counter("duplicates", [("sensor", sensor)])
-                .increment(by: Self.delta(n, p.duplicates[sensor] ?? 0))
+        for (sensor, n) in c.duplicates where n != p.duplicates[sensor] ?? 0 {
+            counter("duplicates", [("sensor", sensor)]).increment(by: Self.delta(n, p.duplicates[sensor] ?? 0))
         }
-        for (sensor, n) in c.lost {
+        for (sensor, n) in c.lost where n != p.lost[sensor] ?? 0 {
             counter("radio_lost", [("sensor", sensor)]).increment(by: Self.delta(n, p.lost[sensor] ?? 0))
         }
-        for (rule, n) in c.alertsByRule {
+        for (rule, n) in c.alertsByRule where n != p.alertsByRule[rule] ?? 0 {
             counter("alerts", [("rule", rule)]).increment(by: Self.delta(n, p.alertsByRule[rule] ?? 0))
         }
         let f = c.framing
@@ -119,12 +184,50 @@ public final class PicketMetrics: Sendable {
             ("too_long", f.tooLong, g.tooLong), ("bad_checksum", f.badChecksum, g.badChecksum),
             ("non_printable", f.nonPrintable, g.nonPrintable), ("truncated", f.truncated, g.truncated),
             ("malformed", f.malformed, g.malformed),
-        ] {
+        ] where now != before {
             counter("frames_rejected", [("reason", reason)]).increment(by: Self.delta(now, before))
         }
         ringDepth.set(Double(depth))
-        counter("ring_drops", []).increment(by: Self.delta(ringDrops, previousDrops))
+        buffered.set(Double(backlog))
+        for (source, n) in drops where n != previousDrops[source] ?? 0 {
+            let step = Self.delta(n, previousDrops[source] ?? 0)
+            counter("ring_drops", []).increment(by: step)
+            counter("source_ring_drops", [("source", source)]).increment(by: step)
+        }
     }
+
+    /// What the store took in one commit: each sensor's latest event and
+    /// heartbeat (battery) go to its gauges.
+    func committed(events: [Event], statuses: [SensorStatus]) {
+        var lastEvent: [String: Int64] = [:]
+        for event in events where event.ts > lastEvent[event.sensor] ?? .min { lastEvent[event.sensor] = event.ts }
+        for (sensor, ts) in lastEvent {
+            gauge("sensor_last_event_timestamp", [("sensor", sensor)]).set(Double(ts) / 1e9)
+        }
+        for status in statuses {
+            gauge("sensor_last_heartbeat_timestamp", [("sensor", status.sensor)]).set(Double(status.ts) / 1e9)
+            gauge("sensor_battery", [("sensor", status.sensor)]).set(Double(status.batteryMv))
+        }
+    }
+
+    /// Each sensor's last event and heartbeat as the database knows them, at start.
+    func seed(sensor: String, lastEventTs: Int64?, lastHeartbeatTs: Int64?, batteryMv: Int?) {
+        if let lastEventTs {
+            gauge("sensor_last_event_timestamp", [("sensor", sensor)]).set(Double(lastEventTs) / 1e9)
+        }
+        if let lastHeartbeatTs {
+            gauge("sensor_last_heartbeat_timestamp", [("sensor", sensor)]).set(Double(lastHeartbeatTs) / 1e9)
+        }
+        if let batteryMv { gauge("sensor_battery", [("sensor", sensor)]).set(Double(batteryMv)) }
+    }
+
+    /// Whether each sensor is up, as `BoxHealth` judged it.
+    func sensorsUp(_ up: [String: Bool]) {
+        for (sensor, isUp) in up { gauge("sensor_up", [("sensor", sensor)]).set(isUp ? 1.0 : 0.0) }
+    }
+
+    /// The system clock's offset from GPS time, when one is known.
+    func clockOffset(seconds: Double) { gauge("clock_gps_offset", []).set(seconds) }
 
     /// One attempt of the sender: `result` is delivered, retry, dead or failed.
     public func deliveryAttempt(destination: String, result: String, deliveredAtSeconds: Double?) {
@@ -136,12 +239,12 @@ public final class PicketMetrics: Sendable {
     /// The outbox's depth by state, read from the database at each scrape.
     func outbox(_ depth: [String: Int]) {
         for state in ["pending", "in_flight", "delivered", "dead"] {
-            registry.makeGauge(
-                descriptor: Self.name("outbox_messages", "", "Messages in the outbox by state"),
-                labels: [("state", state)]
-            ).set(Double(depth[state] ?? 0))
+            gauge("outbox_messages", [("state", state)]).set(Double(depth[state] ?? 0))
         }
     }
+
+    /// The database's size on disk (file and WAL), at each scrape.
+    func database(bytes: Int64) { dbBytes.set(Double(bytes)) }
 
     /// The text exposition format, for `/metrics`.
     func text() -> String { registry.emitToString() }

@@ -126,8 +126,35 @@ public final class Pipeline {
         pending.events.count + pending.alerts.count + pending.statuses.count >= batchSize
     }
 
-    /// Collects the processor's output; commits when the batch is full or `force`.
-    public func collect(now: Int64, force: Bool = false) throws(StoreError) {
+    /// The most events one transaction writes. A backlog (a storm, or the
+    /// store back after a full disk) is written in transactions of this
+    /// size, so each needs little room in the WAL and a megabyte freed on a
+    /// full disk is enough to go on.
+    public var maxCommitEvents = 1000
+    /// The most events held in memory while the store does not take them
+    /// (a full disk). Past it the hot path stops draining its rings, which
+    /// then drop new inputs and count them by source: memory stays bounded,
+    /// and what is lost is counted, not hidden.
+    public var maxBacklogEvents = 20_000
+
+    /// Events and alerts processed and not yet committed.
+    public var backlog: Int { pending.events.count + pending.alerts.count }
+
+    /// Whether the backlog is full: the hot path waits for the store.
+    public var isBackedUp: Bool { pending.events.count >= maxBacklogEvents }
+
+    /// Whether anything processed waits for a commit.
+    public var hasPendingOutput: Bool { !pending.isEmpty || !pendingReports.isEmpty }
+
+    /// Called after each commit with what it stored (metrics).
+    public var onCommitted: ((_ events: [Event], _ statuses: [SensorStatus]) -> Void)?
+
+    /// Collects the processor's output; commits when the batch is full or
+    /// `force`. Returns whether it wrote to the store: a forced commit with
+    /// nothing new (no output, no counter moved) writes nothing, so an idle
+    /// box leaves its database and WAL untouched.
+    @discardableResult
+    public func collect(now: Int64, force: Bool = false) throws(StoreError) -> Bool {
         let output = processor.takeOutput()
         pending.events += output.events
         pending.alerts += output.alerts
@@ -142,23 +169,49 @@ public final class Pipeline {
                     metadata: ["source": "\(report.source)", "detail": "\(report.detail)"])
             }
         }
-        if force || wantsCommit || !pendingReports.isEmpty { try commit(now: now) }
+        guard force || wantsCommit || !pendingReports.isEmpty else { return false }
+        // Bounded transactions, oldest first, until less than a batch waits.
+        var wrote = try commit(now: now)
+        while wantsCommit, try commit(now: now) { wrote = true }
+        return wrote
     }
 
-    /// Writes what is pending and the run's counters in one transaction.
-    public func commit(now: Int64) throws(StoreError) {
+    /// The counters last committed, so an unchanged set is not written again.
+    private var committedCounters: [String: Int] = [:]
+    private var committedSensorCounters: [String: SensorCounters] = [:]
+
+    /// Writes what is pending (at most `maxCommitEvents` events) and the
+    /// run's counters in one transaction. Returns false when there was
+    /// nothing new to write.
+    @discardableResult
+    public func commit(now: Int64) throws(StoreError) -> Bool {
         processor.syncCounters()
         let counters = processor.counters
         var counterRows = Self.counterRows(counters, hub: hub)
         for (name, value) in externalCounters?() ?? [:] { counterRows[name] = value }
+        for (index, source) in sourceNames.enumerated() {
+            let drops = hub.drops(of: index < hub.lineCount ? .line(index) : .port(index - hub.lineCount))
+            if drops > 0 { counterRows["ring_drops.\(source)"] = drops }
+        }
+        let sensorRows = Self.sensorRows(counters)
+        guard
+            hasPendingOutput || counterRows != committedCounters || sensorRows != committedSensorCounters
+        else { return false }
+        // The oldest events, and the alerts none of whose events are still
+        // waiting behind them (an alert is stored with or after its events).
+        let events = Array(pending.events.prefix(maxCommitEvents))
+        let rest = pending.events.dropFirst(events.count)
+        let waiting = rest.isEmpty ? [] : Set(rest.map(\.id))
+        let alerts =
+            waiting.isEmpty ? pending.alerts : pending.alerts.filter { $0.events.allSatisfy { !waiting.contains($0) } }
         var batch = StoreBatch(
-            events: pending.events, alerts: pending.alerts, statuses: pending.statuses, fix: pending.fix,
-            counters: counterRows, sensorCounters: Self.sensorRows(counters))
+            events: events, alerts: alerts, statuses: pending.statuses, fix: pending.fix,
+            counters: counterRows, sensorCounters: sensorRows)
         batch.sourceReports = pendingReports.map { ($0.source, $0.sensors, $0.healthy, $0.detail, $0.ts) }
-        batch.takenReports = pending.events.filter { $0.source == .report }.map(\.id)
+        batch.takenReports = events.filter { $0.source == .report }.map(\.id)
         if delivers {
             batch.forwardToSector = configuration.forward != nil
-            for alert in pending.alerts {
+            for alert in alerts {
                 for subscriber in configuration.hotline?.subscribers ?? []
                 where HotlinePlanner.matches(alert, subscriber) {
                     batch.hotlineMatches.append((subscriber.name, alert.id))
@@ -169,9 +222,19 @@ public final class Pipeline {
         handedReports.subtract(batch.takenReports)
         commits += 1
         lastCommitNs = now
-        let alerts = pending.alerts
-        pending = Processor.Output()
+        committedCounters = counterRows
+        committedSensorCounters = sensorRows
+        pending.events.removeFirst(events.count)
+        if alerts.count == pending.alerts.count {
+            pending.alerts = []
+        } else {
+            let stored = Set(alerts.map(\.id))
+            pending.alerts.removeAll { stored.contains($0.id) }
+        }
+        pending.statuses = []
+        pending.fix = nil
         pendingReports = []
+        onCommitted?(events, batch.statuses)
         for alert in alerts { onAlert?(alert) }
         let drops = hub.totalDrops
         if drops > reportedDrops {
@@ -180,7 +243,17 @@ public final class Pipeline {
                 metadata: ["dropped": "\(drops - reportedDrops)", "total": "\(drops)"])
             reportedDrops = drops
         }
+        return true
     }
+
+    /// The processor's counters, the debouncer's and framers' included.
+    public func currentCounters() -> ProcessorCounters {
+        processor.syncCounters()
+        return processor.counters
+    }
+
+    /// The hub's sources by name (GPIO lines as `chip:line`, then serial ports).
+    public var sourceNames: [String] { PicketMetrics.sourceNames(configuration) }
 
     /// Ends the input: open debounce windows complete, everything is committed.
     /// Live, the reports waiting in the inbox are taken first.
@@ -194,6 +267,7 @@ public final class Pipeline {
         }
         processor.finish()
         try collect(now: now, force: true)
+        while hasPendingOutput { try commit(now: now) }
         do { try recorder?.finish() } catch { logger.error("recording not synced", metadata: ["error": "\(error)"]) }
     }
 

@@ -121,58 +121,126 @@ public final class ProcessingService: Service, @unchecked Sendable {
         return monotonic() + ms * 1_000_000
     }
 
+    /// How long an idle hot path sleeps when nothing waits for time to
+    /// pass (no open debounce window, nothing held back, nothing to
+    /// commit): an input rings the doorbell and wakes it at once; the
+    /// health checks' timeouts are seconds long.
+    public var idleWaitNs: Int64 = 1_000_000_000
+    /// How long it sleeps while something waits for time to pass.
+    public var busyWaitNs: Int64 = 50_000_000
+    /// How often the metrics get the hot path's counts (when they moved).
+    public var metricsIntervalNs: Int64 = 1_000_000_000
+
+    /// Why the store does not take batches now, and how many events wait
+    /// in memory meanwhile; nil while it does.
+    public var storeProblem: String? { problem.withLock { $0 } }
+    private let problem = Mutex<String?>(nil)
+    /// Events processed and not committed yet.
+    public let backlog = Atomic<Int>(0)
+    /// Free bytes beside the database at the last disk check; -1 when unknown.
+    public let freeBytes = Atomic<Int64>(-1)
+
     private func loop() throws {
-        var failing = false
+        var failures = RepeatLimiter()
         var reportsFailing = false
-        var reportedDrops = 0
         var lastTick = now()
+        var lastCommitTry: Int64 = 0
+        var lastMetricsNs: Int64 = 0
+        var publishedInputs = -1
+        var publishedDrops = -1
         started.store(true, ordering: .releasing)
         let stallAfter = Self.testStall()
         while !stopping.load(ordering: .acquiring) {
-            lastTurnNs.store(Self.monotonic(), ordering: .relaxed)
-            if let stallAfter, Self.monotonic() >= stallAfter {
+            let turn = Self.monotonic()
+            lastTurnNs.store(turn, ordering: .relaxed)
+            if let stallAfter, turn >= stallAfter {
                 // Test hook (PICKET_TEST_STALL_HOT_PATH_MS): a hung hot path.
                 lastTurnNs.store(stallAfter, ordering: .relaxed)
                 Thread.sleep(forTimeInterval: 0.1)
                 continue
             }
-            let handled = pipeline.drain()
+            // A full backlog (the store has not taken batches for a while):
+            // stop draining, so the rings drop and count what comes, and stop
+            // the clock, so what waits in the rings is not overtaken.
+            let backedUp = pipeline.isBackedUp
+            let handled = backedUp ? 0 : pipeline.drain()
             var now = self.now()
             if now - lastTick >= tickIntervalNs {
                 tick()
-                if pipeline.configuration.health.diskMinFreeBytes != nil, let free = Self.freeBytes(pipeline.store.path)
-                {
-                    pipeline.disk(freeBytes: free, at: now)
+                if let free = Self.freeBytes(pipeline.store.path) {
+                    freeBytes.store(free, ordering: .relaxed)
+                    if pipeline.configuration.health.diskMinFreeBytes != nil { pipeline.disk(freeBytes: free, at: now) }
                 }
                 lastTick = now
                 now = self.now()
             }
-            pipeline.advance(to: now - latencyNs)
+            if !backedUp { pipeline.advance(to: now - latencyNs) }
+            let due = now &- lastCommitTry >= commitIntervalNs
             do {
-                let due = now - pipeline.lastCommitNs >= commitIntervalNs
-                if due { takeReports(failing: &reportsFailing) }
-                let commitStart = Self.monotonic()
-                try pipeline.collect(now: now, force: due)
-                if due, let metrics {
-                    metrics.commitLatency.recordNanoseconds(Self.monotonic() - commitStart)
-                    let drops = pipeline.hub.totalDrops
-                    metrics.update(
-                        pipeline.processor.counters, ringDepth: pipeline.hub.depth, ringDrops: drops,
-                        previousDrops: reportedDrops)
-                    reportedDrops = drops
+                if due {
+                    lastCommitTry = now
+                    takeReports(failing: &reportsFailing)
                 }
-                if failing { logger.notice("store writable again", metadata: ["db": "\(pipeline.store.path)"]) }
-                failing = false
-                lastCommitNs.store(Self.monotonic(), ordering: .relaxed)
-                events.store(pipeline.processor.counters.events, ordering: .relaxed)
-                alerts.store(pipeline.processor.counters.alerts, ordering: .relaxed)
+                let commitStart = Self.monotonic()
+                if try pipeline.collect(now: now, force: due) {
+                    metrics?.commitLatency.recordNanoseconds(Self.monotonic() - commitStart)
+                }
+                if failures.isActive {
+                    let unsaid = failures.cleared()
+                    problem.withLock { $0 = nil }
+                    logger.notice(
+                        "store writable again",
+                        metadata: ["db": "\(pipeline.store.path)", "failures_not_logged": "\(unsaid)"])
+                }
+                // Committed, or nothing to commit: the store keeps up.
+                if !pipeline.hasPendingOutput || due { lastCommitNs.store(Self.monotonic(), ordering: .relaxed) }
             } catch {
-                // Keep the batch in memory and try again; log once per outage.
-                if !failing { logger.error("cannot commit to the store, retrying", metadata: ["error": "\(error)"]) }
-                failing = true
+                // Keep the backlog in memory (bounded) and try again; log once
+                // per 30 s with a count. The attempt returned: the store answers,
+                // it is not hung, so the watchdog does not restart the box into
+                // the same full disk (which would lose the backlog).
+                lastCommitNs.store(Self.monotonic(), ordering: .relaxed)
+                let waiting = pipeline.backlog
+                problem.withLock { $0 = "store: cannot commit (\(waiting) events wait in memory): \(error)" }
+                if let unsaid = failures.occurred(now: Self.monotonic()) {
+                    logger.error(
+                        "cannot commit to the store, retrying",
+                        metadata: [
+                            "error": "\(error)", "events_waiting": "\(waiting)",
+                            "failures_not_logged": "\(unsaid)",
+                        ])
+                }
                 Thread.sleep(forTimeInterval: 0.5)
             }
-            if handled == 0 { pipeline.hub.wait(timeoutNs: 50_000_000) }
+            events.store(pipeline.processor.counters.events, ordering: .relaxed)
+            alerts.store(pipeline.processor.counters.alerts, ordering: .relaxed)
+            backlog.store(pipeline.backlog, ordering: .relaxed)
+            // Metrics from the turn, not the commit: current through a storm
+            // and while the store is stalled; no work while nothing moved.
+            let metricsNow = Self.monotonic()
+            if let metrics, metricsNow - lastMetricsNs >= metricsIntervalNs {
+                lastMetricsNs = metricsNow
+                let inputs = pipeline.processor.counters.inputs
+                let drops = pipeline.hub.totalDrops
+                if inputs != publishedInputs || drops != publishedDrops || pipeline.hasPendingOutput {
+                    publishedInputs = inputs
+                    publishedDrops = drops
+                    let counters = pipeline.currentCounters()
+                    var bySource: [String: Int] = [:]
+                    for (index, source) in pipeline.sourceNames.enumerated() {
+                        let hub = pipeline.hub
+                        bySource[source] = hub.drops(
+                            of: index < hub.lineCount ? .line(index) : .port(index - hub.lineCount))
+                    }
+                    metrics.update(
+                        counters, ringDepth: pipeline.hub.depth, drops: bySource,
+                        backlog: pipeline.backlog)
+                }
+            }
+            if handled == 0 {
+                let quiet = pipeline.processor.isQuiescent && !pipeline.hasPendingOutput && !failures.isActive
+                pipeline.hub.wait(timeoutNs: quiet ? idleWaitNs : busyWaitNs)
+            }
         }
         try pipeline.finish(now: now())
         logger.info(

@@ -18,6 +18,12 @@ public struct SensorHealth: Sendable, Equatable {
     /// line): nil when no driver reported on it (radio sensors, replays).
     public var driverHealthy: Bool?
     public var driverDetail: String?
+    /// The source the sensor is read through: its GPIO line (`chip:line`),
+    /// or the serial port when the box has exactly one (a radio sensor);
+    /// nil when not known (a replay, several ports).
+    public var source: String?
+    /// Inputs of that source dropped because its ring was full, all runs together.
+    public var ringDrops: Int?
 
     public init(
         sensor: String, kind: SensorKind, zone: String? = nil, lastEventTs: Int64? = nil,

@@ -173,16 +173,6 @@ extension Store {
             return BoxIdentity(box: latest.string(0), sector: latest.string(1), origin: .event)
         }
     }
-
-    /// When a live run last committed (it does every quarter second while
-    /// it runs); nil when no live run ever used this database.
-    public func lastLiveCommitTs() throws(StoreError) -> Int64? {
-        try wrap {
-            let s = try database.statement("SELECT MAX(updated_ts) FROM runs WHERE mode = 'live'")
-            defer { s.reset() }
-            return try s.step() ? s.optionalInt64(0) : nil
-        }
-    }
 }
 
 extension SQLiteError {

@@ -414,16 +414,22 @@ public final class Store {
         }
         s.reset()
         var bySensor: [String: SourceHealth] = [:]
-        for source in try sources() {
+        let sources = try sources()
+        for source in sources {
             for sensor in source.sensors where bySensor[sensor].map({ $0.ts <= source.ts }) ?? true {
                 bySensor[sensor] = source
             }
         }
-        for i in out.indices {
-            if let source = bySensor[out[i].sensor] {
-                out[i].driverHealthy = source.healthy
-                out[i].driverDetail = source.healthy ? nil : source.detail
-            }
+        // A serial port relays whichever sensor is in range: with one port,
+        // every sensor not on a GPIO line is heard through it.
+        let ports = sources.filter(\.sensors.isEmpty)
+        let drops = try sourceDrops()
+        for i in out.indices where out[i].sensor != Report.sensor {
+            guard let source = bySensor[out[i].sensor] ?? (ports.count == 1 ? ports[0] : nil) else { continue }
+            out[i].driverHealthy = source.healthy
+            out[i].driverDetail = source.healthy ? nil : source.detail
+            out[i].source = source.source
+            out[i].ringDrops = drops[source.source] ?? 0
         }
         return out
     }
@@ -439,6 +445,16 @@ public final class Store {
                     source: s.string(0), sensors: Self.decodeArray(s.string(1)), healthy: s.int(2) != 0,
                     detail: s.string(3), sinceTs: s.int64(4), ts: s.int64(5)))
         }
+        s.reset()
+        return out
+    }
+
+    /// Inputs each live source dropped because its ring was full, all runs together.
+    public func sourceDrops() throws -> [String: Int] {
+        let s = try database.statement(
+            "SELECT substr(name, 12), SUM(value) FROM counters WHERE name LIKE 'ring_drops.%' GROUP BY name")
+        var out: [String: Int] = [:]
+        while try s.step() { out[s.string(0)] = s.int(1) }
         s.reset()
         return out
     }

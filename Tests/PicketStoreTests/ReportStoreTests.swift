@@ -62,7 +62,19 @@ final class ReportStoreTests: Sendable {
         let taken = try #require(try store.reports().first { $0.id == second.id })
         #expect(taken.takenTs == Self.t0 + 5 * Self.s)
         #expect(taken.takenRun == "live:1")
-        #expect(try store.lastLiveCommitTs() == Self.t0 + 5 * Self.s)
+    }
+
+    @Test("the daemon mark: this process while marked, nobody once cleared or when the pid is another process")
+    func daemonMark() throws {
+        let store = try Store(path: path)
+        #expect(try !store.isDaemonRunning())
+        try store.markDaemonRunning()
+        #expect(try store.isDaemonRunning())
+        try store.clearDaemonMark()
+        #expect(try !store.isDaemonRunning())
+        // A mark left by a process that is gone (pid 1 runs, but started at another time).
+        try store.database.execute("INSERT INTO box (key, value) VALUES ('daemon', '1 999999999999')")
+        #expect(try !store.isDaemonRunning())
     }
 
     @Test("identity: what the last run recorded, else the latest event's box and sector, else nothing")

@@ -256,6 +256,8 @@ struct SensorsCommand: ParsableCommand {
         w.int("unknown_sentences", s.unknownSentences)
         w.bool("driver_healthy", s.driverHealthy)
         w.string("driver_detail", s.driverDetail)
+        w.string("source", s.source)
+        w.int("ring_drops", s.ringDrops)
         return w.finish()
     }
 }

@@ -56,10 +56,6 @@ struct ReportCommand: ParsableCommand {
     )
     var config: String?
 
-    /// How long after a live run's last commit it still counts as running
-    /// (it commits every quarter second).
-    static let runningWithinNs: Int64 = 10_000_000_000
-
     var trimmedZone: String { zone.trimmingCharacters(in: .whitespaces) }
 
     var parsedClass: DetectionClass? { detectionClass.flatMap { DetectionClass(rawValue: $0.uppercased()) } }
@@ -112,7 +108,7 @@ struct ReportCommand: ParsableCommand {
         Console.out(
             "\(stored ? "stored" : "already stored:") report \(event.id) at \(UTCTime.format(ts)), "
                 + "zone \(trimmedZone), box \(box)")
-        if let last = try store.lastLiveCommitTs(), ts - last <= Self.runningWithinNs { return }
+        if try store.isDaemonRunning() { return }
         Console.error(
             "no picket run is writing to \(path): the report is stored, and takes part in rules when "
                 + "picket run next starts on this database")

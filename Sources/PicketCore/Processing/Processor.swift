@@ -179,6 +179,12 @@ public struct Processor: Sendable {
     /// The box's last GPS fix, if any.
     public var boxPosition: Position? { lastFix }
 
+    /// Nothing waits for time to pass: no debounce window is open and no
+    /// event is held in the reorder stage. Live, the hot path then sleeps
+    /// until an input comes (or a slow timer for the health checks), instead
+    /// of turning twenty times a second.
+    public var isQuiescent: Bool { pending.isEmpty && debouncer.earliestOpenBurst == Int64.max }
+
     // MARK: - Events
 
     private mutating func gpioEvent(_ flip: Debouncer.Flip) -> Event {

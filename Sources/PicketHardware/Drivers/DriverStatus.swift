@@ -25,21 +25,46 @@ public struct DriverStatus: Sendable, Equatable {
 
 /// Where drivers report the health of their sources. Thread-safe: drivers
 /// report from their own threads; the daemon takes the reports to the store
-/// and the log.
+/// and the log, and `/healthz` reads each source's latest state.
 public final class DriverHealthBoard: Sendable {
-    private let pending = Mutex<[DriverStatus]>([])
+    private struct State {
+        var pending: [DriverStatus] = []
+        var latest: [String: DriverStatus] = [:]
+        var expected: [String] = []
+    }
+
+    private let state = Mutex<State>(State())
 
     public init() {}
 
     public func report(_ status: DriverStatus) {
-        pending.withLock { $0.append(status) }
+        state.withLock {
+            $0.pending.append(status)
+            $0.latest[status.source] = status
+        }
     }
 
     /// Takes the reports made since the last call, oldest first.
     public func take() -> [DriverStatus] {
-        pending.withLock { reports in
-            defer { reports.removeAll() }
-            return reports
+        state.withLock { state in
+            defer { state.pending.removeAll() }
+            return state.pending
+        }
+    }
+
+    /// The sources the live drivers will report on (GPIO lines as
+    /// `chip:line`, serial ports by path): one that has said nothing yet is
+    /// not healthy. The simulated kit expects none.
+    public func expect(_ sources: [String]) {
+        state.withLock { $0.expected = sources }
+    }
+
+    /// Every expected or reported source with its latest state; nil where
+    /// its driver has not reported yet. In the order expected, then by name.
+    public func current() -> [(source: String, status: DriverStatus?)] {
+        state.withLock { state in
+            let extra = state.latest.keys.filter { !state.expected.contains($0) }.sorted()
+            return (state.expected + extra).map { ($0, state.latest[$0]) }
         }
     }
 }

@@ -1,0 +1,76 @@
+import PicketCore
+import PicketHardware
+
+/// What `/livez`, `/healthz`, the watchdog and `picket_sensor_up` say about
+/// the box, from one place so they never disagree.
+///
+/// Alive: the hot path turns and the store answers (`SystemdService.problem`).
+/// Healthy: alive, and every configured input (GPIO line, serial port)
+/// works, the store takes batches, the clock is within
+/// `health.clock_max_offset_s` of GPS time and the disk has
+/// `health.disk_min_free_mb` free (each where configured).
+public struct BoxHealth: Sendable {
+    let configuration: PicketConfiguration
+    let processing: ProcessingService
+    let board: DriverHealthBoard?
+
+    public init(configuration: PicketConfiguration, processing: ProcessingService, board: DriverHealthBoard?) {
+        self.configuration = configuration
+        self.processing = processing
+        self.board = board
+    }
+
+    /// Why the daemon is not alive (a hung hot path or store), or nil.
+    public var livenessProblem: String? { SystemdService.problem(processing) }
+
+    /// Every problem, one a line, each naming its sensor, line or port; empty when healthy.
+    public var problems: [String] {
+        var out: [String] = []
+        if let problem = livenessProblem { out.append(problem) }
+        for (source, sensors, status) in inputs() {
+            let named = sensors.isEmpty ? source : "\(source) (\(sensors.joined(separator: ", ")))"
+            guard let status else {
+                out.append("input \(named): its driver has not reported yet")
+                continue
+            }
+            if !status.healthy { out.append("input \(named): \(status.detail)") }
+        }
+        if let problem = processing.storeProblem { out.append(problem) }
+        if let minimum = configuration.health.diskMinFreeBytes {
+            let free = processing.freeBytes.load(ordering: .relaxed)
+            if free >= 0, free < minimum {
+                out.append(
+                    "disk: \(free / 1_048_576) MB free beside the database, less than health.disk_min_free_mb "
+                        + "(\(minimum / 1_048_576))")
+            }
+        }
+        return out
+    }
+
+    /// Each configured input with the sensors it feeds and its latest
+    /// state (nil: not reported yet). Serial ports relay whichever sensors
+    /// are in range, so they name none.
+    func inputs() -> [(source: String, sensors: [String], status: DriverStatus?)] {
+        guard let board else { return [] }
+        var sensorsOf: [String: [String]] = [:]
+        for line in configuration.gpio { sensorsOf["\(line.chip):\(line.line)", default: []].append(line.sensor.id) }
+        return board.current().map { ($0.source, sensorsOf[$0.source] ?? [], $0.status) }
+    }
+
+    /// Whether each configured sensor is up: its GPIO line works, or, for a
+    /// sensor heard over the radio, every serial port works. Sensors of the
+    /// simulated kit (no expected inputs) are up while the daemon is alive.
+    public func sensorsUp() -> [String: Bool] {
+        let alive = livenessProblem == nil
+        var lineUp: [String: Bool] = [:]
+        var portsUp = true
+        for (_, sensors, status) in inputs() {
+            let up = status?.healthy ?? false
+            if sensors.isEmpty { portsUp = portsUp && up }
+            for sensor in sensors { lineUp[sensor] = up }
+        }
+        var out: [String: Bool] = [:]
+        for sensor in configuration.allSensors { out[sensor.id] = alive && (lineUp[sensor.id] ?? portsUp) }
+        return out
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import PicketTestSupport
+import Testing
+
+/// A box left alone: with no input it writes nothing, and its health pages
+/// tell the truth about inputs that do not work.
+@Suite struct IdleAndHealthTests {
+    /// Size, modification time and bytes of a file ("" when absent).
+    static func snapshot(_ path: String) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "absent" }
+        let data = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
+        return "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(data.hashValue)"
+    }
+
+    /// A box with one serial port on a real pty that stays silent and one
+    /// whose adapter is missing.
+    static func config(dir: URL, port: String, missing: String, db: String) throws -> String {
+        let path = dir.appendingPathComponent("idle.yaml").path
+        try """
+        box: idle-01
+        sector: test
+        storage: {path: \(db)}
+        serial:
+          - {port: \(port), baud: 9600, protocol: nmea}
+          - {port: \(missing), baud: 9600, protocol: nmea}
+        sensors:
+          - {id: seis-7, kind: seismic, zone: north-fork, severity: low}
+        metrics: {listen: "127.0.0.1:0"}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func anIdleBoxWritesNothingAndHealthzNamesTheMissingPort() async throws {
+        let f = try Fixture()
+        let pty = try PseudoTerminal()
+        let missing = f.dir.appendingPathComponent("ttyUSB-absent").path
+        let config = try Self.config(dir: f.dir, port: pty.slavePath, missing: missing, db: f.db)
+        let child = try ChildProcess(
+            CrashSafetyTests.binary, ["run", "--config", config, "--db", f.db],
+            log: f.dir.appendingPathComponent("run.log"))
+        try await child.waitForLog("metrics listening")
+        let base = "http://" + (try MetricsEndpointTests.address(child))
+        try await child.waitForLog("picket running")
+
+        // One detection, so the database has something, then silence.
+        try pty.write(Array("$PGSD,seis-7,12,FOOT,64*05\r\n".utf8))
+        var stored = false
+        for _ in 0..<60 where !stored {
+            try await Task.sleep(for: .milliseconds(500))
+            stored = try await DeliveryCLITests.picket(["events", "--db", f.db, "--json"]).out.contains("seis-7")
+        }
+        #expect(stored, "\(child.stderr)")
+        // Let the hot path commit what follows the event and go quiet.
+        try await Task.sleep(for: .seconds(3))
+        let before = (Self.snapshot(f.db), Self.snapshot(f.db + "-wal"))
+        try await Task.sleep(for: .seconds(30))
+        let after = (Self.snapshot(f.db), Self.snapshot(f.db + "-wal"))
+        #expect(before.0 == after.0, "the database changed while the box was idle")
+        #expect(before.1 == after.1, "the WAL changed while the box was idle")
+
+        // Alive, but not healthy: the missing port is named, the working one is not.
+        #expect(try await MetricsEndpointTests.get(base + "/livez") == (200, "ok\n"))
+        let health = try await MetricsEndpointTests.get(base + "/healthz")
+        #expect(health.status == 503)
+        #expect(health.body.contains(missing), "\(health.body)")
+        #expect(!health.body.contains(pty.slavePath), "\(health.body)")
+
+        let metrics = try await MetricsEndpointTests.get(base + "/metrics").body
+        #expect(metrics.contains("picket_build_info{version=\""), "\(metrics)")
+        #expect(metrics.contains("picket_sensor_up{sensor=\"seis-7\"} 0"), "\(metrics)")
+        #expect(metrics.contains("picket_sensor_last_event_timestamp_seconds{sensor=\"seis-7\"}"), "\(metrics)")
+        let dbBytes = MetricsEndpointTests.parse(metrics)["picket_db_bytes"] ?? 0
+        #expect(dbBytes > 4096, "\(metrics)")
+        #expect(try await child.stop() == 0, "\(child.stderr)")
+    }
+}
