@@ -59,12 +59,14 @@ import Testing
           - {port: \(pty.slavePath), baud: 9600, protocol: nmea}
         sensors:
           - {id: seis-7, kind: seismic, zone: north-fork}
-        metrics: {listen: "off"}
+        metrics: {listen: "127.0.0.1:0"}
         """.write(toFile: config, atomically: true, encoding: .utf8)
         let child = try ChildProcess(
             CrashSafetyTests.binary, ["run", "--config", config, "--db", db],
             log: f.dir.appendingPathComponent("run.log"))
         try await child.waitForLog("picket running")
+        try await child.waitForLog("metrics listening")
+        let base = "http://" + (try MetricsEndpointTests.address(child))
 
         func stored() async throws -> [String] {
             try await DeliveryCLITests.picket(["events", "--db", db, "--json"]).out.split(separator: "\n")
@@ -78,11 +80,31 @@ import Testing
         }
         #expect(before.count == 50, "\(child.stderr)")
 
+        try await Task.sleep(for: .seconds(1.5))
+        let inputsBefore =
+            MetricsEndpointTests.parse(try await MetricsEndpointTests.get(base + "/metrics").body)[
+                "picket_inputs_total"] ?? 0
         // Full: what comes now waits in memory.
         let fillers = Self.fill(small)
         #expect(!fillers.isEmpty)
         for seq in 51...650 { try pty.write(Array(Self.detection(seq).utf8)) }
         try await child.waitForLog("cannot commit to the store")
+
+        // The pages answer during the stall, with current figures: the
+        // inputs are counted, the backlog shows, /healthz names the store,
+        // and the daemon is still alive (a restart would not mend a full disk).
+        var figures: [String: Double] = [:]
+        for _ in 0..<40 {
+            figures = MetricsEndpointTests.parse(try await MetricsEndpointTests.get(base + "/metrics").body)
+            if (figures["picket_store_backlog_events"] ?? 0) >= 600 { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect((figures["picket_inputs_total"] ?? 0) > inputsBefore, "\(figures)")
+        #expect((figures["picket_store_backlog_events"] ?? 0) >= 600, "\(figures)")
+        let health = try await MetricsEndpointTests.get(base + "/healthz")
+        #expect(health.status == 503)
+        #expect(health.body.contains("store: cannot commit"), "\(health.body)")
+        #expect(try await MetricsEndpointTests.get(base + "/livez").status == 200)
 
         // A megabyte back: the backlog goes in within seconds, in order.
         for file in fillers.suffix(4) { try FileManager.default.removeItem(at: file) }
