@@ -72,6 +72,7 @@ import Testing
             try await DeliveryCLITests.picket(["events", "--db", db, "--json"]).out.split(separator: "\n")
                 .map(String.init)
         }
+        try await IdleAndHealthTests.waitForPortOpen(child, pty.slavePath)
         for seq in 1...50 { try pty.write(Array(Self.detection(seq).utf8)) }
         var before: [String] = []
         for _ in 0..<60 where before.count < 50 {

@@ -31,6 +31,14 @@ import Testing
         return path
     }
 
+    /// Bytes written to a pty before the driver opened it may be flushed
+    /// by its termios setup: wait for the driver to say the port is open.
+    static func waitForPortOpen(_ child: ChildProcess, _ path: String) async throws {
+        try await eventually("\(path) open", timeout: .seconds(30)) {
+            child.stderr.split(separator: "\n").contains { $0.contains("source healthy") && $0.contains(path) }
+        }
+    }
+
     @Test func anIdleBoxWritesNothingAndHealthzNamesTheMissingPort() async throws {
         let f = try Fixture()
         let pty = try PseudoTerminal()
@@ -43,7 +51,8 @@ import Testing
         let base = "http://" + (try MetricsEndpointTests.address(child))
         try await child.waitForLog("picket running")
 
-        // One detection, so the database has something, then silence.
+        // One detection, once the port is open, so the database has something; then silence.
+        try await Self.waitForPortOpen(child, pty.slavePath)
         try pty.write(Array("$PGSD,seis-7,12,FOOT,64*05\r\n".utf8))
         var stored = false
         for _ in 0..<60 where !stored {

@@ -256,8 +256,11 @@ struct SensorsCommand: ParsableCommand {
         w.int("unknown_sentences", s.unknownSentences)
         w.bool("driver_healthy", s.driverHealthy)
         w.string("driver_detail", s.driverDetail)
-        w.string("source", s.source)
-        w.int("ring_drops", s.ringDrops)
+        // Only where known (live sources): replays and older readers see the fields of before.
+        if let source = s.source {
+            w.string("source", source)
+            w.int("ring_drops", s.ringDrops ?? 0)
+        }
         return w.finish()
     }
 }
