@@ -1,5 +1,6 @@
 import Foundation
 import PicketTestSupport
+import Synchronization
 import Testing
 
 /// A box left alone: with no input it writes nothing, and its health pages
@@ -81,6 +82,67 @@ import Testing
         #expect(metrics.contains("picket_sensor_last_event_timestamp_seconds{sensor=\"seis-7\"}"), "\(metrics)")
         let dbBytes = MetricsEndpointTests.parse(metrics)["picket_db_bytes"] ?? 0
         #expect(dbBytes > 4096, "\(metrics)")
+        #expect(try await child.stop() == 0, "\(child.stderr)")
+    }
+
+    /// A storm of sentences on the radio port: the metrics keep moving while
+    /// it lasts (they used to stand still until the hot path caught up).
+    @Test func metricsStayCurrentThroughAStorm() async throws {
+        let f = try Fixture()
+        let pty = try PseudoTerminal()
+        let config = f.dir.appendingPathComponent("storm.yaml").path
+        try """
+        box: storm-01
+        sector: test
+        serial:
+          - {port: \(pty.slavePath), baud: 9600, protocol: nmea}
+        sensors:
+        \((0..<20).map { "  - {id: s\($0), kind: seismic, zone: north-fork}" }.joined(separator: "\n"))
+        metrics: {listen: "127.0.0.1:0"}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let child = try ChildProcess(
+            CrashSafetyTests.binary, ["run", "--config", config, "--db", f.db],
+            log: f.dir.appendingPathComponent("run.log"))
+        try await child.waitForLog("metrics listening")
+        let base = "http://" + (try MetricsEndpointTests.address(child))
+        try await Self.waitForPortOpen(child, pty.slavePath)
+
+        // 12 s of back-to-back detections, none a duplicate (20 sensors times
+        // 65,536 sequence numbers), written from a thread of its own.
+        var blocks: [[UInt8]] = []
+        for k in 0..<640 {
+            var block: [UInt8] = []
+            for i in 0..<2048 {
+                let body = "PGSD,s\(k % 20),\((k / 20) * 2048 + i),FOOT,50"
+                let sum = body.utf8.reduce(UInt8(0)) { $0 ^ $1 }
+                block += Array(("$" + body + "*" + String(format: "%02X", sum) + "\r\n").utf8)
+            }
+            blocks.append(block)
+        }
+        let stop = Atomic<Bool>(false)
+        // The writer thread alone writes to the master until the storm ends.
+        nonisolated(unsafe) let terminal = pty
+        let writer = Thread { [blocks] in
+            let clock = ContinuousClock()
+            let end = clock.now + .seconds(12)
+            var k = 0
+            while clock.now < end && !stop.load(ordering: .relaxed) {
+                try? terminal.write(blocks[k % blocks.count], timeout: .seconds(2))
+                k += 1
+            }
+        }
+        writer.start()
+        defer { stop.store(true, ordering: .relaxed) }
+        try await Task.sleep(for: .seconds(2))
+        var seen: [Double] = []
+        for _ in 0..<4 {
+            let figures = MetricsEndpointTests.parse(try await MetricsEndpointTests.get(base + "/metrics").body)
+            seen.append(figures["picket_inputs_total"] ?? 0)
+            try await Task.sleep(for: .seconds(2))
+        }
+        // Every scrape during the storm shows more inputs than the one before.
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $0 < $1 }, "\(seen)")
+        stop.store(true, ordering: .relaxed)
         #expect(try await child.stop() == 0, "\(child.stderr)")
     }
 }
