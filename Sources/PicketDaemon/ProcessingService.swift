@@ -17,9 +17,12 @@ public final class ProcessingService: Service, @unchecked Sendable {
     private let pipeline: Pipeline
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
-    /// CLOCK_MONOTONIC ns of the loop's last turn and of its last successful
-    /// commit: what the systemd watchdog checks, so a hung hot path or a
-    /// store that stopped taking batches stops the pings.
+    /// CLOCK_MONOTONIC ns of the loop's last turn and of the last time the
+    /// store answered (a commit returned, or there was nothing to commit):
+    /// what the systemd watchdog and `/livez` check, so a hung hot path or a
+    /// commit that never returns stops the pings. A store that answers with
+    /// an error (a full disk) is `storeProblem`, for `/healthz`: a restart
+    /// would not mend it and would drop the backlog.
     public let lastTurnNs = Atomic<Int64>(0)
     public let lastCommitNs = Atomic<Int64>(0)
     /// Set once the processing thread runs.

@@ -60,7 +60,7 @@ public final class SystemdNotifier: Sendable {
 /// Tells systemd the truth about the daemon: READY=1 once the
 /// configuration is valid, the database open and the drivers and the hot
 /// path started; WATCHDOG=1 only while the hot path turns and the store
-/// takes batches; a one-line STATUS=; STOPPING=1 on the way out.
+/// answers (`/livez`); a one-line STATUS=; STOPPING=1 on the way out.
 public struct SystemdService: Service {
     let notifier: SystemdNotifier
     let processing: ProcessingService
@@ -86,13 +86,13 @@ public struct SystemdService: Service {
         stuckNs = max(Self.stuckNs, notifier.watchdogIntervalNs ?? 0)
     }
 
-    /// How long without a hot-path turn or a commit counts as stuck: turns
-    /// come every 50 ms and commits every 250 ms, but a commit may wait out
-    /// SQLite's 5 s busy timeout beside a `picket report`; twice that is a
-    /// hang, not a busy moment.
+    /// How long without a hot-path turn or an answer from the store counts
+    /// as stuck: an idle hot path turns every second and a busy one every
+    /// 50 ms, but a commit may wait out SQLite's 5 s busy timeout beside a
+    /// `picket report`; twice that is a hang, not a busy moment.
     public static let stuckNs: Int64 = 10_000_000_000
 
-    /// Why the daemon is not healthy now (for `/healthz`), or nil.
+    /// Why the daemon is not alive now (for `/livez` and the watchdog), or nil.
     public static func problem(_ processing: ProcessingService, stuckNs: Int64 = SystemdService.stuckNs) -> String? {
         let now = ProcessingService.monotonic()
         let turn = processing.lastTurnNs.load(ordering: .relaxed)
