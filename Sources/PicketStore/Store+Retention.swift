@@ -302,9 +302,11 @@ extension Store {
             return true
         }
 
-        /// Gives the free pages back; false when stopped.
+        /// Gives the free pages back; false when stopped. Writes nothing
+        /// when there is nothing to give back.
         func vacuum() async throws(StoreError) -> Bool {
-            guard try storageSize().incrementalVacuum else { return true }
+            let size = try storageSize()
+            guard size.incrementalVacuum, size.freePages > 0 else { return true }
             while try incrementalVacuum(pages: settings.vacuumPages) > 0 {
                 guard await pause() else { return false }
             }
@@ -321,6 +323,8 @@ extension Store {
                 return true
             }
             guard try await deleteAll(before: horizon, &report), try await vacuum() else { return false }
+            // Also without incremental vacuum: the WAL counts against the budget.
+            checkpoint()
             if report.total == before {
                 report.budgetUnreachable = true
                 return true

@@ -11,12 +11,14 @@ import Testing
         #expect(configuration(storage("{path: /tmp/p.db}"))?.retention == RetentionSettings())
     }
 
-    @Test func bothKeysAreRead() {
-        let config = configuration(storage("{path: /tmp/p.db, retain_days: 30, max_mb: 2048}"))
-        #expect(config?.storagePath == "/tmp/p.db")
-        #expect(config?.retention == RetentionSettings(retainDays: 30, maxMB: 2048))
-        #expect(config?.retention.retainNs == 30 * 86_400 * 1_000_000_000)
-        #expect(config?.retention.maxBytes == 2048 * 1_048_576)
+    @Test func bothKeysAreRead() throws {
+        let config = try #require(configuration(storage("{path: /tmp/p.db, retain_days: 30, max_mb: 2048}")))
+        #expect(config.storagePath == "/tmp/p.db")
+        #expect(config.retention == RetentionSettings(retainDays: 30, maxMB: 2048))
+        let retainNs: Int64 = 30 * 86_400 * 1_000_000_000
+        let maxBytes: Int64 = 2048 * 1_048_576
+        #expect(config.retention.retainNs == retainNs)
+        #expect(config.retention.maxBytes == maxBytes)
     }
 
     @Test(arguments: ["0", "-1", "1.5", "ninety", "[90]"])
@@ -54,9 +56,9 @@ import Testing
     @Test func everyProblemIsReportedWithItsLine() {
         #expect(
             problems("box: b\nsector: s\nstorage:\n  retain_days: 0\n  max_mb: 0\n  size: 3\n") == [
-                "test.yaml:6: storage.size: unknown key (expected one of path, retain_days, max_mb)",
                 "test.yaml:4: storage.retain_days: must be a whole number of days >= 1",
                 "test.yaml:5: storage.max_mb: must be a whole number of megabytes >= 1",
+                "test.yaml:6: storage.size: unknown key (expected one of path, retain_days, max_mb)",
             ])
     }
 }
