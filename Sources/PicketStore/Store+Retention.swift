@@ -316,7 +316,15 @@ extension Store {
 
         guard try await deleteAll(before: now &- settings.retainNs, &report), try await vacuum() else { return false }
         guard let maxBytes = settings.maxBytes else { return true }
-        while try storageSize().budgetBytes > maxBytes {
+        var size = try storageSize()
+        while size.budgetBytes > maxBytes {
+            if size.budgetBytes - size.walBytes <= maxBytes {
+                // Only the WAL is over (a reader kept the last checkpoint
+                // from emptying it): pruning rows cannot shrink it, a
+                // checkpoint can.
+                checkpoint()
+                return true
+            }
             let before = report.total
             guard let horizon = try budgetHorizon(step: settings.budgetStepRows, keepRun: keepRun) else {
                 report.budgetUnreachable = true
@@ -329,6 +337,7 @@ extension Store {
                 report.budgetUnreachable = true
                 return true
             }
+            size = try storageSize()
         }
         return true
     }

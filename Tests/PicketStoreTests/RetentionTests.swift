@@ -220,8 +220,9 @@ final class RetentionTests: Sendable {
     // MARK: Small transactions
 
     /// 50 000 old events go in transactions of at most `batchRows` rows each,
-    /// while a writer on another connection commits batches all along: it
-    /// never fails (no SQLITE_BUSY) and everything it wrote is kept.
+    /// while a writer on another connection commits a batch every few
+    /// milliseconds all along: neither fails (no SQLITE_BUSY) and everything
+    /// the writer wrote is kept.
     @Test func pruningGoesInSmallBatchesBesideAWriter() async throws {
         let path = path
         do {
@@ -251,6 +252,8 @@ final class RetentionTests: Sendable {
                 try store.write(StoreBatch(events: batch), run: "live", now: Self.now)
                 written += batch.count
                 round += 1
+                // A hot path commits every quarter second; a busier one here.
+                try await Task.sleep(for: .milliseconds(5))
             }
             return written
         }
