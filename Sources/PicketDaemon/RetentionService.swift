@@ -53,9 +53,13 @@ public final class RetentionService: Service, Sendable {
         await cancelWhenGracefulShutdown { await self.loop() }
     }
 
+    /// Passes are scheduled on the monotonic clock, so a step of the wall
+    /// clock neither stalls nor hurries them; the horizon of each pass is
+    /// the injected `now`.
     private func loop() async {
+        let clock = ContinuousClock()
         var store: Store?
-        var lastPass: Int64?
+        var nextPass = clock.now
         var converted = false
         var toldUnreachable = false
         while !Task.isCancelled {
@@ -63,11 +67,10 @@ public final class RetentionService: Service, Sendable {
             do {
                 let open = try store ?? Self.open(databasePath)
                 store = open
-                let due = lastPass.map { now() &- $0 >= timing.intervalNs } ?? true
                 let over = try settings.maxBytes.map { try open.storageSize().budgetBytes > $0 } ?? false
-                if due || over {
+                if clock.now >= nextPass || over {
                     let report = try await pass(open)
-                    lastPass = now()
+                    nextPass = clock.now + .nanoseconds(timing.intervalNs)
                     if report.budgetUnreachable {
                         if !toldUnreachable {
                             logger.warning(
@@ -90,10 +93,9 @@ public final class RetentionService: Service, Sendable {
                 failed = true
                 logger.error("pruning failed, trying again later", metadata: ["error": "\(error)"])
             }
-            let wait =
-                settings.maxBytes != nil || failed
-                ? timing.checkNs : max(0, (lastPass ?? now()) &+ timing.intervalNs &- now())
-            try? await Task.sleep(nanoseconds: UInt64(max(wait, 1_000_000_000)))
+            var wake = nextPass
+            if settings.maxBytes != nil || failed { wake = min(wake, clock.now + .nanoseconds(timing.checkNs)) }
+            try? await clock.sleep(until: max(wake, clock.now + .milliseconds(10)))
         }
     }
 
