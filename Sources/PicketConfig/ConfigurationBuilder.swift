@@ -83,7 +83,7 @@ final class ConfigurationBuilder {
         let box = top.required("box", example: "swanton-07").flatMap { reader.text($0) }
         let sector = top.required("sector", example: "swanton").flatMap { reader.text($0) }
         let site = top.optional("site").flatMap(site)
-        let storagePath = top.optional("storage").flatMap(storagePath)
+        let storage = top.optional("storage").flatMap(storage)
         let gpio = entries(top, "gpio", "must be a list of GPIO lines", gpioLine)
         let serial = entries(top, "serial", "must be a list of serial ports", serialPort)
         let sensors = entries(top, "sensors", "must be a list of radio sensors", radioSensor)
@@ -96,10 +96,11 @@ final class ConfigurationBuilder {
 
         guard reader.problems.isEmpty, let box, let sector else { return nil }
         var configuration = PicketConfiguration(
-            box: box, sector: sector, site: site, storagePath: storagePath, gpio: gpio, serial: serial,
+            box: box, sector: sector, site: site, storagePath: storage?.path, gpio: gpio, serial: serial,
             sensors: sensors, rules: rules, forward: forward, hotline: hotline, timeZone: timeZone)
         if let metrics { configuration.metricsListen = metrics }
         if let health { configuration.health = health }
+        if let storage { configuration.retention = storage.retention }
         return configuration
     }
 
@@ -113,7 +114,7 @@ final class ConfigurationBuilder {
         return items.compactMap(convert)
     }
 
-    // MARK: Site and storage
+    // MARK: Site
 
     private func site(_ field: Field) -> Position? {
         guard
@@ -124,14 +125,6 @@ final class ConfigurationBuilder {
         let lon = map.required("lon", example: "-73.1098").flatMap(longitude)
         guard let lat, let lon else { return nil }
         return Position(lat: lat, lon: lon)
-    }
-
-    private func storagePath(_ field: Field) -> String? {
-        guard
-            let map = reader.mapping(
-                field, "must be a mapping such as {path: /var/lib/picket/picket.db}", allowed: ["path"])
-        else { return nil }
-        return map.optional("path").flatMap { reader.text($0) }
     }
 
     // MARK: GPIO lines and serial ports

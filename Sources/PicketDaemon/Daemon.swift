@@ -130,6 +130,9 @@ public enum Daemon {
         }
         let startedDrivers = StartedCount()
         let reloader = reload.map { ReloadService(reload: $0, databasePath: databasePath, logger: logger) }
+        let retention = RetentionService(
+            retention: configuration.retention, databasePath: databasePath, keepRun: runID, logger: logger,
+            now: { clock.now() })
         // Under systemd (Type=notify): READY, watchdog pings, STATUS, STOPPING.
         let systemd = SystemdNotifier().map { notifier in
             SystemdService(
@@ -148,6 +151,7 @@ public enum Daemon {
             (delivery.map { [$0] } ?? []) + [processing]
             + drivers.map { DriverService(driver: $0, sink: hub, logger: logger, onStart: { startedDrivers.add() }) }
             + (systemd.map { [$0] } ?? []) + (reloader.map { [$0] } ?? []) + (metricsServer.map { [$0] } ?? [])
+            + [retention]
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },

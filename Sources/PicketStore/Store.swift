@@ -41,7 +41,9 @@ public final class Store {
         do {
             database = try SQLiteDatabase(path: path, readOnly: readOnly)
             if !readOnly {
-                try Self.enableWAL(database)
+                // Before WAL: switching the journal mode writes the first page,
+                // and auto_vacuum can only be chosen before that.
+                try Self.enableWAL(database, incrementalVacuum: Self.isEmptyFile(database))
             }
             let version = try database.userVersion
             if version > Schema.migrations.count {
@@ -77,11 +79,15 @@ public final class Store {
     /// handler, when another process opening the same new file holds a lock
     /// (seen in CI with six connections at once): retry for as long as the busy
     /// timeout would have waited.
-    static func enableWAL(_ database: SQLiteDatabase) throws(SQLiteError) {
+    /// A brand-new file (`incrementalVacuum`) is made able to shrink after
+    /// pruning (`Store+Retention.swift`).
+    static func enableWAL(_ database: SQLiteDatabase, incrementalVacuum: Bool = false) throws(SQLiteError) {
         var waitedMs = 0
         while true {
             do {
-                try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+                try database.execute(
+                    (incrementalVacuum ? "PRAGMA auto_vacuum = INCREMENTAL; " : "")
+                        + "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
                 return
             } catch  where error.code & 0xff == SQLITE_BUSY && waitedMs < SQLiteDatabase.busyTimeoutMs {
                 usleep(10_000)

@@ -127,7 +127,7 @@ import Testing
         #expect(configuration("box: b\nsector: s\nstorage: {path: /tmp/p.db}\n")?.storagePath == "/tmp/p.db")
         #expect(
             problems("box: b\nsector: s\nstorage: {file: /tmp/p.db}\n") == [
-                "test.yaml:3: storage.file: unknown key (expected path)"
+                "test.yaml:3: storage.file: unknown key (expected one of path, retain_days, max_mb)"
             ])
         #expect(
             problems("box: b\nsector: s\nstorage: /tmp/p.db\n") == [

@@ -18,6 +18,7 @@ import Testing
         #expect(config.sector == "simulated")
         #expect(config.site == Position(lat: 44.9925, lon: -73.1098))
         #expect(config.storagePath == nil)
+        #expect(config.retention == RetentionSettings())
         #expect(config.gpio.map(\.line) == [17, 22, 23, 24])
         #expect(config.gpio.allSatisfy { $0.chip == "gpiochip0" && $0.bias == .asIs })
         #expect(config.gpio.map(\.active) == [.high, .low, .low, .high])
@@ -64,6 +65,7 @@ import Testing
         #expect(config.sector == "swanton")
         #expect(config.site == Position(lat: 44.9925, lon: -73.1098))
         #expect(config.storagePath == "/var/lib/picket/picket.db")
+        #expect(config.retention == RetentionSettings(retainDays: 90, maxMB: 2048))
         #expect(
             config.gpio[0]
                 == GPIOLineConfig(

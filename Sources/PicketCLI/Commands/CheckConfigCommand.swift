@@ -19,6 +19,13 @@ struct CheckConfigCommand: ParsableCommand {
                 + "\(configuration.gpio.count) GPIO line\(configuration.gpio.count == 1 ? "" : "s"), "
                 + "\(configuration.serial.count) serial port\(configuration.serial.count == 1 ? "" : "s"), "
                 + "\(radio) radio sensor\(radio == 1 ? "" : "s"), "
-                + "\(configuration.rules.count) rule\(configuration.rules.count == 1 ? "" : "s")")
+                + "\(configuration.rules.count) rule\(configuration.rules.count == 1 ? "" : "s"); "
+                + Self.storageSummary(configuration.retention))
+    }
+
+    /// `storage.retain_days` and `storage.max_mb` as the daemon will apply them.
+    static func storageSummary(_ retention: RetentionSettings) -> String {
+        "events kept \(retention.retainDays) day\(retention.retainDays == 1 ? "" : "s")"
+            + (retention.maxMB.map { ", database at most \($0) MB" } ?? "")
     }
 }

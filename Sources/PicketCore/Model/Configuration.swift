@@ -7,6 +7,8 @@ public struct PicketConfiguration: Sendable, Equatable {
     public var site: Position?
     /// `storage.path`; nil means the default location (see `DefaultPaths`).
     public var storagePath: String?
+    /// `storage.retain_days` and `storage.max_mb`.
+    public var retention = RetentionSettings()
     public var gpio: [GPIOLineConfig]
     public var serial: [SerialPortConfig]
     /// Sensors that report over the serial radio receiver.
