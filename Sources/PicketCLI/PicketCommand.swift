@@ -13,7 +13,7 @@ public struct PicketCommand: AsyncParsableCommand {
             Exit codes follow sysexits: 0 success, 64 usage, 65 bad input data, 66 missing input, \
             74 I/O error, 78 configuration error.
             """,
-        version: "0.1.0",
+        version: PicketVersion.current,
         subcommands: [
             RunCommand.self, ReplayCommand.self, RecordCommand.self, EventsCommand.self, AlertsCommand.self,
             SensorsCommand.self,

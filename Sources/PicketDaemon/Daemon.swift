@@ -107,7 +107,7 @@ public enum Daemon {
         pipeline.healthBoard = health
         pipeline.inputsMoveTime = false
         pipeline.takesReports = true
-        pipeline.delivers = delivery != nil
+        pipeline.delivery = delivery
         pipeline.recorder = recorder
         pipeline.externalCounters = driverCounters
         let processing = ProcessingService(

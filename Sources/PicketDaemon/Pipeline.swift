@@ -1,5 +1,6 @@
 import Logging
 import PicketCore
+import PicketDelivery
 import PicketHardware
 import PicketStore
 
@@ -59,8 +60,12 @@ public final class Pipeline {
     public var inputsMoveTime = true
 
     /// Live runs: new alerts enter the outbox (sector, hotline) in the
-    /// batch that stores them. A replay forwards nothing.
-    public var delivers = false
+    /// batch that stores them, through the sender's destinations. A replay
+    /// forwards nothing (nil).
+    public var delivery: DeliveryService?
+    /// The system clock's last offset from GPS time, readable from any
+    /// thread (the metrics' `picket_clock_gps_offset_seconds`).
+    public let clockOffsets = ClockOffsetBoard()
 
     /// Live runs take hotline reports (`picket report`) from the database's
     /// inbox into the processor. A replay does not: reports are not inputs
@@ -133,6 +138,7 @@ public final class Pipeline {
         pending.alerts += output.alerts
         pending.statuses += output.statuses
         if let fix = output.fix { pending.fix = fix }
+        if let clock = output.clockOffset { pending.clockOffset = clock }
         if let reports = healthBoard?.take(), !reports.isEmpty {
             pendingReports += reports
             for report in reports {
@@ -156,16 +162,11 @@ public final class Pipeline {
             counters: counterRows, sensorCounters: Self.sensorRows(counters))
         batch.sourceReports = pendingReports.map { ($0.source, $0.sensors, $0.healthy, $0.detail, $0.ts) }
         batch.takenReports = pending.events.filter { $0.source == .report }.map(\.id)
-        if delivers {
-            batch.forwardToSector = configuration.forward != nil
-            for alert in pending.alerts {
-                for subscriber in configuration.hotline?.subscribers ?? []
-                where HotlinePlanner.matches(alert, subscriber) {
-                    batch.hotlineMatches.append((subscriber.name, alert.id))
-                }
-            }
-        }
+        batch.clockOffset = pending.clockOffset
+        delivery?.queue(pending.alerts, into: &batch)
         try store.write(batch, run: runID, now: now)
+        if let clock = pending.clockOffset { clockOffsets.update(clock) }
+        if !batch.outbox.isEmpty || !batch.hotlineMatches.isEmpty { delivery?.nudge() }
         handedReports.subtract(batch.takenReports)
         commits += 1
         lastCommitNs = now

@@ -75,6 +75,7 @@ struct EventsCommand: ParsableCommand {
         w.double("lon", e.position?.lon)
         w.object("tags", e.tags)
         if let note = e.note { w.string("note", note) }
+        if let reported = e.reportedTs { w.time("reported_ts", reported) }
         return w.finish()
     }
 
@@ -234,6 +235,9 @@ struct SensorsCommand: ParsableCommand {
                 if let fix = try store.boxFix() {
                     Console.out(
                         "box position \(fix.position.lat), \(fix.position.lon) (GPS fix at \(UTCTime.format(fix.ts)))")
+                }
+                if let clock = try store.clockOffset() {
+                    Console.out("clock: \(clock.sentence) (at \(UTCTime.format(clock.ts)))")
                 }
             }
             Console.flush()
