@@ -25,7 +25,8 @@ struct HotlineDesk: Sendable {
             let held = try store.heldAlerts(subscriber: name)
             guard let oldest = held.map(\.lastTs).min() else { continue }
             let destination = HotlineDestination.key(name)
-            let sent = try store.queuedTimes(destination: destination, since: min(now, oldest) - HotlinePlanner.windowNs)
+            let sent = try store.queuedTimes(
+                destination: destination, since: min(now, oldest) - HotlinePlanner.windowNs)
             let plan = HotlinePlanner.plan(
                 now: now, subscriber: subscriber, timeZone: timeZone, sentTimes: sent, held: held)
             guard !plan.messages.isEmpty else { continue }

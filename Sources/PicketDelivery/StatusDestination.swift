@@ -61,17 +61,14 @@ final class StatusDestination: Destination {
 
     func prepare(store: Store, now: Int64, logger: Logger) throws {
         let clock = ContinuousClock.now
-        let due = nextStatus.withLock { next -> Bool in
-            guard next.map({ clock >= $0 }) ?? true else { return false }
-            next = clock + .nanoseconds(intervalNs)
-            return true
-        }
-        guard due else { return }
+        guard nextStatus.withLock({ $0.map { clock >= $0 } ?? true }) else { return }
         let document = try document(store: store, now: now)
         try store.queueReplacing(
             OutboxEntry(
                 id: document.id, destination: Self.key, alerts: [], body: document.json, severityRank: Self.rank,
                 createdTs: now), now: now)
+        // Only once it is queued: a store that failed tries again next round.
+        nextStatus.withLock { $0 = clock + .nanoseconds(intervalNs) }
         logger.debug("status queued", metadata: ["id": "\(document.id)"])
     }
 

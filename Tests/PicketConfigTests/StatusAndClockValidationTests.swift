@@ -47,7 +47,9 @@ import Testing
     }
 
     @Test func clockMaxOffsetIsOptInAndValidated() {
-        #expect(configuration(sensorsPrefix + "health: {clock_max_offset_s: 0.5}\n")?.health.clockMaxOffsetNs == 500_000_000)
+        #expect(
+            configuration(sensorsPrefix + "health: {clock_max_offset_s: 0.5}\n")?.health.clockMaxOffsetNs == 500_000_000
+        )
         #expect(configuration(sensorsPrefix + "health: {gps_lost_s: 5}\n")?.health.clockMaxOffsetNs == nil)
         for value in ["0", "-2", "soon", "86401"] {
             #expect(

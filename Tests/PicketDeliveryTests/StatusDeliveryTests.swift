@@ -66,7 +66,9 @@ import Testing
         var batch = StoreBatch(fix: (Position(lat: 44.99, lon: -73.11), f.epoch))
         batch.clockOffset = ClockOffset(offsetNs: 2_300_000_000, ts: f.epoch)
         try f.store().write(batch, run: "live:test", now: f.epoch)
-        try await Self.send(f, configuration) { Set(Self.statuses(receiver).compactMap { $0.header("Idempotency-Key") }).count >= 2 }
+        try await Self.send(f, configuration) {
+            Set(Self.statuses(receiver).compactMap { $0.header("Idempotency-Key") }).count >= 2
+        }
 
         for request in Self.statuses(receiver) {
             #expect(request.method == "POST")
@@ -123,7 +125,9 @@ import Testing
         let store = try f.store()
         for n in 1...2 {
             try store.queueReplacing(
-                OutboxEntry(id: "status-\(n)", destination: "status", alerts: [], body: "{}", severityRank: -1, createdTs: Int64(n)),
+                OutboxEntry(
+                    id: "status-\(n)", destination: "status", alerts: [], body: "{}", severityRank: -1,
+                    createdTs: Int64(n)),
                 now: Int64(n))
         }
         #expect(try store.deliveries().map(\.id) == ["status-2"])
@@ -211,7 +215,8 @@ import Testing
             SectorAnswer.parse("{\"reports\": [{\"id\": \"r\", \"zone\": \"z\", \"ts\": \"yesterday\"}]}")
                 == .malformed("reports[0].ts is not an RFC 3339 time"))
         #expect(
-            SectorAnswer.parse("{\"reports\": [{\"id\": \"r\", \"zone\": \"z\", \"class\": null, \"ts\": \"2026-06-05T03:10:00Z\"}]}")
+            SectorAnswer.parse(
+                "{\"reports\": [{\"id\": \"r\", \"zone\": \"z\", \"class\": null, \"ts\": \"2026-06-05T03:10:00Z\"}]}")
                 == .reports([.init(id: "r", zone: "z", ts: UTCTime.parse("2026-06-05T03:10:00Z")!)]))
     }
 

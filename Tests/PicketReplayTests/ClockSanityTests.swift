@@ -55,7 +55,8 @@ import Testing
 
         // A replay of the same recording gives the same.
         let again = dir.appendingPathComponent("c2.db").path
-        #expect(try await Support.picket(["replay", recording.path, "--config", config.path, "--db", again]).status == 0)
+        #expect(
+            try await Support.picket(["replay", recording.path, "--config", config.path, "--db", again]).status == 0)
         let second = try await Support.picket(["alerts", "--db", again, "--json"]).out
         #expect(second == (try await Support.picket(["alerts", "--db", db, "--json"]).out))
     }
