@@ -138,10 +138,7 @@ public final class DeliveryService: Service, Sendable {
                 settle(&turn, store: store)
                 for destination in destinations { try destination.prepare(store: store, now: now(), logger: logger) }
                 let due = try store.dueDeliveries(now: now(), limit: 16)
-                // Statuses never delay alerts: one goes only when nothing else
-                // is due, and the outbox is looked at again after it.
-                let urgent = due.filter { !(destination(for: $0)?.yieldsToOthers ?? false) }
-                for delivery in urgent.isEmpty ? Array(due.prefix(1)) : urgent {
+                for delivery in Self.round(due, yields: { self.destination(for: $0)?.yieldsToOthers ?? false }) {
                     guard !Task.isCancelled else { break }
                     await attempt(delivery, store: store, clients: clients, turn: &turn)
                     try? await Task.sleep(nanoseconds: UInt64(settings.spacingNs))
@@ -160,6 +157,15 @@ public final class DeliveryService: Service, Sendable {
             }
         }
         for client in clients.values { try? await client.shutdown() }
+    }
+
+    /// What one round sends of the due messages: all but those that yield
+    /// (statuses); only when nothing else is due, one of them, and the
+    /// outbox is looked at again after it. So a status never delays an
+    /// alert, even one that falls due while the status is being sent.
+    static func round<Message>(_ due: [Message], yields: (Message) -> Bool) -> [Message] {
+        let urgent = due.filter { !yields($0) }
+        return urgent.isEmpty ? Array(due.prefix(1)) : urgent
     }
 
     func destination(for delivery: Delivery) -> (any Destination)? {

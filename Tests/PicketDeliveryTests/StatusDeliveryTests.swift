@@ -204,6 +204,19 @@ import Testing
         #expect(try f.store().deliveries(states: [.delivered]).filter { $0.destination == "sector" }.count == 2)
     }
 
+    /// A round with an alert due sends no status, wherever the queue put it.
+    @Test func aRoundSendsAStatusOnlyWhenNothingElseIsDue() {
+        // Messages by destination, in the queue's order.
+        let status = "status"
+        let alert = "sector"
+        let text = "sms:North farm"
+        let yields = { (destination: String) in destination == "status" }
+        #expect(DeliveryService.round([status, alert, text], yields: yields) == [alert, text])
+        #expect(DeliveryService.round([alert, status], yields: yields) == [alert])
+        #expect(DeliveryService.round([status], yields: yields) == [status])
+        #expect(DeliveryService.round([String](), yields: yields).isEmpty)
+    }
+
     @Test func answersAreParsedStrictly() {
         #expect(SectorAnswer.parse("ok") == .none)
         #expect(SectorAnswer.parse("") == .none)
