@@ -106,7 +106,7 @@ struct AlertsCommand: ParsableCommand {
             An alert's delivery is its sector endpoint's: pending (waiting, or retrying after a failure), \
             in_flight, delivered or dead (refused for good, with the endpoint's status and response). A box \
             without forward: keeps its alerts pending; a replay forwards nothing. --retry ID puts a dead \
-            delivery (an alert's, or a text's, by id) back in the queue; a running daemon sends it at once.
+            delivery (an alert's, or a text's, by id) back in the queue; a running daemon sends it within 5 s.
             """)
 
     @OptionGroup var database: DatabaseOption
