@@ -5,7 +5,7 @@ import PicketCore
 /// URLs, numbers and times is checked, so `check-config` works offline in
 /// the field and the daemon never starts with a subscriber it cannot text.
 extension ConfigurationBuilder {
-    static let forwardKeys = ["url", "secret_file", "format", "ca_file"]
+    static let forwardKeys = ["url", "secret_file", "format", "ca_file", "status_interval_s", "status_url"]
     static let hotlineKeys = ["url", "from", "credentials_file", "subscribers", "ca_file"]
     static let subscriberKeys = ["name", "phone", "zones", "min_severity", "quiet_hours", "max_per_hour"]
     static let phoneExpectation = "must be an E.164 number: + then 2 to 15 digits, e.g. \"+18025550199\""
@@ -21,8 +21,18 @@ extension ConfigurationBuilder {
         let secretFile = map.required("secret_file", example: "/etc/picket/sector.key").flatMap { reader.text($0) }
         let format = map.optional("format").flatMap { reader.choice($0, ForwardConfig.Format.self) } ?? .json
         let caFile = map.optional("ca_file").flatMap { reader.text($0) }
+        // At most a week: a box silent for longer than that is not "quiet".
+        let statusInterval =
+            map.optional("status_interval_s").flatMap {
+                reader.wholeNumber(
+                    $0, minimum: 0, maximum: 604_800,
+                    "must be a whole number of seconds from 0 (off) to 604800, e.g. 300")
+            } ?? 300
+        let statusURL = map.optional("status_url").flatMap(httpURL)
         guard let url, let secretFile else { return nil }
-        return ForwardConfig(url: url, secretFile: secretFile, format: format, caFile: caFile)
+        return ForwardConfig(
+            url: url, secretFile: secretFile, format: format, caFile: caFile, statusIntervalS: statusInterval,
+            statusURL: statusURL)
     }
 
     func hotline(_ field: Field) -> HotlineConfig? {
@@ -45,12 +55,14 @@ extension ConfigurationBuilder {
     }
 
     /// `health: {heartbeat_timeout_s, battery_min_mv, gps_lost_s,
-    /// disk_min_free_mb}`: each key switches its check on.
+    /// disk_min_free_mb, clock_max_offset_s}`: each key switches its check on.
     func healthSettings(_ field: Field) -> HealthMonitor.Settings? {
         guard
             let map = reader.mapping(
                 field, "must be a mapping such as {heartbeat_timeout_s: 900, battery_min_mv: 3300}",
-                allowed: ["heartbeat_timeout_s", "battery_min_mv", "gps_lost_s", "disk_min_free_mb"])
+                allowed: [
+                    "heartbeat_timeout_s", "battery_min_mv", "gps_lost_s", "disk_min_free_mb", "clock_max_offset_s",
+                ])
         else { return nil }
         // Maxima: about 31 years of seconds, a megavolt, a petabyte; all
         // fit in Int64 nanoseconds or bytes with room to spare.
@@ -67,7 +79,20 @@ extension ConfigurationBuilder {
             gpsLostNs: number("gps_lost_s", "seconds", maximum: 1_000_000_000).map { Int64($0) * 1_000_000_000 },
             diskMinFreeBytes: number("disk_min_free_mb", "megabytes", maximum: 1_000_000_000).map {
                 Int64($0) * 1_048_576
-            })
+            },
+            clockMaxOffsetNs: map.optional("clock_max_offset_s").flatMap(clockMaxOffset))
+    }
+
+    /// `health.clock_max_offset_s`: seconds, fractions allowed (0.5), more
+    /// than 0 and at most a day.
+    private func clockMaxOffset(_ field: Field) -> Int64? {
+        let expectation = "must be a number of seconds > 0 and <= 86400, e.g. 2 or 0.5"
+        guard let seconds = reader.number(field, expectation) else { return nil }
+        guard seconds > 0, seconds <= 86_400 else {
+            reader.report(field, expectation)
+            return nil
+        }
+        return Int64((seconds * 1e9).rounded())
     }
 
     /// `metrics: {listen: 127.0.0.1:9464}`; `listen: off` switches the

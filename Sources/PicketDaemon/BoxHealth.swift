@@ -13,11 +13,16 @@ public struct BoxHealth: Sendable {
     let configuration: PicketConfiguration
     let processing: ProcessingService
     let board: DriverHealthBoard?
+    let clock: ClockOffsetBoard?
 
-    public init(configuration: PicketConfiguration, processing: ProcessingService, board: DriverHealthBoard?) {
+    public init(
+        configuration: PicketConfiguration, processing: ProcessingService, board: DriverHealthBoard?,
+        clock: ClockOffsetBoard? = nil
+    ) {
         self.configuration = configuration
         self.processing = processing
         self.board = board
+        self.clock = clock
     }
 
     /// Why the daemon is not alive (a hung hot path or store), or nil.
@@ -43,6 +48,14 @@ public struct BoxHealth: Sendable {
                     "disk: \(free / 1_048_576) MB free beside the database, less than health.disk_min_free_mb "
                         + "(\(minimum / 1_048_576))")
             }
+        }
+        // A clock not measured yet (no RMC seen) is not judged: `health.gps_lost` covers a silent GPS.
+        if let maximum = configuration.health.clockMaxOffsetNs, let offset = clock?.offset,
+            abs(offset.offsetNs) > maximum
+        {
+            out.append(
+                "clock: \(offset.sentence) (at \(UTCTime.format(offset.ts))), more than "
+                    + "health.clock_max_offset_s (\(Double(maximum) / 1e9))")
         }
         return out
     }

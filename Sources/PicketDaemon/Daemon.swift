@@ -116,14 +116,15 @@ public enum Daemon {
         pipeline.healthBoard = health
         pipeline.inputsMoveTime = false
         pipeline.takesReports = true
-        pipeline.delivers = delivery != nil
+        pipeline.delivery = delivery
         pipeline.recorder = recorder
         pipeline.externalCounters = driverCounters
         pipeline.onCommitted = { events, statuses in metrics.committed(events: events, statuses: statuses) }
         let processing = ProcessingService(
             pipeline: pipeline, logger: logger, now: { clock.now() }, tick: { clock.refresh() }, metrics: metrics)
         metrics.prepare(for: configuration)
-        let boxHealth = BoxHealth(configuration: configuration, processing: processing, board: health)
+        let boxHealth = BoxHealth(
+            configuration: configuration, processing: processing, board: health, clock: pipeline.clockOffsets)
         let metricsServer = configuration.metricsListen.map { listen in
             MetricsServer(
                 listen: listen, metrics: metrics, databasePath: databasePath, health: boxHealth, logger: logger)

@@ -84,6 +84,7 @@ public struct MetricsServer: Service {
                 }
                 metrics.database(bytes: Self.fileBytes(databasePath) + Self.fileBytes(databasePath + "-wal"))
                 metrics.sensorsUp(health.sensorsUp())
+                if let seconds = health.clock?.seconds { metrics.clockOffset(seconds: seconds) }
                 return (.ok, "text/plain; version=0.0.4; charset=utf-8", metrics.text())
             case "/livez":
                 if let problem = health.livenessProblem { return (.serviceUnavailable, "text/plain", problem + "\n") }

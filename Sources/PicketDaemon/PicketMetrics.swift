@@ -104,7 +104,10 @@ public final class PicketMetrics: Sendable {
         if configuration.allSensors.contains(where: { $0.severity != nil }) { rules.append(detectionRuleName) }
         for rule in rules { counter("alerts", [("rule", rule)]).increment(by: Int64(0)) }
         var destinations: [String] = []
-        if configuration.forward != nil { destinations.append("sector") }
+        if let forward = configuration.forward {
+            destinations.append("sector")
+            if forward.statusIntervalS > 0 { destinations.append("status") }
+        }
         if configuration.hotline != nil { destinations.append("sms") }
         for destination in destinations {
             for result in ["delivered", "retry", "dead", "failed"] {
@@ -229,9 +232,10 @@ public final class PicketMetrics: Sendable {
     /// The system clock's offset from GPS time, when one is known.
     func clockOffset(seconds: Double) { gauge("clock_gps_offset", []).set(seconds) }
 
-    /// One attempt of the sender: `result` is delivered, retry, dead or failed.
+    /// One attempt of the sender: `destination` is the kind (`sector`,
+    /// `status`, `sms`); `result` is delivered, retry, dead or failed.
     public func deliveryAttempt(destination: String, result: String, deliveredAtSeconds: Double?) {
-        let kind = destination == "sector" ? "sector" : "sms"
+        let kind = ["sector", "status"].contains(destination) ? destination : "sms"
         counter("delivery_attempts", [("destination", kind), ("result", result)]).increment()
         if let deliveredAtSeconds { lastDelivery.set(deliveredAtSeconds) }
     }

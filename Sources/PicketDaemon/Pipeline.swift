@@ -1,5 +1,6 @@
 import Logging
 import PicketCore
+import PicketDelivery
 import PicketHardware
 import PicketStore
 
@@ -59,8 +60,12 @@ public final class Pipeline {
     public var inputsMoveTime = true
 
     /// Live runs: new alerts enter the outbox (sector, hotline) in the
-    /// batch that stores them. A replay forwards nothing.
-    public var delivers = false
+    /// batch that stores them, through the sender's destinations. A replay
+    /// forwards nothing (nil).
+    public var delivery: DeliveryService?
+    /// The system clock's last offset from GPS time, readable from any
+    /// thread (the metrics' `picket_clock_gps_offset_seconds`).
+    public let clockOffsets = ClockOffsetBoard()
 
     /// Live runs take hotline reports (`picket report`) from the database's
     /// inbox into the processor. A replay does not: reports are not inputs
@@ -143,8 +148,20 @@ public final class Pipeline {
     /// Whether the backlog is full: the hot path waits for the store.
     public var isBackedUp: Bool { pending.events.count >= maxBacklogEvents }
 
-    /// Whether anything processed waits for a commit.
-    public var hasPendingOutput: Bool { !pending.isEmpty || !pendingReports.isEmpty }
+    /// Whether anything that must be stored soon waits for a commit:
+    /// events, alerts, heartbeats, a driver's health.
+    public var hasPendingOutput: Bool {
+        !pending.events.isEmpty || !pending.alerts.isEmpty || !pending.statuses.isEmpty || !pendingReports.isEmpty
+    }
+
+    /// The run's counters, the box's GPS fix and the clock's offset change
+    /// with every sentence of a GPS receiver, once a second or more, while
+    /// nothing happens on the trail. Alone they are committed at most this
+    /// often (with anything else, at once; at a stop, always), so a quiet
+    /// box with a GPS writes a few kilobytes a minute, not four commits a
+    /// second. A crash loses at most this much of them; events, alerts and
+    /// heartbeats are never held back for it.
+    public var lazyCommitIntervalNs: Int64 = 60_000_000_000
 
     /// Called after each commit with what it stored (metrics).
     public var onCommitted: ((_ events: [Event], _ statuses: [SensorStatus]) -> Void)?
@@ -160,6 +177,11 @@ public final class Pipeline {
         pending.alerts += output.alerts
         pending.statuses += output.statuses
         if let fix = output.fix { pending.fix = fix }
+        if let clock = output.clockOffset {
+            pending.clockOffset = clock
+            // Readers (metrics, /healthz) see it now, not at the next commit.
+            clockOffsets.update(clock)
+        }
         if let reports = healthBoard?.take(), !reports.isEmpty {
             pendingReports += reports
             for report in reports {
@@ -182,9 +204,10 @@ public final class Pipeline {
 
     /// Writes what is pending (at most `maxCommitEvents` events) and the
     /// run's counters in one transaction. Returns false when there was
-    /// nothing new to write.
+    /// nothing to write yet: nothing new, or only counters, a fix or a clock
+    /// offset younger than `lazyCommitIntervalNs` (`flushing` writes them).
     @discardableResult
-    public func commit(now: Int64) throws(StoreError) -> Bool {
+    public func commit(now: Int64, flushing: Bool = false) throws(StoreError) -> Bool {
         processor.syncCounters()
         let counters = processor.counters
         var counterRows = Self.counterRows(counters, hub: hub)
@@ -194,9 +217,12 @@ public final class Pipeline {
             if drops > 0 { counterRows["ring_drops.\(source)"] = drops }
         }
         let sensorRows = Self.sensorRows(counters)
-        guard
-            hasPendingOutput || counterRows != committedCounters || sensorRows != committedSensorCounters
-        else { return false }
+        let lazy =
+            pending.fix != nil || pending.clockOffset != nil || counterRows != committedCounters
+            || sensorRows != committedSensorCounters
+        guard hasPendingOutput || (lazy && (flushing || now &- lastCommitNs >= lazyCommitIntervalNs)) else {
+            return false
+        }
         // The oldest events, and the alerts none of whose events are still
         // waiting behind them (an alert is stored with or after its events).
         let events = Array(pending.events.prefix(maxCommitEvents))
@@ -209,16 +235,10 @@ public final class Pipeline {
             counters: counterRows, sensorCounters: sensorRows)
         batch.sourceReports = pendingReports.map { ($0.source, $0.sensors, $0.healthy, $0.detail, $0.ts) }
         batch.takenReports = events.filter { $0.source == .report }.map(\.id)
-        if delivers {
-            batch.forwardToSector = configuration.forward != nil
-            for alert in alerts {
-                for subscriber in configuration.hotline?.subscribers ?? []
-                where HotlinePlanner.matches(alert, subscriber) {
-                    batch.hotlineMatches.append((subscriber.name, alert.id))
-                }
-            }
-        }
+        batch.clockOffset = pending.clockOffset
+        delivery?.queue(alerts, into: &batch)
         try store.write(batch, run: runID, now: now)
+        if !batch.outbox.isEmpty || !batch.hotlineMatches.isEmpty { delivery?.nudge() }
         handedReports.subtract(batch.takenReports)
         commits += 1
         lastCommitNs = now
@@ -233,6 +253,7 @@ public final class Pipeline {
         }
         pending.statuses = []
         pending.fix = nil
+        pending.clockOffset = nil
         pendingReports = []
         onCommitted?(events, batch.statuses)
         for alert in alerts { onAlert?(alert) }
@@ -268,6 +289,7 @@ public final class Pipeline {
         processor.finish()
         try collect(now: now, force: true)
         while hasPendingOutput { try commit(now: now) }
+        try commit(now: now, flushing: true)
         do { try recorder?.finish() } catch { logger.error("recording not synced", metadata: ["error": "\(error)"]) }
     }
 

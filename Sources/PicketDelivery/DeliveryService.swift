@@ -8,8 +8,9 @@ import PicketStore
 import ServiceLifecycle
 
 /// The outbox's sender: delivers every pending message (alerts to the sector
-/// endpoint, texts to landowners) at least once, across outages, crashes
-/// and restarts.
+/// endpoint, texts to landowners, the box's status) at least once, across
+/// outages, crashes and restarts. What differs between destinations is in
+/// their `Destination`; claiming, retrying and the dead-letter list are here.
 ///
 /// Each attempt is claimed (`in_flight`, committed) before the request goes
 /// out and its outcome committed after, so a crash in between leaves the
@@ -25,8 +26,12 @@ public final class DeliveryService: Service, Sendable {
         /// Connect timeout, and the whole request's.
         public var connectTimeout: TimeAmount = .seconds(10)
         public var requestTimeout: TimeAmount = .seconds(30)
-        /// How long an idle sender sleeps before it looks for new messages.
-        public var idleNs: Int64 = 500_000_000
+        /// The longest an idle sender sleeps before it looks at the outbox
+        /// again; it sleeps less when a retry or a status falls due sooner,
+        /// and `nudge()` wakes it at once.
+        public var idleNs: Int64 = 5_000_000_000
+        /// How often one repeated error is logged (with its count of repeats).
+        public var repeatedErrorLogNs: Int64 = 30_000_000_000
 
         public init() {}
     }
@@ -36,17 +41,28 @@ public final class DeliveryService: Service, Sendable {
     let logger: Logger
     let settings: Settings
     let now: @Sendable () -> Int64
-    let secrets: LoadedSecrets
-    let hotline: HotlineDesk?
-    /// Told of every attempt: destination, result (delivered, retry, dead,
-    /// failed) and whether it delivered (for the metrics).
+    /// Everywhere this configuration delivers to.
+    public let destinations: [any Destination]
+    private let wakeup = Wakeup()
+    /// Told of every attempt: destination kind (`sector`, `sms`, `status`),
+    /// result (delivered, retry, dead, failed), for the metrics.
     let onAttempt: @Sendable (_ destination: String, _ result: String) -> Void
 
     /// Reads the secrets now, so a missing or world-readable file stops the
     /// daemon before it starts (exit 78), not at the first alert.
-    public init(
+    public convenience init(
         configuration: PicketConfiguration, databasePath: String, logger: Logger, settings: Settings = Settings(),
         now: @escaping @Sendable () -> Int64,
+        onAttempt: @escaping @Sendable (_ destination: String, _ result: String) -> Void = { _, _ in }
+    ) throws(SecretFileError) {
+        try self.init(
+            configuration: configuration, databasePath: databasePath, logger: logger, settings: settings, now: now,
+            status: .system(databasePath: databasePath), onAttempt: onAttempt)
+    }
+
+    init(
+        configuration: PicketConfiguration, databasePath: String, logger: Logger, settings: Settings,
+        now: @escaping @Sendable () -> Int64, status: StatusDestination.Environment,
         onAttempt: @escaping @Sendable (_ destination: String, _ result: String) -> Void = { _, _ in }
     ) throws(SecretFileError) {
         self.onAttempt = onAttempt
@@ -55,8 +71,8 @@ public final class DeliveryService: Service, Sendable {
         self.logger = logger
         self.settings = settings
         self.now = now
-        secrets = try LoadedSecrets(configuration)
-        hotline = configuration.hotline.map { HotlineDesk(hotline: $0, timeZoneName: configuration.timeZone) }
+        let secrets = try LoadedSecrets(configuration)
+        destinations = Destinations.configured(configuration, secrets: secrets, status: status)
     }
 
     /// Reads the configuration's secrets, to check them before a reload.
@@ -69,8 +85,38 @@ public final class DeliveryService: Service, Sendable {
         configuration.forward != nil || configuration.hotline != nil
     }
 
+    /// Wakes the sender at once (a commit queued messages), instead of at
+    /// its next look at the outbox.
+    public func nudge() { wakeup.ring() }
+
+    /// Adds what newly committed alerts owe every destination to the batch
+    /// that stores them.
+    public func queue(_ alerts: [Alert], into batch: inout StoreBatch) {
+        guard !alerts.isEmpty else { return }
+        for destination in destinations { destination.queue(alerts, into: &batch) }
+    }
+
     public func run() async throws {
         try await cancelWhenGracefulShutdown { try await self.loop() }
+    }
+
+    /// An outcome whose write failed, to be written on the next turn.
+    struct Unsettled {
+        var delivery: Delivery
+        var outcome: Outcome
+    }
+
+    enum Outcome {
+        case delivered(status: Int)
+        case retry(status: Int?, response: String, at: Int64)
+        case dead(status: Int?, response: String)
+    }
+
+    /// The sender's mutable state, owned by its loop.
+    struct Turn {
+        var random = SystemRandomNumberGenerator()
+        var throttle: LogThrottle
+        var unsettled: [Unsettled] = []
     }
 
     /// Sends until cancelled (graceful shutdown): an attempt under way is
@@ -82,137 +128,245 @@ public final class DeliveryService: Service, Sendable {
             logger.notice(
                 "deliveries interrupted by the last stop are pending again", metadata: ["count": "\(recovered)"])
         }
-        let sector = try configuration.forward.map { try client(caFile: $0.caFile) }
-        let gateway = try configuration.hotline.map { try client(caFile: $0.caFile) }
-        var random = SystemRandomNumberGenerator()
+        var clients: [String: HTTPClient] = [:]
+        for destination in destinations where clients[destination.caFile ?? ""] == nil {
+            clients[destination.caFile ?? ""] = try client(caFile: destination.caFile)
+        }
+        var turn = Turn(throttle: LogThrottle(intervalNs: settings.repeatedErrorLogNs))
         while !Task.isCancelled {
             do {
-                try hotline?.plan(store: store, now: now(), logger: logger)
+                settle(&turn, store: store)
+                for destination in destinations { try destination.prepare(store: store, now: now(), logger: logger) }
                 let due = try store.dueDeliveries(now: now(), limit: 16)
-                for delivery in due {
+                for delivery in Self.round(due, yields: { self.destination(for: $0)?.yieldsToOthers ?? false }) {
                     guard !Task.isCancelled else { break }
-                    await attempt(delivery, store: store, sector: sector, gateway: gateway, random: &random)
+                    await attempt(delivery, store: store, clients: clients, turn: &turn)
                     try? await Task.sleep(nanoseconds: UInt64(settings.spacingNs))
                 }
                 if due.isEmpty {
                     let next = try store.nextAttemptTs() ?? Int64.max
-                    let wait = min(max(0, next - now()), settings.idleNs)
-                    try? await Task.sleep(nanoseconds: UInt64(max(wait, 10_000_000)))
+                    var wait = min(max(0, next - now()), settings.idleNs)
+                    for destination in destinations { wait = min(wait, destination.wakeInNs ?? wait) }
+                    await wakeup.sleep(ns: max(wait, 10_000_000))
                 }
             } catch {
                 // The database was busy or failed: nothing is lost, the
                 // messages stay where they are; try again shortly.
-                logger.error("outbox unavailable", metadata: ["error": "\(error)"])
-                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                logRepeated("outbox unavailable", error: error, metadata: [:], turn: &turn)
+                await wakeup.sleep(ns: 1_000_000_000)
             }
         }
-        for client in [sector, gateway].compactMap({ $0 }) { try? await client.shutdown() }
+        for client in clients.values { try? await client.shutdown() }
+    }
+
+    /// What one round sends of the due messages: all but those that yield
+    /// (statuses); only when nothing else is due, one of them, and the
+    /// outbox is looked at again after it. So a status never delays an
+    /// alert, even one that falls due while the status is being sent.
+    static func round<Message>(_ due: [Message], yields: (Message) -> Bool) -> [Message] {
+        let urgent = due.filter { !yields($0) }
+        return urgent.isEmpty ? Array(due.prefix(1)) : urgent
+    }
+
+    func destination(for delivery: Delivery) -> (any Destination)? {
+        destinations.first { $0.owns(delivery.destination) }
+    }
+
+    /// Logs an error at most once per `repeatedErrorLogNs`, with how often
+    /// it repeated since.
+    private func logRepeated(_ message: String, error: any Error, metadata: Logger.Metadata, turn: inout Turn) {
+        guard let repeats = turn.throttle.admit(message, now: now()) else { return }
+        var metadata = metadata
+        metadata["error"] = "\(error)"
+        if repeats > 0 { metadata["repeats"] = "\(repeats)" }
+        logger.error("\(message)", metadata: metadata)
     }
 
     // MARK: One attempt
 
     private func attempt(
-        _ delivery: Delivery, store: Store, sector: HTTPClient?, gateway: HTTPClient?,
-        random: inout SystemRandomNumberGenerator
+        _ delivery: Delivery, store: Store, clients: [String: HTTPClient], turn: inout Turn
     ) async {
         let startedNs = now()
+        let key = delivery.destination
         let metadata: Logger.Metadata = [
-            "delivery": "\(delivery.id)", "destination": "\(delivery.destination)",
-            "attempt": "\(delivery.attempts + 1)",
+            "delivery": "\(delivery.id)", "destination": "\(key)", "attempt": "\(delivery.attempts + 1)",
         ]
+        let destination = destination(for: delivery)
+        let httpRequest: HTTPClientRequest
+        let client: HTTPClient
         do {
             // Retention counts from when the message entered the outbox.
             if startedNs - delivery.queuedTs > DeliveryPolicy.retentionNs {
-                try store.markDead(delivery.id, status: nil, response: "expired: not delivered within 7 days")
+                try store.markDead(
+                    delivery.id, destination: key, status: nil, response: "expired: not delivered within 7 days")
                 logger.error("delivery expired", metadata: metadata)
                 return
             }
-            guard let (request, client) = try prepare(delivery, store: store, sector: sector, gateway: gateway)
+            guard let destination, let found = clients[destination.caFile ?? ""],
+                let outgoing = try destination.request(
+                    for: delivery, store: store, timestamp: now() / 1_000_000_000)
             else {
-                try store.markDead(delivery.id, status: nil, response: "no such destination in the configuration")
+                try store.markDead(
+                    delivery.id, destination: key, status: nil, response: "no such destination in the configuration")
                 logger.error("delivery has no destination in this configuration", metadata: metadata)
                 return
             }
-            try store.markInFlight(delivery.id, now: startedNs)
-            let attempt = delivery.attempts + 1
-            do {
-                let response = try await client.execute(request, timeout: settings.requestTimeout)
-                let body = try await response.body.collect(upTo: 65_536)
-                let text = Self.excerpt(String(buffer: body))
-                let status = Int(response.status.code)
-                let retryAfter = response.headers.first(name: "Retry-After")
-                switch settings.policy.outcome(
-                    status: status, retryAfter: retryAfter, attempt: attempt, nowNs: now(), using: &random)
-                {
-                case .delivered:
-                    try store.markDelivered(delivery.id, status: status, now: now())
-                    onAttempt(delivery.destination, "delivered")
-                    logger.info("delivered", metadata: metadata.merging(["status": "\(status)"]) { $1 })
-                case .retry(let at):
-                    try store.markRetry(
-                        delivery.id, status: status, response: "HTTP \(status): \(text)", nextAttemptTs: at)
-                    onAttempt(delivery.destination, "retry")
-                    logger.warning(
-                        "delivery refused for now, will retry",
-                        metadata: metadata.merging([
-                            "status": "\(status)", "retry_in_ms": "\((at - now()) / 1_000_000)",
-                        ]) {
-                            $1
-                        })
-                case .dead:
-                    try store.markDead(delivery.id, status: status, response: text)
-                    onAttempt(delivery.destination, "dead")
-                    logger.error(
-                        "delivery refused for good: on the dead-letter list (picket alerts --dead)",
-                        metadata: metadata.merging(["status": "\(status)", "response": "\(text)"]) { $1 })
-                }
-            } catch {
-                let shuttingDown = Task.isCancelled
-                let at = shuttingDown ? 0 : settings.policy.afterFailure(attempt: attempt, nowNs: now(), using: &random)
-                let why = shuttingDown ? "interrupted by shutdown" : "\(error)"
-                try store.markRetry(delivery.id, status: nil, response: why, nextAttemptTs: at)
-                if !shuttingDown { onAttempt(delivery.destination, "failed") }
-                if !shuttingDown {
-                    logger.warning(
-                        "delivery failed, will retry", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-                }
+            var request = HTTPClientRequest(url: outgoing.url)
+            request.method = .POST
+            for (name, value) in outgoing.headers { request.headers.add(name: name, value: value) }
+            request.body = .bytes(ByteBuffer(bytes: outgoing.body))
+            httpRequest = request
+            client = found
+            try store.markInFlight(delivery.id, destination: key, now: startedNs)
+        } catch {
+            logRepeated("outbox update failed", error: error, metadata: metadata, turn: &turn)
+            return
+        }
+        let kind = destination?.kind ?? key
+        let attempt = delivery.attempts + 1
+        let outcome: Outcome
+        var answer: String?
+        do {
+            let response = try await client.execute(httpRequest, timeout: settings.requestTimeout)
+            let body = try await response.body.collect(upTo: 65_536)
+            let full = String(buffer: body)
+            let text = Self.excerpt(full)
+            let status = Int(response.status.code)
+            let retryAfter = response.headers.first(name: "Retry-After")
+            switch settings.policy.outcome(
+                status: status, retryAfter: retryAfter, attempt: attempt, nowNs: now(), using: &turn.random)
+            {
+            case .delivered:
+                outcome = .delivered(status: status)
+                answer = full
+                onAttempt(kind, "delivered")
+                logger.info("delivered", metadata: metadata.merging(["status": "\(status)"]) { $1 })
+            case .retry(let at):
+                outcome = .retry(status: status, response: "HTTP \(status): \(text)", at: at)
+                onAttempt(kind, "retry")
+                logger.warning(
+                    "delivery refused for now, will retry",
+                    metadata: metadata.merging([
+                        "status": "\(status)", "retry_in_ms": "\((at - now()) / 1_000_000)",
+                    ]) {
+                        $1
+                    })
+            case .dead:
+                outcome = .dead(status: status, response: text)
+                onAttempt(kind, "dead")
+                logger.error(
+                    "delivery refused for good: on the dead-letter list (picket alerts --dead)",
+                    metadata: metadata.merging(["status": "\(status)", "response": "\(text)"]) { $1 })
             }
         } catch {
-            logger.error("outbox update failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            let shuttingDown = Task.isCancelled
+            let at =
+                shuttingDown ? 0 : settings.policy.afterFailure(attempt: attempt, nowNs: now(), using: &turn.random)
+            outcome = .retry(status: nil, response: shuttingDown ? "interrupted by shutdown" : "\(error)", at: at)
+            if !shuttingDown {
+                onAttempt(kind, "failed")
+                logger.warning("delivery failed, will retry", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            }
+        }
+        if !(await write(outcome, of: delivery, store: store)) {
+            // Kept, and written on the next turn: a message never stays in flight.
+            turn.unsettled.append(Unsettled(delivery: delivery, outcome: outcome))
+            logRepeated(
+                "outbox update failed", error: StoreWriteFailed(), metadata: metadata, turn: &turn)
+        }
+        if let destination, case .delivered = outcome {
+            do {
+                try destination.delivered(delivery, store: store)
+            } catch {
+                logRepeated("outbox update failed", error: error, metadata: metadata, turn: &turn)
+            }
+            if destination.answersCarryReports, let answer { takeReports(from: answer, store: store, metadata) }
+        }
+        if let destination, destination.keepsNewestOnly { try? store.supersede(destination: key) }
+    }
+
+    /// An outcome's write failed three times (the error was logged).
+    struct StoreWriteFailed: Error, CustomStringConvertible {
+        var description: String { "the outcome could not be written; it is tried again on the next turn" }
+    }
+
+    /// Writes an attempt's outcome; tries three times, a little apart, so a
+    /// database busy for a moment does not leave the message in flight.
+    private func write(_ outcome: Outcome, of delivery: Delivery, store: Store) async -> Bool {
+        for attempt in 0..<3 {
+            if attempt > 0 { try? await Task.sleep(nanoseconds: 200_000_000) }
+            if (try? apply(outcome, to: delivery, store: store)) != nil { return true }
+        }
+        return false
+    }
+
+    private func apply(_ outcome: Outcome, to delivery: Delivery, store: Store) throws(StoreError) {
+        switch outcome {
+        case .delivered(let status):
+            try store.markDelivered(delivery.id, destination: delivery.destination, status: status, now: now())
+        case .retry(let status, let response, let at):
+            try store.markRetry(
+                delivery.id, destination: delivery.destination, status: status, response: response, nextAttemptTs: at)
+        case .dead(let status, let response):
+            try store.markDead(delivery.id, destination: delivery.destination, status: status, response: response)
         }
     }
 
-    /// The request for a delivery and the client that sends it; nil when the
-    /// configuration no longer has its destination.
-    private func prepare(_ delivery: Delivery, store: Store, sector: HTTPClient?, gateway: HTTPClient?) throws
-        -> (HTTPClientRequest, HTTPClient)?
-    {
-        let outgoing: OutgoingRequest
-        let client: HTTPClient
-        if delivery.destination == Delivery.sector {
-            guard let forward = configuration.forward, let sector, let secret = secrets.sector,
-                let alert = try store.alert(id: delivery.id)
-            else { return nil }
-            let timestamp = now() / 1_000_000_000
-            // CAP's `sent` is the alert's last_ts, so every retry carries the same body.
-            let body = Array(Self.body(alert, format: forward.format, sentNs: alert.lastTs).utf8)
-            outgoing = .sector(alert, forward: forward, secret: secret, timestamp: timestamp, body: body)
-            client = sector
-        } else {
-            guard let hotline = configuration.hotline, let gateway, let credentials = secrets.gateway,
-                let name = delivery.destination.split(separator: ":", maxSplits: 1).last.map(String.init),
-                let subscriber = hotline.subscribers.first(where: { $0.name == name }), let text = delivery.body
-            else { return nil }
-            outgoing = .text(
-                id: delivery.id, to: subscriber.phone, body: text, hotline: hotline, user: credentials.user,
-                password: credentials.password)
-            client = gateway
+    /// Writes the outcomes earlier turns could not.
+    private func settle(_ turn: inout Turn, store: Store) {
+        guard !turn.unsettled.isEmpty else { return }
+        var left: [Unsettled] = []
+        for item in turn.unsettled {
+            do {
+                try apply(item.outcome, to: item.delivery, store: store)
+            } catch {
+                left.append(item)
+            }
         }
-        var request = HTTPClientRequest(url: outgoing.url)
-        request.method = .POST
-        for (name, value) in outgoing.headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: outgoing.body))
-        return (request, client)
+        if left.count < turn.unsettled.count {
+            logger.notice(
+                "delivery outcomes written late", metadata: ["count": "\(turn.unsettled.count - left.count)"])
+        }
+        turn.unsettled = left
+    }
+
+    /// Stores the reports a sector's 2xx answer hands over (each once, by
+    /// its id), for the daemon's rules and the next status.
+    private func takeReports(from answer: String, store: Store, _ metadata: Logger.Metadata) {
+        switch SectorAnswer.parse(answer) {
+        case .none:
+            return
+        case .malformed(let why):
+            logger.warning(
+                "sector answer ignored: malformed reports",
+                metadata: metadata.merging(["problem": "\(why)", "answer": "\(Self.excerpt(answer))"]) { $1 })
+        case .reports(let reports):
+            let arrived = now()
+            let position = (try? store.boxFix())??.position ?? configuration.site
+            for report in reports {
+                let id = Identifier.sectorReport(box: configuration.box, sectorID: report.id)
+                let event = Event(
+                    id: id, box: configuration.box, sector: configuration.sector, sensor: Report.sensor,
+                    kind: .unknown, zone: report.zone, source: .report, state: .active, ts: arrived, episode: id,
+                    detectionClass: report.detectionClass, position: position, note: report.note,
+                    reportedTs: report.ts)
+                do {
+                    if try store.storeSectorReport(event, sectorID: report.id) {
+                        logger.notice(
+                            "sector report stored",
+                            metadata: [
+                                "report": "\(report.id)", "zone": "\(report.zone)",
+                                "reported_ts": "\(UTCTime.format(report.ts))",
+                            ])
+                    }
+                } catch {
+                    logger.error(
+                        "sector report not stored",
+                        metadata: ["report": "\(report.id)", "error": "\(error)"])
+                }
+            }
+        }
     }
 
     /// The sector's body: the alert's JSON, or CAP 1.2 XML.

@@ -24,7 +24,9 @@ struct HotlineDesk: Sendable {
             guard let subscriber = hotline.subscribers.first(where: { $0.name == name }) else { continue }
             let held = try store.heldAlerts(subscriber: name)
             guard let oldest = held.map(\.lastTs).min() else { continue }
-            let sent = try store.textTimes(subscriber: name, since: min(now, oldest) - HotlinePlanner.windowNs)
+            let destination = HotlineDestination.key(name)
+            let sent = try store.queuedTimes(
+                destination: destination, since: min(now, oldest) - HotlinePlanner.windowNs)
             let plan = HotlinePlanner.plan(
                 now: now, subscriber: subscriber, timeZone: timeZone, sentTimes: sent, held: held)
             guard !plan.messages.isEmpty else { continue }
@@ -34,7 +36,7 @@ struct HotlineDesk: Sendable {
                     alerts: held.filter { message.alertIDs.contains($0.id) }, body: message.body
                 )
             }
-            try store.queueTexts(subscriber: name, texts, now: now)
+            try store.queueTexts(subscriber: name, destination: destination, texts, now: now)
             for message in plan.messages {
                 logger.info(
                     message.isDigest ? "digest text queued" : "text queued",

@@ -17,11 +17,25 @@ public struct OutgoingRequest: Sendable, Equatable {
     public static func sector(
         _ alert: Alert, forward: ForwardConfig, secret: [UInt8], timestamp: Int64, body: [UInt8]
     ) -> OutgoingRequest {
+        signed(
+            url: forward.url, id: alert.id,
+            contentType: forward.format == .cap ? "application/cap+xml; charset=utf-8" : "application/json",
+            box: alert.box, secret: secret, timestamp: timestamp, body: body)
+    }
+
+    /// A message for the sector (an alert, a status), signed at `timestamp`
+    /// (Unix seconds) under the shared secret, with the headers of PRODUCT.md
+    /// section 6: the idempotency key, the box (so the receiver knows whose
+    /// key to check), the timestamp and the signature.
+    public static func signed(
+        url: String, id: String, contentType: String, box: String, secret: [UInt8], timestamp: Int64, body: [UInt8]
+    ) -> OutgoingRequest {
         OutgoingRequest(
-            url: forward.url,
+            url: url,
             headers: [
-                ("Content-Type", forward.format == .cap ? "application/cap+xml; charset=utf-8" : "application/json"),
-                ("Idempotency-Key", alert.id),
+                ("Content-Type", contentType),
+                ("Idempotency-Key", id),
+                ("X-Picket-Box", box),
                 ("X-Picket-Timestamp", String(timestamp)),
                 ("X-Picket-Signature", Signature.header(secret: secret, timestamp: timestamp, body: body)),
             ],

@@ -1,7 +1,8 @@
 import PicketCore
 
-/// One message in the outbox: an alert for the sector endpoint, or a text
-/// (one alert or a digest) for a landowner.
+/// One message in the outbox, for one destination (PicketDelivery's
+/// `Destination`): an alert for the sector endpoint, a text (one alert or a
+/// digest) for a landowner, the box's status. Keyed by (id, destination).
 public struct Delivery: Sendable, Equatable {
     public enum State: String, Sendable, CaseIterable {
         case pending
@@ -15,10 +16,11 @@ public struct Delivery: Sendable, Equatable {
 
     /// The idempotency key: the alert's id for the sector.
     public var id: String
-    /// `sector`, or `sms:<subscriber name>`.
+    /// The destination's key: `sector`, `sms:<subscriber name>`, `status`.
     public var destination: String
     public var alerts: [String]
-    /// The text of an SMS; nil for the sector (rendered from the alert).
+    /// The text of an SMS, a status document; nil for the sector (rendered
+    /// from the alert).
     public var body: String?
     public var state: State
     public var severity: Severity
@@ -31,10 +33,34 @@ public struct Delivery: Sendable, Equatable {
     public var lastStatus: Int?
     public var lastResponse: String?
     public var deliveredTs: Int64?
+}
 
-    public static let sector = "sector"
+/// A message a commit puts in the outbox (a destination's `queue` adds them
+/// to the batch): written in the transaction that stores its alerts.
+public struct OutboxEntry: Sendable, Equatable {
+    public var id: String
+    public var destination: String
+    /// The alerts it carries (ids).
+    public var alerts: [String]
+    /// Its body where it is fixed when queued (a text, a status); nil when
+    /// rendered at each attempt.
+    public var body: String?
+    /// Orders the queue, most severe first (`Severity.rank`); a status is
+    /// below every alert (-1).
+    public var severityRank: Int
+    /// The age that orders the queue among equals.
+    public var createdTs: Int64
 
-    public static func sms(_ subscriber: String) -> String { "sms:\(subscriber)" }
+    public init(
+        id: String, destination: String, alerts: [String], body: String? = nil, severityRank: Int, createdTs: Int64
+    ) {
+        self.id = id
+        self.destination = destination
+        self.alerts = alerts
+        self.body = body
+        self.severityRank = severityRank
+        self.createdTs = createdTs
+    }
 }
 
 /// The durable outbox, in the same database as the alerts: an alert and its
@@ -46,22 +72,55 @@ extension Store {
         last_attempt_ts, last_status, last_response, delivered_ts
         """
 
-    func enqueueSector(_ alerts: [Alert], now: Int64) throws {
-        guard !alerts.isEmpty else { return }
+    /// Inserts messages; one already there (same id and destination) stays as it is.
+    func enqueue(_ entries: [OutboxEntry], now: Int64) throws {
+        guard !entries.isEmpty else { return }
         let s = try database.statement(
             """
-            INSERT OR IGNORE INTO deliveries (id, destination, alerts, state, severity_rank, created_ts, queued_ts)
-            VALUES (?, 'sector', ?, 'pending', ?, ?, ?)
+            INSERT OR IGNORE INTO deliveries (id, destination, alerts, body, state, severity_rank, created_ts,
+                queued_ts)
+            VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)
             """)
-        for a in alerts {
+        for entry in entries {
             s.reset()
-            s.bind(1, a.id)
-            s.bind(2, JSONWriter.array([a.id]))
-            s.bind(3, a.severity.rank)
-            s.bind(4, a.firstTs)
-            s.bind(5, now)
+            s.bind(1, entry.id)
+            s.bind(2, entry.destination)
+            s.bind(3, JSONWriter.array(entry.alerts))
+            s.bind(4, entry.body)
+            s.bind(5, entry.severityRank)
+            s.bind(6, entry.createdTs)
+            s.bind(7, now)
             try s.run()
         }
+    }
+
+    /// Queues a message that replaces every older one of its destination
+    /// not in flight (pending, delivered or dead): only the newest waits.
+    public func queueReplacing(_ entry: OutboxEntry, now: Int64) throws(StoreError) {
+        try wrap {
+            try database.transaction {
+                try enqueue([entry], now: now)
+                try supersede(entry.destination)
+            }
+        }
+    }
+
+    /// Deletes the messages of `destination` older than its newest, except
+    /// one in flight (its outcome is still to be written; the next call
+    /// removes it).
+    public func supersede(destination: String) throws(StoreError) {
+        try wrap { try database.transaction { try supersede(destination) } }
+    }
+
+    private func supersede(_ destination: String) throws {
+        let s = try database.statement(
+            """
+            DELETE FROM deliveries WHERE destination = ?1 AND state != 'in_flight'
+                AND seq < (SELECT MAX(seq) FROM deliveries WHERE destination = ?1)
+            """)
+        s.reset()
+        s.bind(1, destination)
+        try s.run()
     }
 
     func hold(_ matches: [(subscriber: String, alert: String)], now: Int64) throws {
@@ -120,16 +179,19 @@ extension Store {
         }
     }
 
-    /// Claims a delivery for one attempt (committed before the request goes out).
-    public func markInFlight(_ id: String, now: Int64) throws(StoreError) {
+    /// Claims a delivery for one attempt (committed before the request goes
+    /// out). `destination` nil: every message with that id (the mark
+    /// functions alike).
+    public func markInFlight(_ id: String, destination: String? = nil, now: Int64) throws(StoreError) {
         try update(
-            id, "UPDATE deliveries SET state = 'in_flight', attempts = attempts + 1, last_attempt_ts = ?2 WHERE id = ?1"
+            id, destination,
+            "UPDATE deliveries SET state = 'in_flight', attempts = attempts + 1, last_attempt_ts = ?2 WHERE id = ?1"
         ) { $0.bind(2, now) }
     }
 
-    public func markDelivered(_ id: String, status: Int, now: Int64) throws(StoreError) {
+    public func markDelivered(_ id: String, destination: String? = nil, status: Int, now: Int64) throws(StoreError) {
         try update(
-            id,
+            id, destination,
             """
             UPDATE deliveries SET state = 'delivered', last_status = ?2, last_response = NULL, delivered_ts = ?3
             WHERE id = ?1
@@ -141,9 +203,11 @@ extension Store {
     }
 
     /// Back to `pending`, due at `nextAttemptTs`; `response` says why it failed.
-    public func markRetry(_ id: String, status: Int?, response: String, nextAttemptTs: Int64) throws(StoreError) {
+    public func markRetry(
+        _ id: String, destination: String? = nil, status: Int?, response: String, nextAttemptTs: Int64
+    ) throws(StoreError) {
         try update(
-            id,
+            id, destination,
             """
             UPDATE deliveries SET state = 'pending', last_status = ?2, last_response = ?3, next_attempt_ts = ?4
             WHERE id = ?1
@@ -156,8 +220,12 @@ extension Store {
     }
 
     /// Onto the dead-letter list, with the response that put it there.
-    public func markDead(_ id: String, status: Int?, response: String) throws(StoreError) {
-        try update(id, "UPDATE deliveries SET state = 'dead', last_status = ?2, last_response = ?3 WHERE id = ?1") {
+    public func markDead(_ id: String, destination: String? = nil, status: Int?, response: String)
+        throws(StoreError)
+    {
+        try update(
+            id, destination, "UPDATE deliveries SET state = 'dead', last_status = ?2, last_response = ?3 WHERE id = ?1"
+        ) {
             $0.bind(2, status)
             $0.bind(3, response)
         }
@@ -232,13 +300,13 @@ extension Store {
         try wrap { try column("SELECT DISTINCT subscriber FROM hotline_held ORDER BY subscriber") }
     }
 
-    /// When texts to `subscriber` were queued, since `since`.
-    public func textTimes(subscriber: String, since: Int64) throws(StoreError) -> [Int64] {
+    /// When messages to `destination` (a subscriber's texts) were queued, since `since`.
+    public func queuedTimes(destination: String, since: Int64) throws(StoreError) -> [Int64] {
         try wrap {
             let s = try database.statement(
                 "SELECT queued_ts FROM deliveries WHERE destination = ? AND queued_ts > ? ORDER BY queued_ts")
             s.reset()
-            s.bind(1, Delivery.sms(subscriber))
+            s.bind(1, destination)
             s.bind(2, since)
             var out: [Int64] = []
             while try s.step() { out.append(s.int64(0)) }
@@ -247,10 +315,11 @@ extension Store {
         }
     }
 
-    /// Queues texts for `subscriber` and releases the alerts they cover, in
-    /// one transaction: an alert is held or texted, never both, never neither.
+    /// Queues texts for `subscriber` (to `destination`) and releases the
+    /// alerts they cover, in one transaction: an alert is held or texted,
+    /// never both, never neither.
     public func queueTexts(
-        subscriber: String, _ texts: [(id: String, alerts: [Alert], body: String)], now: Int64
+        subscriber: String, destination: String, _ texts: [(id: String, alerts: [Alert], body: String)], now: Int64
     ) throws(StoreError) {
         guard !texts.isEmpty else { return }
         try wrap {
@@ -265,7 +334,7 @@ extension Store {
                 for text in texts {
                     insert.reset()
                     insert.bind(1, text.id)
-                    insert.bind(2, Delivery.sms(subscriber))
+                    insert.bind(2, destination)
                     insert.bind(3, JSONWriter.array(text.alerts.map(\.id)))
                     insert.bind(4, text.body)
                     insert.bind(5, text.alerts.map(\.severity.rank).max() ?? 0)
@@ -286,14 +355,17 @@ extension Store {
     // MARK: - Helpers
 
     /// Runs one UPDATE of delivery `id` (bound as ?1; `bind` binds the
-    /// rest from ?2) in its own transaction, keeping the alert's `delivery`
-    /// column in step.
-    private func update(_ id: String, _ sql: String, _ bind: (SQLiteStatement) -> Void) throws(StoreError) {
+    /// rest from ?2; `destination`, when given, narrows it) in its own
+    /// transaction, keeping the alert's `delivery` column in step.
+    private func update(_ id: String, _ destination: String?, _ sql: String, _ bind: (SQLiteStatement) -> Void)
+        throws(StoreError)
+    {
         try wrap {
             try database.transaction {
-                let s = try database.statement(sql)
+                let s = try database.statement(destination == nil ? sql : sql + " AND destination = ?9")
                 s.reset()
                 s.bind(1, id)
+                if let destination { s.bind(9, destination) }
                 bind(s)
                 try s.run()
                 try syncAlertDelivery([id])
@@ -301,15 +373,15 @@ extension Store {
         }
     }
 
-    /// Copies the sector delivery's state to `alerts.delivery`, which
-    /// `picket alerts` shows and filters on.
+    /// Copies the state of the delivery that carries the alert under its
+    /// own id (the sector's) to `alerts.delivery`, which `picket alerts`
+    /// shows and filters on.
     private func syncAlertDelivery(_ ids: [String]) throws {
         let s = try database.statement(
             """
             UPDATE alerts SET delivery = (SELECT state FROM deliveries WHERE deliveries.id = alerts.id
-                AND destination = 'sector')
-            WHERE id = ? AND EXISTS (SELECT 1 FROM deliveries WHERE deliveries.id = alerts.id
-                AND destination = 'sector')
+                ORDER BY seq LIMIT 1)
+            WHERE id = ? AND EXISTS (SELECT 1 FROM deliveries WHERE deliveries.id = alerts.id)
             """)
         for id in ids {
             s.reset()

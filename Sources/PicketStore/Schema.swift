@@ -141,5 +141,42 @@ enum Schema {
         );
         CREATE INDEX reports_untaken ON reports (ts, seq) WHERE taken_ts IS NULL;
         """,
+        // 5 (issue 8: box status): the outbox is keyed by (message, destination),
+        // so one message may go to several destinations; reports handed to the
+        // box in a sector's answer keep the sector's id, the sighting's own time
+        // and the status that told the sector the box has them; an event keeps
+        // a report's `reported_ts`.
+        """
+        CREATE TABLE deliveries_keyed (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            alerts TEXT NOT NULL,
+            body TEXT,
+            state TEXT NOT NULL DEFAULT 'pending',
+            severity_rank INTEGER NOT NULL,
+            created_ts INTEGER NOT NULL,
+            queued_ts INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_ts INTEGER NOT NULL DEFAULT 0,
+            last_attempt_ts INTEGER,
+            last_status INTEGER,
+            last_response TEXT,
+            delivered_ts INTEGER,
+            UNIQUE (id, destination)
+        );
+        INSERT INTO deliveries_keyed SELECT seq, id, destination, alerts, body, state, severity_rank, created_ts,
+            queued_ts, attempts, next_attempt_ts, last_attempt_ts, last_status, last_response, delivered_ts
+            FROM deliveries;
+        DROP TABLE deliveries;
+        ALTER TABLE deliveries_keyed RENAME TO deliveries;
+        CREATE INDEX deliveries_due ON deliveries (state, severity_rank DESC, created_ts);
+        CREATE INDEX deliveries_destination ON deliveries (destination, queued_ts);
+        ALTER TABLE reports ADD COLUMN sector_id TEXT;
+        ALTER TABLE reports ADD COLUMN reported_ts INTEGER;
+        ALTER TABLE reports ADD COLUMN listed_status TEXT;
+        CREATE UNIQUE INDEX reports_sector_id ON reports (sector_id) WHERE sector_id IS NOT NULL;
+        ALTER TABLE events ADD COLUMN reported_ts INTEGER;
+        """,
     ]
 }

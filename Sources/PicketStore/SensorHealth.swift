@@ -90,15 +90,17 @@ public struct StoreBatch: Sendable {
     public var alerts: [Alert]
     public var statuses: [SensorStatus]
     public var fix: (position: Position, ts: Int64)?
+    /// The system clock's latest offset from GPS time.
+    public var clockOffset: ClockOffset?
     /// Cumulative counters of this run, by name; replaced, not added.
     public var counters: [String: Int]
     /// Cumulative per-sensor counters of this run; replaced, not added.
     public var sensorCounters: [String: SensorCounters]
     /// Driver reports: (source, sensors, healthy, detail, ts), oldest first.
     public var sourceReports: [(source: String, sensors: [String], healthy: Bool, detail: String, ts: Int64)] = []
-    /// Live runs with a `forward:` endpoint: every new alert of the batch
-    /// gets a sector delivery in the outbox, in the same transaction.
-    public var forwardToSector = false
+    /// Live runs: the messages the batch's alerts owe their destinations
+    /// (each destination's `queue`), put in the outbox in the same transaction.
+    public var outbox: [OutboxEntry] = []
     /// Live runs with a hotline: the subscribers each new alert matches.
     public var hotlineMatches: [(subscriber: String, alert: String)] = []
     /// Hotline reports (by id) whose events are in this batch: taken into

@@ -153,7 +153,7 @@ public final class Store {
                 try insertEvents(batch.events)
                 try markTaken(batch.takenReports, run: run, now: now)
                 try insertAlerts(batch.alerts)
-                if batch.forwardToSector { try enqueueSector(batch.alerts, now: now) }
+                try enqueue(batch.outbox, now: now)
                 try hold(batch.hotlineMatches, now: now)
                 try updateStatuses(batch.statuses)
                 if let fix = batch.fix {
@@ -163,6 +163,7 @@ public final class Store {
                     s.bind(1, "\(fix.position.lat),\(fix.position.lon),\(fix.ts)")
                     try s.run()
                 }
+                if let clock = batch.clockOffset { try storeClockOffset(clock) }
                 let counter = try database.statement(
                     """
                     INSERT INTO counters (run, name, value) VALUES (?, ?, ?)
@@ -213,8 +214,8 @@ public final class Store {
         let s = try database.statement(
             """
             INSERT OR IGNORE INTO events (id, box, sector, sensor, kind, zone, source, state, ts, episode, class,
-                strength, image_ref, lat, lon, tags, note)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                strength, image_ref, lat, lon, tags, note, reported_ts)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let unknown = try database.statement("INSERT OR IGNORE INTO sensors (sensor, kind) VALUES (?, 'unknown')")
         for e in events {
@@ -236,6 +237,7 @@ public final class Store {
             s.bind(15, e.position?.lon)
             s.bind(16, e.tags.isEmpty ? "{}" : JSONWriter.object(e.tags))
             s.bind(17, e.note)
+            s.bind(18, e.reportedTs)
             try s.run()
             if e.kind == .unknown {
                 unknown.reset()
@@ -342,7 +344,7 @@ public final class Store {
 
     static let eventColumns = """
         id, box, sector, sensor, kind, zone, source, state, ts, episode, class, strength, image_ref, lat, lon, tags,
-        note
+        note, reported_ts
         """
 
     /// The event in the current row of a statement that selected `eventColumns`.
@@ -356,7 +358,7 @@ public final class Store {
             state: EventState(rawValue: s.string(7)) ?? .active, ts: s.int64(8), episode: s.string(9),
             detectionClass: s.optionalString(10), strength: s.optionalInt(11), imageRef: s.optionalString(12),
             position: lat.flatMap { lat in lon.map { Position(lat: lat, lon: $0) } },
-            tags: decodeObject(s.string(15)), note: s.optionalString(16))
+            tags: decodeObject(s.string(15)), note: s.optionalString(16), reportedTs: s.optionalInt64(17))
     }
 
     /// Every stored event, for tests and small databases.

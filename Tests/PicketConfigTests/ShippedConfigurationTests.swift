@@ -115,7 +115,7 @@ import Testing
             config.health
                 == HealthMonitor.Settings(
                     heartbeatTimeoutNs: 900_000_000_000, batteryMinMv: 3300, gpsLostNs: 3_600_000_000_000,
-                    diskMinFreeBytes: 200 << 20))
+                    diskMinFreeBytes: 200 << 20, clockMaxOffsetNs: 2_000_000_000))
         #expect(
             config.hotline
                 == HotlineConfig(

@@ -80,3 +80,45 @@ import Testing
         #expect(Self.configuration.health.isEmpty)
     }
 }
+
+/// The system clock against GPS time: given offsets at given times.
+@Suite struct ClockHealthTests {
+    static let s: Int64 = 1_000_000_000
+
+    @Test func aClockFarFromGPSAlertsOnceUntilItComesBack() {
+        var m = HealthMonitorTests.monitor(HealthMonitor.Settings(clockMaxOffsetNs: 2 * Self.s))
+        var alerts: [Alert] = []
+        // Seconds of input time and the offset (tenths of a second) measured then.
+        for (t, tenths) in [(1, 5), (2, 21), (3, 30), (4, -25), (5, 15), (6, 9), (7, -21), (8, 40)] {
+            m.clock(ClockOffset(offsetNs: Int64(tenths) * Self.s / 10, ts: Int64(t) * Self.s)) { alerts.append($0) }
+        }
+        // Raised at 2, still out at 3-5 (1.5 s is not within half the limit), cleared at 6, raised again at 7.
+        #expect(alerts.map(\.rule) == ["health.clock", "health.clock"])
+        #expect(alerts.map(\.firstTs) == [2 * Self.s, 7 * Self.s])
+        #expect(alerts[0].severity == .medium)
+        #expect(alerts[0].summary == "clock: system clock is 2.1 s ahead of GPS (limit 2.0 s)")
+        #expect(alerts[1].summary == "clock: system clock is 2.1 s behind GPS (limit 2.0 s)")
+        #expect(alerts[0].id != alerts[1].id)
+    }
+
+    @Test func withoutTheSettingNothingIsRaised() {
+        var m = HealthMonitorTests.monitor(HealthMonitor.Settings(gpsLostNs: 60 * Self.s))
+        var alerts: [Alert] = []
+        m.clock(ClockOffset(offsetNs: 3600 * Self.s, ts: Self.s)) { alerts.append($0) }
+        #expect(alerts.isEmpty)
+    }
+
+    @Test func anRMCWithDateAndTimeGivesGPSTime() {
+        let fix = GPSFix(
+            position: Position(lat: 1, lon: 2), sentence: "RMC", talker: "GP", secondsOfDay: 3 * 3600 + 59 * 60 + 50.5,
+            day: 5, month: 6, year: 2026)
+        #expect(ClockOffset.gpsTime(fix) == UTCTime.parse("2026-06-05T03:59:50.5Z"))
+        var gga = fix
+        gga.sentence = "GGA"
+        #expect(ClockOffset.gpsTime(gga) == nil)
+        var undated = fix
+        undated.day = nil
+        #expect(ClockOffset.gpsTime(undated) == nil)
+        #expect(ClockOffset(offsetNs: -12_340_000_000, ts: 0).sentence == "system clock is 12 s behind GPS")
+    }
+}

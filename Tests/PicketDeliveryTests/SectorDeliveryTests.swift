@@ -248,7 +248,9 @@ struct Fixture {
     {
         PicketConfiguration(
             box: "test-box", sector: "test-sector",
-            forward: ForwardConfig(url: url, secretFile: secretPath, format: format, caFile: caFile))
+            // No statuses: these tests count the alerts' requests.
+            forward: ForwardConfig(
+                url: url, secretFile: secretPath, format: format, caFile: caFile, statusIntervalS: 0))
     }
 
     /// When the fixture was made: alerts are `n` seconds after it.
@@ -266,7 +268,7 @@ struct Fixture {
     /// Stores alerts with their sector deliveries, as a live batch does.
     func seed(_ alerts: [Alert]) throws {
         var batch = StoreBatch(alerts: alerts)
-        batch.forwardToSector = true
+        batch.outbox = alerts.map(SectorDestination.entry)
         try store().write(batch, run: "test", now: Int64(Date().timeIntervalSince1970 * 1e9))
     }
 

@@ -115,4 +115,30 @@ import Testing
         #expect(
             try rig.count("SELECT COUNT(*) FROM events a JOIN events b ON b.seq = a.seq + 1 WHERE b.ts < a.ts") == 0)
     }
+
+    /// A box whose only input is its GPS (a fix a second) writes its fix,
+    /// clock offset and counters once a minute, not at every tick.
+    @Test func aGPSAloneIsCommittedOnceAMinute() throws {
+        let rig = try Rig()
+        defer { try? FileManager.default.removeItem(at: rig.dir) }
+        let body = "GPRMC,031200.00,A,4459.5500,N,07306.5880,W,0.0,0.0,050626,,,A"
+        let sum = body.utf8.reduce(UInt8(0)) { $0 ^ $1 }
+        let rmc = Array(("$" + body + "*" + String(format: "%02X", sum) + "\r\n").utf8)
+        let second: Int64 = 1_000_000_000
+        _ = try rig.pipeline.collect(now: Self.t0, force: true)
+        let start = rig.pipeline.commits
+        for s in 1...180 {
+            let t = Self.t0 + Int64(s) * second
+            rmc.withUnsafeBytes { _ = rig.hub.offerSerial(port: 0, t: t, bytes: $0) }
+            rig.pipeline.drain()
+            rig.pipeline.advance(to: t + 500 * Self.ms)
+            _ = try rig.pipeline.collect(now: t + 500 * Self.ms, force: true)
+        }
+        let commits = rig.pipeline.commits - start
+        #expect(commits >= 2 && commits <= 4, "\(commits) commits for 180 s of GPS alone")
+        #expect(try rig.store.boxFix() != nil)
+        // A stop writes what waits.
+        try rig.pipeline.finish(now: Self.t0 + 181 * second)
+        #expect(try rig.store.counters(run: "live:test")["inputs"] == 180)
+    }
 }

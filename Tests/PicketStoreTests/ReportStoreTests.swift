@@ -96,10 +96,52 @@ final class ReportStoreTests: Sendable {
     func migratesFromSchema3() throws {
         do {
             let store = try Store(path: path)
-            try store.database.execute("DROP TABLE reports; PRAGMA user_version = 3")
+            // Back to schema 3: without what migrations 4 and 5 added.
+            try store.database.execute(
+                "DROP TABLE reports; ALTER TABLE events DROP COLUMN reported_ts; PRAGMA user_version = 3")
         }
         let store = try Store(path: path)
         #expect(try store.database.userVersion == Store.schemaVersion)
         #expect(try store.storeReport(Self.report(at: 0)))
+    }
+}
+
+/// Migration 5 on a database of schema 4 with messages in its outbox: they
+/// stay, and the outbox is keyed by (id, destination).
+@Suite struct OutboxMigrationTests {
+    @Test func aSchema4OutboxKeepsItsMessages() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("picket-outbox-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("picket.db").path
+        do {
+            let store = try Store(path: path)
+            // Schema 4's outbox: `id` unique on its own.
+            try store.database.execute(
+                """
+                DROP TABLE deliveries;
+                CREATE TABLE deliveries (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, destination TEXT NOT NULL,
+                    alerts TEXT NOT NULL, body TEXT, state TEXT NOT NULL DEFAULT 'pending',
+                    severity_rank INTEGER NOT NULL, created_ts INTEGER NOT NULL, queued_ts INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0, next_attempt_ts INTEGER NOT NULL DEFAULT 0,
+                    last_attempt_ts INTEGER, last_status INTEGER, last_response TEXT, delivered_ts INTEGER);
+                INSERT INTO deliveries (id, destination, alerts, state, severity_rank, created_ts, queued_ts)
+                    VALUES ('a-1', 'sector', '["a-1"]', 'dead', 3, 1, 2);
+                DROP INDEX reports_sector_id; ALTER TABLE reports DROP COLUMN sector_id;
+                ALTER TABLE reports DROP COLUMN reported_ts;
+                ALTER TABLE reports DROP COLUMN listed_status; ALTER TABLE events DROP COLUMN reported_ts;
+                PRAGMA user_version = 4;
+                """)
+        }
+        let store = try Store(path: path)
+        #expect(try store.database.userVersion == Store.schemaVersion)
+        #expect(try store.deliveries().map(\.id) == ["a-1"])
+        #expect(try store.deliveries().first?.state == .dead)
+        // The same id for another destination is another message.
+        try store.queueReplacing(
+            OutboxEntry(id: "a-1", destination: "elsewhere", alerts: ["a-1"], severityRank: 3, createdTs: 1), now: 3)
+        #expect(try store.deliveries().map(\.destination) == ["sector", "elsewhere"])
+        try store.markDead("a-1", destination: "elsewhere", status: 400, response: "no")
+        #expect(try store.deliveries(states: [.pending]).isEmpty)
     }
 }

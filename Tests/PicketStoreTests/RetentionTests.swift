@@ -35,6 +35,15 @@ final class RetentionTests: Sendable {
             source: .serial, state: .active, ts: ts, episode: name, detectionClass: "FOOT", note: note)
     }
 
+    /// Each alert's delivery to the sector, as the daemon queues it.
+    static func sectorEntries(_ alerts: [Alert]) -> [OutboxEntry] {
+        alerts.map {
+            OutboxEntry(
+                id: $0.id, destination: "sector", alerts: [$0.id], severityRank: $0.severity.rank, createdTs: $0.firstTs
+            )
+        }
+    }
+
     static func alert(_ id: String, events: [Event]) -> Alert {
         Alert(
             id: id, rule: "crossing", severity: .high, box: "swanton-07", sector: "swanton", zone: "north-fork",
@@ -76,7 +85,7 @@ final class RetentionTests: Sendable {
         try store.beginRun(id: "replay:old", mode: "replay", startedTs: old, input: "old.jsonl", sensors: [])
         try store.beginRun(id: "live:now", mode: "live", startedTs: old, input: "sim", sensors: [])
         var first = StoreBatch(events: oldEvents, alerts: [delivered, pending], counters: ["events": 10])
-        first.forwardToSector = true
+        first.outbox = Self.sectorEntries(first.alerts)
         try store.write(first, run: "replay:old", now: old)
         var second = StoreBatch(alerts: [held], counters: ["events": 1])
         second.hotlineMatches = [("North farm", "held")]
@@ -156,7 +165,7 @@ final class RetentionTests: Sendable {
         let note = String(repeating: "y", count: 400)
         let events = Self.events("e", from: Self.now - 30 * Self.day, count: 20_000, note: note)
         var batch = StoreBatch(events: events, alerts: [Self.alert("pending", events: Array(events[0...1]))])
-        batch.forwardToSector = true
+        batch.outbox = Self.sectorEntries(batch.alerts)
         try store.write(batch, run: "r", now: Self.now)
         store.checkpoint()
         let before = try store.storageSize()
@@ -186,7 +195,7 @@ final class RetentionTests: Sendable {
         let note = String(repeating: "z", count: 400)
         let events = Self.events("e", from: Self.now - Self.day, count: 3000, note: note)
         var batch = StoreBatch(events: events, alerts: [Self.alert("pending", events: events)])
-        batch.forwardToSector = true
+        batch.outbox = Self.sectorEntries(batch.alerts)
         try store.write(batch, run: "r", now: Self.now)
         var settings = Self.ninetyDays
         settings.maxBytes = 1_048_576

@@ -75,6 +75,7 @@ struct EventsCommand: ParsableCommand {
         w.double("lon", e.position?.lon)
         w.object("tags", e.tags)
         if let note = e.note { w.string("note", note) }
+        if let reported = e.reportedTs { w.time("reported_ts", reported) }
         return w.finish()
     }
 
@@ -105,7 +106,7 @@ struct AlertsCommand: ParsableCommand {
             An alert's delivery is its sector endpoint's: pending (waiting, or retrying after a failure), \
             in_flight, delivered or dead (refused for good, with the endpoint's status and response). A box \
             without forward: keeps its alerts pending; a replay forwards nothing. --retry ID puts a dead \
-            delivery (an alert's, or a text's, by id) back in the queue; a running daemon sends it at once.
+            delivery (an alert's, or a text's, by id) back in the queue; a running daemon sends it within 5 s.
             """)
 
     @OptionGroup var database: DatabaseOption
@@ -234,6 +235,9 @@ struct SensorsCommand: ParsableCommand {
                 if let fix = try store.boxFix() {
                     Console.out(
                         "box position \(fix.position.lat), \(fix.position.lon) (GPS fix at \(UTCTime.format(fix.ts)))")
+                }
+                if let clock = try store.clockOffset() {
+                    Console.out("clock: \(clock.sentence) (at \(UTCTime.format(clock.ts)))")
                 }
             }
             Console.flush()

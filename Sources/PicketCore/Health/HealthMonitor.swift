@@ -1,6 +1,7 @@
 /// Sensor and box health as alerts (`health:` in the configuration): a
 /// radio sensor silent past its heartbeat timeout, tamper set, battery
-/// below a threshold, the GPS fix lost, the disk nearly full. Each raises
+/// below a threshold, the GPS fix lost, the disk nearly full, the system
+/// clock far from GPS time. Each raises
 /// one alert when it starts and none again until it has cleared, so a
 /// flat battery texts a landowner once, not at every heartbeat. The alerts
 /// take the normal path: stored, forwarded, texted.
@@ -18,11 +19,14 @@ public struct HealthMonitor: Sendable {
         public var gpsLostNs: Int64?
         /// `disk_min_free_mb`: less free space than this beside the database.
         public var diskMinFreeBytes: Int64?
+        /// `clock_max_offset_s`: the system clock further than this from GPS time.
+        public var clockMaxOffsetNs: Int64?
 
         public init(
             heartbeatTimeoutNs: Int64? = nil, batteryMinMv: Int? = nil, gpsLostNs: Int64? = nil,
-            diskMinFreeBytes: Int64? = nil
+            diskMinFreeBytes: Int64? = nil, clockMaxOffsetNs: Int64? = nil
         ) {
+            self.clockMaxOffsetNs = clockMaxOffsetNs
             self.heartbeatTimeoutNs = heartbeatTimeoutNs
             self.batteryMinMv = batteryMinMv
             self.gpsLostNs = gpsLostNs
@@ -31,6 +35,7 @@ public struct HealthMonitor: Sendable {
 
         public var isEmpty: Bool {
             heartbeatTimeoutNs == nil && batteryMinMv == nil && gpsLostNs == nil && diskMinFreeBytes == nil
+                && clockMaxOffsetNs == nil
         }
     }
 
@@ -41,11 +46,12 @@ public struct HealthMonitor: Sendable {
         case battery = "health.battery"
         case gpsLost = "health.gps_lost"
         case disk = "health.disk"
+        case clock = "health.clock"
 
         public var severity: Severity {
             switch self {
             case .tamper, .disk: .high
-            case .offline: .medium
+            case .offline, .clock: .medium
             case .battery, .gpsLost: .low
             }
         }
@@ -124,6 +130,22 @@ public struct HealthMonitor: Sendable {
             raise(.disk, "box", at: now, "disk nearly full: \(freeBytes / 1_048_576) MB free", emit)
         } else if freeBytes >= minimum + minimum / 10 {
             clear(.disk, "box")
+        }
+    }
+
+    /// The system clock's offset from GPS time, measured at `offset.ts`.
+    /// Raised once when it goes past the limit either way; cleared when it
+    /// is back within half the limit, so an offset hovering at the line
+    /// alerts once.
+    public mutating func clock(_ offset: ClockOffset, _ emit: (Alert) -> Void) {
+        guard let maximum = settings.clockMaxOffsetNs else { return }
+        let magnitude = offset.offsetNs.magnitude
+        if magnitude > UInt64(maximum) {
+            raise(
+                .clock, "box", at: offset.ts,
+                "clock: \(offset.sentence) (limit \(String(format1: Double(maximum) / 1e9)) s)", emit)
+        } else if magnitude <= UInt64(maximum / 2) {
+            clear(.clock, "box")
         }
     }
 

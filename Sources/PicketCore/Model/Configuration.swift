@@ -172,12 +172,38 @@ public struct ForwardConfig: Sendable, Equatable {
     /// `ca_file`: PEM certificates to trust for the endpoint instead of the
     /// system's roots (a sector's own CA).
     public var caFile: String?
+    /// `status_interval_s`: how often the box POSTs its status (and once at
+    /// start); 0 turns statuses off.
+    public var statusIntervalS: Int
+    /// `status_url`; nil: `url` with its last path segment replaced by `status`.
+    public var statusURL: String?
 
-    public init(url: String, secretFile: String, format: Format = .json, caFile: String? = nil) {
+    public init(
+        url: String, secretFile: String, format: Format = .json, caFile: String? = nil, statusIntervalS: Int = 300,
+        statusURL: String? = nil
+    ) {
         self.url = url
         self.secretFile = secretFile
         self.format = format
         self.caFile = caFile
+        self.statusIntervalS = statusIntervalS
+        self.statusURL = statusURL
+    }
+
+    /// Where statuses go: `status_url`, else `url` with its last path
+    /// segment replaced by `status` (`https://s.example/v1/alerts` ->
+    /// `https://s.example/v1/status`; a URL with no path gets `/status`).
+    public var effectiveStatusURL: String {
+        if let statusURL { return statusURL }
+        var base = url
+        if let cut = base.firstIndex(where: { $0 == "?" || $0 == "#" }) { base = String(base[..<cut]) }
+        let schemeEnd = base.range(of: "://").map(\.upperBound) ?? base.startIndex
+        let rest = base[schemeEnd...]
+        guard let slash = rest.firstIndex(of: "/") else { return base + "/status" }
+        let path = base[slash...]
+        let trimmed = path.hasSuffix("/") ? path.dropLast() : path[...]
+        let lastSlash = trimmed.lastIndex(of: "/") ?? slash
+        return String(base[..<lastSlash]) + "/status"
     }
 }
 

@@ -21,13 +21,17 @@ public struct Event: Sendable, Equatable {
     public var tags: [String: String]
     /// Free text from a hotline report.
     public var note: String?
+    /// A report handed over in a sector's answer: when the sighting was
+    /// reported to the sector (`ts` is when it reached the box).
+    public var reportedTs: Int64?
 
     public init(
         id: String, box: String, sector: String, sensor: String, kind: SensorKind, zone: String?,
         source: EventSource, state: EventState, ts: Int64, episode: String, detectionClass: String? = nil,
         strength: Int? = nil, imageRef: String? = nil, position: Position? = nil, tags: [String: String] = [:],
-        note: String? = nil
+        note: String? = nil, reportedTs: Int64? = nil
     ) {
+        self.reportedTs = reportedTs
         self.id = id
         self.box = box
         self.sector = sector

@@ -26,10 +26,14 @@ public struct Processor: Sendable {
         public var statuses: [SensorStatus] = []
         /// The box's latest GPS fix and its time.
         public var fix: (position: Position, ts: Int64)?
+        /// The system clock's latest offset from GPS time (an RMC with date and time).
+        public var clockOffset: ClockOffset?
 
         public init() {}
 
-        public var isEmpty: Bool { events.isEmpty && alerts.isEmpty && statuses.isEmpty && fix == nil }
+        public var isEmpty: Bool {
+            events.isEmpty && alerts.isEmpty && statuses.isEmpty && fix == nil && clockOffset == nil
+        }
     }
 
     struct Pending: Comparable, Sendable {
@@ -185,6 +189,9 @@ public struct Processor: Sendable {
     /// of turning twenty times a second.
     public var isQuiescent: Bool { pending.isEmpty && debouncer.earliestOpenBurst == Int64.max }
 
+    /// The system clock's last measured offset from GPS time, if any.
+    public private(set) var lastClockOffset: ClockOffset?
+
     // MARK: - Events
 
     private mutating func gpioEvent(_ flip: Debouncer.Flip) -> Event {
@@ -306,6 +313,16 @@ public struct Processor: Sendable {
                 let at = fixes.lastIndex { $0.ts <= t }.map { $0 + 1 } ?? 0
                 fixes.insert((t, fix.position), at: at)
                 health?.fix(at: t)
+                if let gps = ClockOffset.gpsTime(fix) {
+                    let offset = ClockOffset(offsetNs: t &- gps, ts: t)
+                    output.clockOffset = offset
+                    lastClockOffset = offset
+                    if health != nil {
+                        var raised: [Alert] = []
+                        health?.clock(offset) { raised.append($0) }
+                        for alert in raised { emitAlert(alert) }
+                    }
+                }
             case .noFix, .other:
                 counters.ignoredSentences += 1
             }

@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+import PicketCore
+import PicketStore
+import Synchronization
+
+/// The box's status (PRODUCT.md section 6, "Box status"): at start and every
+/// `forward.status_interval_s` the sender queues a status document for
+/// `forward.status_url`, signed like alerts. Only the newest waits in the
+/// outbox, and it waits while any alert or text is due.
+final class StatusDestination: Destination {
+    static let key = "status"
+    /// Below every alert's severity rank: the queue's order puts it last.
+    static let rank = -1
+
+    /// Where the document's machine facts come from; tests replace them.
+    struct Environment: Sendable {
+        var databasePath: String
+        var clockSynced: @Sendable () -> Bool? = { SystemFacts.clockSynced() }
+        var uptimeS: @Sendable () -> Int64
+        var diskFreeMB: @Sendable (String) -> Int64? = { SystemFacts.diskFreeMB(at: $0) }
+        var databaseMB: @Sendable (String) -> Double? = { SystemFacts.databaseMB(at: $0) }
+
+        static func system(databasePath: String) -> Environment {
+            let start = ContinuousClock.now
+            return Environment(
+                databasePath: databasePath, uptimeS: { SystemFacts.processUptimeS(fallbackStart: start) })
+        }
+    }
+
+    let configuration: PicketConfiguration
+    let forward: ForwardConfig
+    let secret: [UInt8]
+    let environment: Environment
+    let intervalNs: Int64
+    /// When the next status is due (monotonic); nil: at the first round.
+    private let nextStatus = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(configuration: PicketConfiguration, forward: ForwardConfig, secret: [UInt8], environment: Environment) {
+        self.configuration = configuration
+        self.forward = forward
+        self.secret = secret
+        self.environment = environment
+        intervalNs = Int64(forward.statusIntervalS) * 1_000_000_000
+    }
+
+    var kind: String { Self.key }
+    var caFile: String? { forward.caFile }
+    var yieldsToOthers: Bool { true }
+    var keepsNewestOnly: Bool { true }
+    func owns(_ key: String) -> Bool { key == Self.key }
+
+    var answersCarryReports: Bool { true }
+
+    /// How long until the next status is due (for the sender's sleep).
+    var wakeInNs: Int64? {
+        guard let next = nextStatus.withLock({ $0 }) else { return 0 }
+        let left = next - ContinuousClock.now
+        return max(0, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
+    }
+
+    func prepare(store: Store, now: Int64, logger: Logger) throws {
+        let clock = ContinuousClock.now
+        guard nextStatus.withLock({ $0.map { clock >= $0 } ?? true }) else { return }
+        let document = try document(store: store, now: now)
+        try store.queueReplacing(
+            OutboxEntry(
+                id: document.id, destination: Self.key, alerts: [], body: document.json, severityRank: Self.rank,
+                createdTs: now), now: now)
+        // Only once it is queued: a store that failed tries again next round.
+        nextStatus.withLock { $0 = clock + .nanoseconds(intervalNs) }
+        logger.debug("status queued", metadata: ["id": "\(document.id)"])
+    }
+
+    func document(store: Store, now: Int64) throws -> StatusDocument {
+        let position = try store.boxFix()?.position ?? configuration.site
+        return StatusDocument(
+            id: Identifier.status(box: configuration.box, ts: now), box: configuration.box,
+            sector: configuration.sector, ts: now, version: PicketVersion.current, uptimeS: environment.uptimeS(),
+            position: position, clockSynced: environment.clockSynced(),
+            gpsOffsetS: try store.clockOffset()?.seconds, diskFreeMB: environment.diskFreeMB(environment.databasePath),
+            dbMB: environment.databaseMB(environment.databasePath),
+            outbox: try store.outboxSummary(excluding: Self.key), reportsTaken: try store.unlistedSectorReports(),
+            sensors: try store.sensors(), health: configuration.health)
+    }
+
+    func request(for delivery: Delivery, store: Store, timestamp: Int64) throws -> OutgoingRequest? {
+        guard let body = delivery.body else { return nil }
+        return .signed(
+            url: forward.effectiveStatusURL, id: delivery.id, contentType: "application/json", box: configuration.box,
+            secret: secret, timestamp: timestamp, body: Array(body.utf8))
+    }
+
+    /// The sector has the status: the reports it lists are not listed again.
+    func delivered(_ delivery: Delivery, store: Store) throws {
+        guard let body = delivery.body, let data = body.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let taken = object["reports_taken"] as? [String], !taken.isEmpty
+        else { return }
+        try store.markSectorReportsListed(taken, status: delivery.id)
+    }
+}

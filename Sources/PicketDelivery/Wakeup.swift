@@ -1,0 +1,53 @@
+import Synchronization
+
+/// Wakes a sleeping sender at once (`DeliveryService.nudge`): a ring while
+/// nobody sleeps is kept, so the next sleep returns at once and no nudge is
+/// lost.
+final class Wakeup: Sendable {
+    private let state = Mutex<(rung: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func ring() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard let waiter = s.waiter else {
+                s.rung = true
+                return nil
+            }
+            s.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Sleeps for `ns` at most; returns early on a ring or cancellation.
+    func sleep(ns: Int64) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(nanoseconds: UInt64(max(0, ns))) }
+            group.addTask { await self.waitForRing() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForRing() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if s.rung {
+                        s.rung = false
+                        return true
+                    }
+                    if Task.isCancelled { return true }
+                    s.waiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            waiter?.resume()
+        }
+    }
+}
