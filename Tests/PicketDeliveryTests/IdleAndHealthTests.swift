@@ -145,4 +145,49 @@ import Testing
         stop.store(true, ordering: .relaxed)
         #expect(try await child.stop() == 0, "\(child.stderr)")
     }
+
+    /// A system clock a day off GPS time: `/healthz` says so, the gauge shows it.
+    @Test func healthzNamesAClockFarFromGPS() async throws {
+        let f = try Fixture()
+        let pty = try PseudoTerminal()
+        let config = f.dir.appendingPathComponent("clock.yaml").path
+        try """
+        box: clock-01
+        sector: test
+        serial:
+          - {port: \(pty.slavePath), baud: 9600, protocol: nmea}
+        sensors:
+          - {id: seis-7, kind: seismic, zone: north-fork}
+        health: {clock_max_offset_s: 5}
+        metrics: {listen: "127.0.0.1:0"}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let child = try ChildProcess(
+            CrashSafetyTests.binary, ["run", "--config", config, "--db", f.db],
+            log: f.dir.appendingPathComponent("run.log"))
+        try await child.waitForLog("metrics listening")
+        let base = "http://" + (try MetricsEndpointTests.address(child))
+        try await Self.waitForPortOpen(child, pty.slavePath)
+        // GPS time one day behind the system clock.
+        let yesterday = Date().addingTimeInterval(-86_400)
+        let format = DateFormatter()
+        format.timeZone = TimeZone(identifier: "UTC")
+        format.dateFormat = "HHmmss.SS,'A',"
+        let time = format.string(from: yesterday)
+        format.dateFormat = "ddMMyy"
+        let body = "GPRMC,\(time)4459.5500,N,07306.5880,W,0.0,0.0,\(format.string(from: yesterday)),,,A"
+        let sum = body.utf8.reduce(UInt8(0)) { $0 ^ $1 }
+        try pty.write(Array(("$" + body + "*" + String(format: "%02X", sum) + "\r\n").utf8))
+        var health = (status: 0, body: "")
+        for _ in 0..<60 {
+            health = try await MetricsEndpointTests.get(base + "/healthz")
+            if health.body.contains("clock:") { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(health.status == 503)
+        #expect(health.body.contains("clock: system clock is 86400 s ahead of GPS"), "\(health.body)")
+        let figures = MetricsEndpointTests.parse(try await MetricsEndpointTests.get(base + "/metrics").body)
+        let offset = figures["picket_clock_gps_offset_seconds"] ?? 0
+        #expect(offset > 86_390 && offset < 86_410, "\(figures)")
+        #expect(try await child.stop() == 0, "\(child.stderr)")
+    }
 }
