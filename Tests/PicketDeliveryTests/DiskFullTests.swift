@@ -19,13 +19,6 @@ import Testing
         return true
     }()
 
-    /// One detection sentence with its checksum.
-    static func detection(_ seq: Int) -> String {
-        let body = "PGSD,seis-7,\(seq),FOOT,50"
-        let sum = body.utf8.reduce(UInt8(0)) { $0 ^ $1 }
-        return "$" + body + "*" + String(format: "%02X", sum) + "\r\n"
-    }
-
     /// Writes filler files of 256 KiB until the file system is full; returns them.
     static func fill(_ dir: URL) -> [URL] {
         var files: [URL] = []
@@ -51,29 +44,22 @@ import Testing
         defer { umount2(small.path, Int32(MNT_DETACH)) }
         let db = small.appendingPathComponent("picket.db").path
         let pty = try PseudoTerminal()
-        let config = f.dir.appendingPathComponent("full.yaml").path
-        try """
-        box: full-01
-        sector: test
-        serial:
-          - {port: \(pty.slavePath), baud: 9600, protocol: nmea}
-        sensors:
-          - {id: seis-7, kind: seismic, zone: north-fork}
-        metrics: {listen: "127.0.0.1:0"}
-        """.write(toFile: config, atomically: true, encoding: .utf8)
-        let child = try ChildProcess(
-            CrashSafetyTests.binary, ["run", "--config", config, "--db", db],
-            log: f.dir.appendingPathComponent("run.log"))
-        try await child.waitForLog("picket running")
-        try await child.waitForLog("metrics listening")
-        let base = "http://" + (try MetricsEndpointTests.address(child))
+        let (child, base) = try await IdleAndHealthTests.startBox(
+            f, pty, db: db,
+            yaml: """
+                box: full-01
+                sector: test
+                serial:
+                  - {port: \(pty.slavePath), baud: 9600, protocol: nmea}
+                sensors:
+                  - {id: seis-7, kind: seismic, zone: north-fork}
+                """)
 
         func stored() async throws -> [String] {
             try await DeliveryCLITests.picket(["events", "--db", db, "--json"]).out.split(separator: "\n")
                 .map(String.init)
         }
-        try await IdleAndHealthTests.waitForPortOpen(child, pty.slavePath)
-        for seq in 1...50 { try pty.write(Array(Self.detection(seq).utf8)) }
+        for seq in 1...50 { try pty.write(detectionFrame("seis-7", seq: seq)) }
         var before: [String] = []
         for _ in 0..<60 where before.count < 50 {
             try await Task.sleep(for: .milliseconds(500))
@@ -88,7 +74,7 @@ import Testing
         // Full: what comes now waits in memory.
         let fillers = Self.fill(small)
         #expect(!fillers.isEmpty)
-        for seq in 51...650 { try pty.write(Array(Self.detection(seq).utf8)) }
+        for seq in 51...650 { try pty.write(detectionFrame("seis-7", seq: seq)) }
         try await child.waitForLog("cannot commit to the store")
 
         // The pages answer during the stall, with current figures: the

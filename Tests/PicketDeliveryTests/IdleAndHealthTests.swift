@@ -14,46 +14,47 @@ import Testing
         return "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(data.hashValue)"
     }
 
-    /// A box with one serial port on a real pty that stays silent and one
-    /// whose adapter is missing.
-    static func config(dir: URL, port: String, missing: String, db: String) throws -> String {
-        let path = dir.appendingPathComponent("idle.yaml").path
-        try """
-        box: idle-01
-        sector: test
-        storage: {path: \(db)}
-        serial:
-          - {port: \(port), baud: 9600, protocol: nmea}
-          - {port: \(missing), baud: 9600, protocol: nmea}
-        sensors:
-          - {id: seis-7, kind: seismic, zone: north-fork, severity: low}
-        metrics: {listen: "127.0.0.1:0"}
-        """.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    /// Bytes written to a pty before the driver opened it may be flushed
-    /// by its termios setup: wait for the driver to say the port is open.
-    static func waitForPortOpen(_ child: ChildProcess, _ path: String) async throws {
-        try await eventually("\(path) open", timeout: .seconds(30)) {
-            child.stderr.split(separator: "\n").contains { $0.contains("source healthy") && $0.contains(path) }
+    /// `picket run` on a box whose configuration is `yaml` plus a metrics
+    /// endpoint on a free port, with a pty as its first serial port; returns
+    /// once that port is open (bytes written to a pty before the driver
+    /// opened it may be flushed by its termios setup).
+    static func startBox(_ f: Fixture, _ pty: PseudoTerminal, db: String? = nil, yaml: String) async throws -> (
+        child: ChildProcess, base: String
+    ) {
+        let config = f.dir.appendingPathComponent("box.yaml").path
+        try (yaml + "\nmetrics: {listen: \"127.0.0.1:0\"}\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let child = try ChildProcess(
+            CrashSafetyTests.binary, ["run", "--config", config, "--db", db ?? f.db],
+            log: f.dir.appendingPathComponent("run.log"))
+        try await child.waitForLog("metrics listening")
+        let base = "http://" + (try MetricsEndpointTests.address(child))
+        try await child.waitForLog("picket running")
+        try await eventually("\(pty.slavePath) open", timeout: .seconds(30)) {
+            child.stderr.split(separator: "\n").contains {
+                $0.contains("source healthy") && $0.contains(pty.slavePath)
+            }
         }
+        return (child, base)
     }
 
     @Test func anIdleBoxWritesNothingAndHealthzNamesTheMissingPort() async throws {
         let f = try Fixture()
         let pty = try PseudoTerminal()
         let missing = f.dir.appendingPathComponent("ttyUSB-absent").path
-        let config = try Self.config(dir: f.dir, port: pty.slavePath, missing: missing, db: f.db)
-        let child = try ChildProcess(
-            CrashSafetyTests.binary, ["run", "--config", config, "--db", f.db],
-            log: f.dir.appendingPathComponent("run.log"))
-        try await child.waitForLog("metrics listening")
-        let base = "http://" + (try MetricsEndpointTests.address(child))
-        try await child.waitForLog("picket running")
+        // One port on a pty that stays silent, one whose adapter is missing.
+        let (child, base) = try await Self.startBox(
+            f, pty,
+            yaml: """
+                box: idle-01
+                sector: test
+                serial:
+                  - {port: \(pty.slavePath), baud: 9600, protocol: nmea}
+                  - {port: \(missing), baud: 9600, protocol: nmea}
+                sensors:
+                  - {id: seis-7, kind: seismic, zone: north-fork, severity: low}
+                """)
 
-        // One detection, once the port is open, so the database has something; then silence.
-        try await Self.waitForPortOpen(child, pty.slavePath)
+        // One detection, so the database has something; then silence.
         try pty.write(Array("$PGSD,seis-7,12,FOOT,64*05\r\n".utf8))
         var stored = false
         for _ in 0..<60 where !stored {
@@ -90,33 +91,23 @@ import Testing
     @Test func metricsStayCurrentThroughAStorm() async throws {
         let f = try Fixture()
         let pty = try PseudoTerminal()
-        let config = f.dir.appendingPathComponent("storm.yaml").path
-        try """
-        box: storm-01
-        sector: test
-        serial:
-          - {port: \(pty.slavePath), baud: 9600, protocol: nmea}
-        sensors:
-        \((0..<20).map { "  - {id: s\($0), kind: seismic, zone: north-fork}" }.joined(separator: "\n"))
-        metrics: {listen: "127.0.0.1:0"}
-        """.write(toFile: config, atomically: true, encoding: .utf8)
-        let child = try ChildProcess(
-            CrashSafetyTests.binary, ["run", "--config", config, "--db", f.db],
-            log: f.dir.appendingPathComponent("run.log"))
-        try await child.waitForLog("metrics listening")
-        let base = "http://" + (try MetricsEndpointTests.address(child))
-        try await Self.waitForPortOpen(child, pty.slavePath)
+        let (child, base) = try await Self.startBox(
+            f, pty,
+            yaml: """
+                box: storm-01
+                sector: test
+                serial:
+                  - {port: \(pty.slavePath), baud: 9600, protocol: nmea}
+                sensors:
+                \((0..<20).map { "  - {id: s\($0), kind: seismic, zone: north-fork}" }.joined(separator: "\n"))
+                """)
 
         // 12 s of back-to-back detections, none a duplicate (20 sensors times
         // 65,536 sequence numbers), written from a thread of its own.
         var blocks: [[UInt8]] = []
         for k in 0..<640 {
             var block: [UInt8] = []
-            for i in 0..<2048 {
-                let body = "PGSD,s\(k % 20),\((k / 20) * 2048 + i),FOOT,50"
-                let sum = body.utf8.reduce(UInt8(0)) { $0 ^ $1 }
-                block += Array(("$" + body + "*" + String(format: "%02X", sum) + "\r\n").utf8)
-            }
+            for i in 0..<2048 { block += detectionFrame("s\(k % 20)", seq: (k / 20) * 2048 + i) }
             blocks.append(block)
         }
         let stop = Atomic<Bool>(false)
@@ -150,23 +141,17 @@ import Testing
     @Test func healthzNamesAClockFarFromGPS() async throws {
         let f = try Fixture()
         let pty = try PseudoTerminal()
-        let config = f.dir.appendingPathComponent("clock.yaml").path
-        try """
-        box: clock-01
-        sector: test
-        serial:
-          - {port: \(pty.slavePath), baud: 9600, protocol: nmea}
-        sensors:
-          - {id: seis-7, kind: seismic, zone: north-fork}
-        health: {clock_max_offset_s: 5}
-        metrics: {listen: "127.0.0.1:0"}
-        """.write(toFile: config, atomically: true, encoding: .utf8)
-        let child = try ChildProcess(
-            CrashSafetyTests.binary, ["run", "--config", config, "--db", f.db],
-            log: f.dir.appendingPathComponent("run.log"))
-        try await child.waitForLog("metrics listening")
-        let base = "http://" + (try MetricsEndpointTests.address(child))
-        try await Self.waitForPortOpen(child, pty.slavePath)
+        let (child, base) = try await Self.startBox(
+            f, pty,
+            yaml: """
+                box: clock-01
+                sector: test
+                serial:
+                  - {port: \(pty.slavePath), baud: 9600, protocol: nmea}
+                sensors:
+                  - {id: seis-7, kind: seismic, zone: north-fork}
+                health: {clock_max_offset_s: 5}
+                """)
         // GPS time one day behind the system clock.
         let yesterday = Date().addingTimeInterval(-86_400)
         let format = DateFormatter()
@@ -175,8 +160,7 @@ import Testing
         let time = format.string(from: yesterday)
         format.dateFormat = "ddMMyy"
         let body = "GPRMC,\(time)4459.5500,N,07306.5880,W,0.0,0.0,\(format.string(from: yesterday)),,,A"
-        let sum = body.utf8.reduce(UInt8(0)) { $0 ^ $1 }
-        try pty.write(Array(("$" + body + "*" + String(format: "%02X", sum) + "\r\n").utf8))
+        try pty.write(Array(nmeaFrame(body).utf8))
         var health = (status: 0, body: "")
         for _ in 0..<60 {
             health = try await MetricsEndpointTests.get(base + "/healthz")

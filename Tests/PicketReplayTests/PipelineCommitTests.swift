@@ -3,6 +3,7 @@ import PicketCore
 import PicketDaemon
 import PicketHardware
 import PicketStore
+import PicketTestSupport
 import Testing
 
 /// How the live pipeline commits: nothing when nothing is new, a backlog in
@@ -10,12 +11,6 @@ import Testing
 @Suite struct PipelineCommitTests {
     static let t0: Int64 = 1_780_000_000_000_000_000
     static let ms: Int64 = 1_000_000
-
-    static func sentence(_ seq: Int) -> [UInt8] {
-        let body = "PGSD,seis-7,\(seq),FOOT,50"
-        let sum = body.utf8.reduce(UInt8(0)) { $0 ^ $1 }
-        return Array(("$" + body + "*" + String(format: "%02X", sum) + "\r\n").utf8)
-    }
 
     struct Rig {
         let dir: URL
@@ -42,7 +37,7 @@ import Testing
         /// Hands `count` detections to the hub, 1 ms apart from `from`, and processes them.
         func feed(_ seqs: ClosedRange<Int>, at start: Int64) {
             for seq in seqs {
-                let bytes = PipelineCommitTests.sentence(seq)
+                let bytes = detectionFrame("seis-7", seq: seq)
                 bytes.withUnsafeBytes {
                     _ = hub.offerSerial(port: 0, t: start + Int64(seq) * PipelineCommitTests.ms, bytes: $0)
                 }
@@ -121,9 +116,7 @@ import Testing
     @Test func aGPSAloneIsCommittedOnceAMinute() throws {
         let rig = try Rig()
         defer { try? FileManager.default.removeItem(at: rig.dir) }
-        let body = "GPRMC,031200.00,A,4459.5500,N,07306.5880,W,0.0,0.0,050626,,,A"
-        let sum = body.utf8.reduce(UInt8(0)) { $0 ^ $1 }
-        let rmc = Array(("$" + body + "*" + String(format: "%02X", sum) + "\r\n").utf8)
+        let rmc = Array(nmeaFrame("GPRMC,031200.00,A,4459.5500,N,07306.5880,W,0.0,0.0,050626,,,A").utf8)
         let second: Int64 = 1_000_000_000
         _ = try rig.pipeline.collect(now: Self.t0, force: true)
         let start = rig.pipeline.commits
