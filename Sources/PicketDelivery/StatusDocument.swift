@@ -30,14 +30,7 @@ public struct StatusDocument: Sendable {
         w.time("ts", ts)
         w.string("version", version)
         w.int("uptime_s", uptimeS)
-        if let position {
-            var p = JSONWriter()
-            p.double("lat", position.lat)
-            p.double("lon", position.lon)
-            w.raw("position", p.finish())
-        } else {
-            w.raw("position", "null")
-        }
+        w.position("position", position)
         var clock = JSONWriter()
         clock.bool("synced", clockSynced)
         clock.double("gps_offset_s", gpsOffsetS)

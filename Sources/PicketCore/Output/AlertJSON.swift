@@ -19,14 +19,7 @@ public enum AlertJSON {
         // `position` that PRODUCT.md section 5 names, as an object.
         w.double("lat", a.position?.lat)
         w.double("lon", a.position?.lon)
-        if let position = a.position {
-            var p = JSONWriter()
-            p.double("lat", position.lat)
-            p.double("lon", position.lon)
-            w.raw("position", p.finish())
-        } else {
-            w.raw("position", "null")
-        }
+        w.position("position", a.position)
         w.string("summary", a.summary)
     }
 

@@ -61,6 +61,15 @@ public struct JSONWriter: Sendable {
         text += json
     }
 
+    /// A position as the object `{"lat": ..., "lon": ...}`, or null.
+    public mutating func position(_ name: String, _ value: Position?) {
+        guard let value else { return raw(name, "null") }
+        var p = JSONWriter()
+        p.double("lat", value.lat)
+        p.double("lon", value.lon)
+        raw(name, p.finish())
+    }
+
     public func finish() -> String { text + "}" }
 
     public static func array(_ values: [String]) -> String {
