@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What an idle box costs: runs `picket run` on a configuration with one serial
-# port (a socat pty that stays silent) and measures, over a quiet window,
+# port (a socat pty that stays silent) and a sector endpoint that is down, and measures, over a quiet window,
 # wakeups a second (context switches of every thread), CPU, bytes written
 # by the process and WAL growth. Needs socat (Debian package). Not part of CI.
 #
@@ -20,6 +20,9 @@ trap cleanup EXIT
 socat pty,raw,echo=0,link="$work/radio" pty,raw,echo=0,link="$work/far-end" &
 socat=$!
 for _ in $(seq 50); do [ -e "$work/radio" ] && break; sleep 0.1; done
+# The sector endpoint is a local port nobody listens on: a box whose link is down.
+printf 'bench-secret' >"$work/sector.key"
+chmod 600 "$work/sector.key"
 cat >"$work/idle.yaml" <<YAML
 box: idle-bench
 sector: bench
@@ -28,6 +31,7 @@ serial:
 sensors:
   - {id: seis-7, kind: seismic, zone: north-fork, severity: low}
 metrics: {listen: "127.0.0.1:0"}
+forward: {url: "http://127.0.0.1:9/v1/alerts", secret_file: $work/sector.key}
 YAML
 "$PICKET" run --config "$work/idle.yaml" --db "$work/picket.db" 2>"$work/run.log" &
 daemon=$!
