@@ -141,5 +141,11 @@ enum Schema {
         );
         CREATE INDEX reports_untaken ON reports (ts, seq) WHERE taken_ts IS NULL;
         """,
+        // 5: `picket events --zone` and `picket alerts --zone`, in time order
+        // straight from an index (with `--limit`, read backwards).
+        """
+        CREATE INDEX events_zone_ts ON events (zone, ts);
+        CREATE INDEX alerts_zone_first_ts ON alerts (zone, first_ts);
+        """,
     ]
 }

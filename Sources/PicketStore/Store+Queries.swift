@@ -1,0 +1,185 @@
+import PicketCore
+
+/// Which stored rows a query reads. Every bound is optional; a query with
+/// none reads every row.
+public struct RowQuery: Sendable, Equatable {
+    /// The order rows come in.
+    public enum Order: Sendable, Equatable {
+        /// By time (an event's `ts`, an alert's `first_ts`), then storage order.
+        case time
+        /// In the order they were committed (`seq`): what a follower reads.
+        case stored
+    }
+
+    /// Only rows at or after this time (ns since the epoch).
+    public var since: Int64?
+    /// Only rows at or before this time.
+    public var until: Int64?
+    public var zone: String?
+    /// Only this sensor's rows (events only; alerts have no sensor).
+    public var sensor: String?
+    /// Only alerts whose delivery is in this list (alerts only).
+    public var deliveries: [String]?
+    /// Only the newest `limit` rows (by `order`), still handed over oldest first.
+    public var limit: Int?
+    /// Only rows stored after this `seq` (a follower's position).
+    public var afterSeq: Int64?
+    /// Only rows stored at or before this `seq` (a snapshot's end).
+    public var throughSeq: Int64?
+    public var order: Order
+
+    public init(
+        since: Int64? = nil, until: Int64? = nil, zone: String? = nil, sensor: String? = nil,
+        deliveries: [String]? = nil, limit: Int? = nil, afterSeq: Int64? = nil, throughSeq: Int64? = nil,
+        order: Order = .time
+    ) {
+        self.since = since
+        self.until = until
+        self.zone = zone
+        self.sensor = sensor
+        self.deliveries = deliveries
+        self.limit = limit
+        self.afterSeq = afterSeq
+        self.throughSeq = throughSeq
+        self.order = order
+    }
+
+    /// The WHERE clause and ORDER BY of this query on `table` (events or
+    /// alerts, as `alias`) whose time column is `time`. Each value has a fixed
+    /// parameter number, so one prepared statement serves every run of the
+    /// same set of bounds.
+    func sql(table: String, alias t: String, time: String) -> (where: String, order: String, reversed: String) {
+        var conditions: [String] = []
+        if since != nil { conditions.append("\(t).\(time) >= ?1") }
+        if until != nil { conditions.append("\(t).\(time) <= ?2") }
+        if zone != nil { conditions.append("\(t).zone = ?3") }
+        if sensor != nil && table == "events" { conditions.append("\(t).sensor = ?4") }
+        if afterSeq != nil { conditions.append("\(t).seq > ?5") }
+        if throughSeq != nil { conditions.append("\(t).seq <= ?6") }
+        if let deliveries, table == "alerts" {
+            // The states are a fixed vocabulary (`pending`, `dead`...), quoted as SQL strings.
+            let quoted = deliveries.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
+            conditions.append("\(t).delivery IN (" + quoted.joined(separator: ",") + ")")
+        }
+        let clause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        switch order {
+        case .time: return (clause, "\(t).\(time), \(t).seq", "\(t).\(time) DESC, \(t).seq DESC")
+        case .stored: return (clause, "\(t).seq", "\(t).seq DESC")
+        }
+    }
+
+    func bind(_ s: SQLiteStatement) {
+        if let since { s.bind(1, since) }
+        if let until { s.bind(2, until) }
+        if let zone { s.bind(3, zone) }
+        if let sensor { s.bind(4, sensor) }
+        if let afterSeq { s.bind(5, afterSeq) }
+        if let throughSeq { s.bind(6, throughSeq) }
+    }
+}
+
+/// How far an alert's sector delivery got, from the outbox (a live run with
+/// `forward:`); `picket alerts --json` prints it beside the alert.
+public struct DeliveryAttempts: Sendable, Equatable {
+    public var state: Delivery.State
+    public var attempts: Int
+    public var nextAttemptTs: Int64
+    public var lastStatus: Int?
+    public var lastResponse: String?
+
+    public init(state: Delivery.State, attempts: Int, nextAttemptTs: Int64, lastStatus: Int?, lastResponse: String?) {
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptTs = nextAttemptTs
+        self.lastStatus = lastStatus
+        self.lastResponse = lastResponse
+    }
+}
+
+/// Streaming reads for `picket events` and `picket alerts`: one row in memory
+/// at a time (the newest `limit` with a limit), whatever the database holds,
+/// and every filter on an index.
+extension Store {
+    /// Calls `body` with each event the query matches. Without a limit the
+    /// rows come straight from the index in order; with one, the newest
+    /// `limit` are read newest first (the same index backwards, stopping
+    /// after `limit`) and handed over oldest first.
+    public func forEachEvent(_ query: RowQuery, _ body: (Event) throws -> Void) throws {
+        let (clause, order, reversed) = query.sql(table: "events", alias: "events", time: "ts")
+        try forEachRow(
+            select: "SELECT \(Self.eventColumns) FROM events", clause: clause, order: order, reversed: reversed,
+            query: query, decode: Self.event, body)
+    }
+
+    /// Calls `body` with each alert the query matches (see `forEachEvent`)
+    /// and its sector delivery's attempts when the outbox holds one.
+    public func forEachAlert(_ query: RowQuery, _ body: (StoredAlert, DeliveryAttempts?) throws -> Void) throws {
+        let (clause, order, reversed) = query.sql(table: "alerts", alias: "a", time: "first_ts")
+        // The sector delivery through its unique id, one lookup per alert,
+        // instead of the whole outbox read into memory.
+        let select = """
+            SELECT a.id, a.rule, a.severity, a.box, a.sector, a.zone, a.first_ts, a.last_ts, a.direction, a.events,
+                a.lat, a.lon, a.summary, a.delivery,
+                d.state, d.attempts, d.next_attempt_ts, d.last_status, d.last_response
+            FROM alerts a LEFT JOIN deliveries d ON d.id = a.id AND d.destination = 'sector'
+            """
+        try forEachRow(
+            select: select, clause: clause, order: order, reversed: reversed, query: query,
+            decode: Self.alertWithAttempts
+        ) { try body($0.0, $0.1) }
+    }
+
+    /// The highest `seq` of the events table (0 when empty): where a
+    /// follower starts.
+    public func lastEventSeq() throws -> Int64 { try lastSeq("events") }
+
+    /// The highest `seq` of the alerts table (0 when empty).
+    public func lastAlertSeq() throws -> Int64 { try lastSeq("alerts") }
+
+    private func lastSeq(_ table: String) throws -> Int64 {
+        let s = try database.statement("SELECT COALESCE(MAX(seq), 0) FROM \(table)")
+        defer { s.reset() }
+        return try s.step() ? s.int64(0) : 0
+    }
+
+    private func forEachRow<Row>(
+        select: String, clause: String, order: String, reversed: String, query: RowQuery,
+        decode: (SQLiteStatement) -> Row, _ body: (Row) throws -> Void
+    ) throws {
+        if let limit = query.limit {
+            guard limit > 0 else { return }
+            let s = try database.statement(select + clause + " ORDER BY \(reversed) LIMIT ?7")
+            defer { s.reset() }
+            query.bind(s)
+            s.bind(7, limit)
+            var newestFirst: [Row] = []
+            newestFirst.reserveCapacity(min(limit, 4096))
+            while try s.step() { newestFirst.append(decode(s)) }
+            // Reset before the caller's code runs: a cached statement left
+            // open would hold its read snapshot.
+            s.reset()
+            for row in newestFirst.reversed() { try body(row) }
+        } else {
+            let s = try database.statement(select + clause + " ORDER BY \(order)")
+            defer { s.reset() }
+            query.bind(s)
+            while try s.step() { try body(decode(s)) }
+        }
+    }
+
+    static func alertWithAttempts(_ s: SQLiteStatement) -> (StoredAlert, DeliveryAttempts?) {
+        let lat = s.optionalDouble(10)
+        let lon = s.optionalDouble(11)
+        let alert = Alert(
+            id: s.string(0), rule: s.string(1), severity: Severity(rawValue: s.string(2)) ?? .low,
+            box: s.string(3), sector: s.string(4), zone: s.optionalString(5), firstTs: s.int64(6),
+            lastTs: s.int64(7), direction: s.optionalString(8), events: decodeArray(s.string(9)),
+            position: lat.flatMap { lat in lon.map { Position(lat: lat, lon: $0) } }, summary: s.string(12))
+        let attempts = s.optionalString(14).map { state in
+            DeliveryAttempts(
+                state: Delivery.State(rawValue: state) ?? .pending, attempts: s.int(15), nextAttemptTs: s.int64(16), lastStatus: s.optionalInt(17),
+                lastResponse: s.optionalString(18))
+        }
+        return (StoredAlert(alert: alert, delivery: s.string(13)), attempts)
+    }
+}
