@@ -144,8 +144,8 @@ enum Schema {
         // 5: `picket events --zone` and `picket alerts --zone`, in time order
         // straight from an index (with `--limit`, read backwards).
         """
-        CREATE INDEX events_zone_ts ON events (zone, ts);
-        CREATE INDEX alerts_zone_first_ts ON alerts (zone, first_ts);
+        CREATE INDEX IF NOT EXISTS events_zone_ts ON events (zone, ts);
+        CREATE INDEX IF NOT EXISTS alerts_zone_first_ts ON alerts (zone, first_ts);
         """,
     ]
 }

@@ -48,18 +48,26 @@ public struct RowQuery: Sendable, Equatable {
     /// alerts, as `alias`) whose time column is `time`. Each value has a fixed
     /// parameter number, so one prepared statement serves every run of the
     /// same set of bounds.
+    ///
+    /// The index follows the order: in time order the seq bounds (a
+    /// snapshot's end, nearly every row) must not pull the planner onto the
+    /// rowid and a sort of the whole table; in storage order (a follower's
+    /// few new rows) the other bounds must not pull it onto a zone or time
+    /// index. A unary `+` keeps a column's index out of the plan.
     func sql(table: String, alias t: String, time: String) -> (where: String, order: String, reversed: String) {
+        let column = order == .time ? "\(t)." : "+\(t)."
+        let seq = order == .time ? "+\(t).seq" : "\(t).seq"
         var conditions: [String] = []
-        if since != nil { conditions.append("\(t).\(time) >= ?1") }
-        if until != nil { conditions.append("\(t).\(time) <= ?2") }
-        if zone != nil { conditions.append("\(t).zone = ?3") }
-        if sensor != nil && table == "events" { conditions.append("\(t).sensor = ?4") }
-        if afterSeq != nil { conditions.append("\(t).seq > ?5") }
-        if throughSeq != nil { conditions.append("\(t).seq <= ?6") }
+        if since != nil { conditions.append("\(column)\(time) >= ?1") }
+        if until != nil { conditions.append("\(column)\(time) <= ?2") }
+        if zone != nil { conditions.append("\(column)zone = ?3") }
+        if sensor != nil && table == "events" { conditions.append("\(column)sensor = ?4") }
+        if afterSeq != nil { conditions.append("\(seq) > ?5") }
+        if throughSeq != nil { conditions.append("\(seq) <= ?6") }
         if let deliveries, table == "alerts" {
             // The states are a fixed vocabulary (`pending`, `dead`...), quoted as SQL strings.
             let quoted = deliveries.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
-            conditions.append("\(t).delivery IN (" + quoted.joined(separator: ",") + ")")
+            conditions.append("\(column)delivery IN (" + quoted.joined(separator: ",") + ")")
         }
         let clause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         switch order {
