@@ -185,7 +185,8 @@ extension Store {
             position: lat.flatMap { lat in lon.map { Position(lat: lat, lon: $0) } }, summary: s.string(12))
         let attempts = s.optionalString(14).map { state in
             DeliveryAttempts(
-                state: Delivery.State(rawValue: state) ?? .pending, attempts: s.int(15), nextAttemptTs: s.int64(16), lastStatus: s.optionalInt(17),
+                state: Delivery.State(rawValue: state) ?? .pending, attempts: s.int(15), nextAttemptTs: s.int64(16),
+                lastStatus: s.optionalInt(17),
                 lastResponse: s.optionalString(18))
         }
         return (StoredAlert(alert: alert, delivery: s.string(13)), attempts)

@@ -77,7 +77,10 @@ import Testing
         #expect(text.status == 0, "\(text.err)")
         let lines = text.out.split(separator: "\n").map(String.init)
         #expect(lines.count == 3)
-        #expect(lines[0].split(separator: " ") == ["TS", "SENSOR", "KIND", "ZONE", "SOURCE", "STATE", "CLASS", "STRENGTH", "EPISODE"])
+        #expect(
+            lines[0].split(separator: " ") == [
+                "TS", "SENSOR", "KIND", "ZONE", "SOURCE", "STATE", "CLASS", "STRENGTH", "EPISODE",
+            ])
         #expect(lines[1].hasPrefix(Self.time(6) + " "))
         #expect(lines[2].hasPrefix(Self.time(8) + " "))
         let zoneColumn = try #require(lines[0].range(of: "ZONE")).lowerBound.utf16Offset(in: lines[0])
@@ -206,7 +209,8 @@ import Testing
         let store = try Store(path: db)
         try store.write(StoreBatch(alerts: [Self.alert(2)]), run: "test", now: Self.t0)
         try await follower.waitForLines(3)
-        #expect(try follower.lines.map { try Support.object($0)["id"] as? String } == ["alert-0", "alert-1", "alert-2"])
+        #expect(
+            try follower.lines.map { try Support.object($0)["id"] as? String } == ["alert-0", "alert-1", "alert-2"])
         #expect(try await follower.stop(SIGTERM) == 0, "\(follower.stderr)")
         #expect(follower.process.terminationReason == .exit)
 

@@ -37,7 +37,8 @@ final class QueryStoreTests: Sendable {
 
     static func alert(_ n: Int) -> Alert {
         Alert(
-            id: "alert-\(n)", rule: "r\(n)", severity: .high, box: "b", sector: "s", zone: n % 2 == 0 ? "north" : "south",
+            id: "alert-\(n)", rule: "r\(n)", severity: .high, box: "b", sector: "s",
+            zone: n % 2 == 0 ? "north" : "south",
             firstTs: t0 + Int64(n) * s, lastTs: t0 + Int64(n) * s, direction: nil, events: [], position: nil,
             summary: "alert \(n)")
     }
@@ -106,7 +107,8 @@ final class QueryStoreTests: Sendable {
         let store = try Store(path: path)
         let ts = Self.t0
         let same = (0..<4).map { ordinal in
-            let id = Identifier.event(box: "b", sensor: "pir-1", source: .gpio, state: .active, ts: ts, ordinal: ordinal)
+            let id = Identifier.event(
+                box: "b", sensor: "pir-1", source: .gpio, state: .active, ts: ts, ordinal: ordinal)
             return Event(
                 id: id, box: "b", sector: "s", sensor: "pir-1", kind: .pir, zone: nil, source: .gpio, state: .active,
                 ts: ts, episode: id)

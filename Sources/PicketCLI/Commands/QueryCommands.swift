@@ -195,7 +195,9 @@ struct AlertsCommand: ParsableCommand {
                 return
             }
             var query = try rows.query(now: RowOptions.now)
-            if pending || dead { query.deliveries = (pending ? ["pending", "in_flight"] : []) + (dead ? ["dead"] : []) }
+            if pending || dead {
+                query.deliveries = (pending ? ["pending", "in_flight"] : []) + (dead ? ["dead"] : [])
+            }
             let store = try openForReading(database.db)
             let table = StreamingTable(
                 ["FIRST_TS", "RULE", "SEVERITY", "ZONE", "DELIVERY", "SUMMARY"],
