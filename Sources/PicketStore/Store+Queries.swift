@@ -137,6 +137,15 @@ extension Store {
         ) { try body($0.0, $0.1) }
     }
 
+    /// The longest sensor id and zone name the configured sensors have (in
+    /// characters): how wide a table's columns must be before any row came.
+    public func longestSensorAndZone() throws -> (sensor: Int, zone: Int) {
+        let s = try database.statement(
+            "SELECT COALESCE(MAX(LENGTH(sensor)), 0), COALESCE(MAX(LENGTH(zone)), 0) FROM sensors")
+        defer { s.reset() }
+        return try s.step() ? (s.int(0), s.int(1)) : (0, 0)
+    }
+
     /// The highest `seq` of the events table (0 when empty): where a
     /// follower starts.
     public func lastEventSeq() throws -> Int64 { try lastSeq("events") }

@@ -83,10 +83,11 @@ struct EventsCommand: ParsableCommand {
             var query = try rows.query(now: RowOptions.now)
             query.sensor = sensor
             let store = try openForReading(database.db)
+            let names = try store.longestSensorAndZone()
             let table = StreamingTable(
                 ["TS", "SENSOR", "KIND", "ZONE", "SOURCE", "STATE", "CLASS", "STRENGTH", "EPISODE"],
                 minimumWidths: [
-                    30, 0, SensorKind.allCases.map(\.rawValue.count).max() ?? 0, 0,
+                    30, names.sensor, SensorKind.allCases.map(\.rawValue.count).max() ?? 0, names.zone,
                     EventSource.allCases.map(\.rawValue.count).max() ?? 0,
                     EventState.allCases.map(\.rawValue.count).max() ?? 0, 0, 0, 8,
                 ])
@@ -202,7 +203,7 @@ struct AlertsCommand: ParsableCommand {
             let table = StreamingTable(
                 ["FIRST_TS", "RULE", "SEVERITY", "ZONE", "DELIVERY", "SUMMARY"],
                 minimumWidths: [
-                    30, 0, Severity.allCases.map(\.rawValue.count).max() ?? 0, 0,
+                    30, 0, Severity.allCases.map(\.rawValue.count).max() ?? 0, try store.longestSensorAndZone().zone,
                     Delivery.State.allCases.map(\.rawValue.count).max() ?? 0,
                 ])
             try RowStream.run(
