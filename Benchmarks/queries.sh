@@ -10,7 +10,7 @@
 #   EVENTS=1800000 bash Benchmarks/queries.sh
 #
 # Needs bash, sqlite3 (package sqlite3) and, for peak memory, GNU time
-# (package time) or else /proc.
+# (package time) or else /proc (sampled every 5 ms, so it may read low).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,17 +61,22 @@ run() {
         kb=$(tail -1 "$work/rss")
     else
         "$@" >/dev/null &
-        local pid=$! hwm=0 line
-        while kill -0 "$pid" 2>/dev/null; do
-            line=$(grep VmHWM "/proc/$pid/status" 2>/dev/null || true)
-            [[ -n "$line" ]] && hwm=$(awk '{print $2}' <<<"$line")
-            sleep 0.005
-        done
-        wait "$pid"
-        kb=$hwm
+        watch_peak $!
     fi
     end=$(date +%s%N)
     ms=$(((end - start) / 1000000))
+}
+
+# watch_peak PID: waits for it, setting `kb` to its last VmHWM (without GNU time).
+watch_peak() {
+    local pid=$1 hwm=0 line
+    while kill -0 "$pid" 2>/dev/null; do
+        line=$(grep VmHWM "/proc/$pid/status" 2>/dev/null || true)
+        [[ -n "$line" ]] && hwm=$(awk '{print $2}' <<<"$line")
+        sleep 0.005
+    done
+    wait "$pid"
+    kb=$hwm
 }
 
 # A pipeline into `head -2`: the time until the whole pipeline ended (picket
@@ -83,8 +88,8 @@ run_head() {
         /usr/bin/time -f '%M' -o "$work/rss" "$@" | head -2 >/dev/null
         kb=$(tail -1 "$work/rss")
     else
-        "$@" | head -2 >/dev/null
-        kb="?"
+        "$@" > >(head -2 >/dev/null) &
+        watch_peak $!
     fi
     end=$(date +%s%N)
     ms=$(((end - start) / 1000000))
@@ -102,7 +107,7 @@ median() {
     kb=$peak
 }
 
-mb() { awk -v kb="$1" 'BEGIN { if (kb == "?") print "?"; else printf "%.1f", kb / 1024 }'; }
+mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 
 # Warm the page cache once, so every figure below is a warm one.
 "$PICKET" events --db "$db" --limit 1 >/dev/null
