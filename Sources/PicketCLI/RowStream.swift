@@ -32,8 +32,9 @@ enum RowStream {
         do {
             var backlog = query
             let start = try lastSeq()
-            // The rows stored at the start, and then exactly those stored after.
-            if follow { backlog.throughSeq = start }
+            // The rows stored at the start (the newest N of them exactly
+            // those, while a daemon adds more), then those stored after.
+            backlog.throughSeq = start
             try rows(backlog)
             try backlogDone()
             guard follow else { return }

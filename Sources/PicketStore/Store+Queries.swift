@@ -54,7 +54,12 @@ public struct RowQuery: Sendable, Equatable {
     /// rowid and a sort of the whole table; in storage order (a follower's
     /// few new rows) the other bounds must not pull it onto a zone or time
     /// index. A unary `+` keeps a column's index out of the plan.
-    func sql(table: String, alias t: String, time: String) -> (where: String, order: String, reversed: String) {
+    ///
+    /// With `from`, only rows from the one at ?8 (time) and ?9 (seq) on, in
+    /// the query's order.
+    func sql(table: String, alias t: String, time: String, from: Bool = false)
+        -> (where: String, order: String, reversed: String)
+    {
         let column = order == .time ? "\(t)." : "+\(t)."
         let seq = order == .time ? "+\(t).seq" : "\(t).seq"
         var conditions: [String] = []
@@ -68,6 +73,12 @@ public struct RowQuery: Sendable, Equatable {
             // The states are a fixed vocabulary (`pending`, `dead`...), quoted as SQL strings.
             let quoted = deliveries.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
             conditions.append("\(column)delivery IN (" + quoted.joined(separator: ",") + ")")
+        }
+        if from {
+            switch order {
+            case .time: conditions.append("\(t).\(time) >= ?8 AND (\(t).\(time) > ?8 OR \(seq) >= ?9)")
+            case .stored: conditions.append("\(seq) >= ?9")
+            }
         }
         let clause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         switch order {
@@ -105,24 +116,22 @@ public struct DeliveryAttempts: Sendable, Equatable {
 }
 
 /// Streaming reads for `picket events` and `picket alerts`: one row in memory
-/// at a time (the newest `limit` with a limit), whatever the database holds,
-/// and every filter on an index.
+/// at a time, whatever the database holds and whatever the limit, and every
+/// filter on an index.
 extension Store {
-    /// Calls `body` with each event the query matches. Without a limit the
-    /// rows come straight from the index in order; with one, the newest
-    /// `limit` are read newest first (the same index backwards, stopping
-    /// after `limit`) and handed over oldest first.
+    /// Calls `body` with each event the query matches, in order, straight
+    /// from the index. With a limit, the index is first read backwards for
+    /// `limit` entries (the index alone, no rows) to find the oldest of the
+    /// newest `limit`, and the rows are read forwards from there.
     public func forEachEvent(_ query: RowQuery, _ body: (Event) throws -> Void) throws {
-        let (clause, order, reversed) = query.sql(table: "events", alias: "events", time: "ts")
         try forEachRow(
-            select: "SELECT \(Self.eventColumns) FROM events", clause: clause, order: order, reversed: reversed,
+            table: "events", alias: "events", time: "ts", select: "SELECT \(Self.eventColumns) FROM events",
             query: query, decode: Self.event, body)
     }
 
     /// Calls `body` with each alert the query matches (see `forEachEvent`)
     /// and its sector delivery's attempts when the outbox holds one.
     public func forEachAlert(_ query: RowQuery, _ body: (StoredAlert, DeliveryAttempts?) throws -> Void) throws {
-        let (clause, order, reversed) = query.sql(table: "alerts", alias: "a", time: "first_ts")
         // The sector delivery through its unique id, one lookup per alert,
         // instead of the whole outbox read into memory.
         let select = """
@@ -132,7 +141,7 @@ extension Store {
             FROM alerts a LEFT JOIN deliveries d ON d.id = a.id AND d.destination = 'sector'
             """
         try forEachRow(
-            select: select, clause: clause, order: order, reversed: reversed, query: query,
+            table: "alerts", alias: "a", time: "first_ts", select: select, query: query,
             decode: Self.alertWithAttempts
         ) { try body($0.0, $0.1) }
     }
@@ -159,29 +168,37 @@ extension Store {
         return try s.step() ? s.int64(0) : 0
     }
 
+    /// `select` reads `table` as `alias`, whose time column is `time`.
     private func forEachRow<Row>(
-        select: String, clause: String, order: String, reversed: String, query: RowQuery,
+        table: String, alias t: String, time: String, select: String, query: RowQuery,
         decode: (SQLiteStatement) -> Row, _ body: (Row) throws -> Void
     ) throws {
+        var query = query
+        var from: (time: Int64, seq: Int64)?
         if let limit = query.limit {
             guard limit > 0 else { return }
-            let s = try database.statement(select + clause + " ORDER BY \(reversed) LIMIT ?7")
-            defer { s.reset() }
-            query.bind(s)
-            s.bind(7, limit)
-            var newestFirst: [Row] = []
-            newestFirst.reserveCapacity(min(limit, 4096))
-            while try s.step() { newestFirst.append(decode(s)) }
-            // Reset before the caller's code runs: a cached statement left
-            // open would hold its read snapshot.
-            s.reset()
-            for row in newestFirst.reversed() { try body(row) }
-        } else {
-            let s = try database.statement(select + clause + " ORDER BY \(order)")
-            defer { s.reset() }
-            query.bind(s)
-            while try s.step() { try body(decode(s)) }
+            // The oldest of the newest `limit`; none when fewer match.
+            let (clause, _, reversed) = query.sql(table: table, alias: t, time: time)
+            let edge = try database.statement(
+                "SELECT \(t).\(time), \(t).seq FROM \(table)\(t == table ? "" : " " + t)" + clause
+                    + " ORDER BY \(reversed) LIMIT 1 OFFSET ?7")
+            defer { edge.reset() }
+            query.bind(edge)
+            edge.bind(7, limit - 1)
+            if try edge.step() { from = (edge.int64(0), edge.int64(1)) }
+            // Reset at once: a cached statement left open holds its read snapshot.
+            edge.reset()
+            query.limit = nil
         }
+        let (clause, order, _) = query.sql(table: table, alias: t, time: time, from: from != nil)
+        let s = try database.statement(select + clause + " ORDER BY \(order)")
+        defer { s.reset() }
+        query.bind(s)
+        if let from {
+            s.bind(8, from.time)
+            s.bind(9, from.seq)
+        }
+        while try s.step() { try body(decode(s)) }
     }
 
     static func alertWithAttempts(_ s: SQLiteStatement) -> (StoredAlert, DeliveryAttempts?) {
