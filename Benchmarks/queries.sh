@@ -138,6 +138,11 @@ run_head "$PICKET" events --db "$db" --json
 echo "events --json | head -2: ${ms} ms wall"
 echo "events --json | head -2: $(mb "$kb") MB peak RSS"
 
+half=$((rows / 2))
+run "$PICKET" events --db "$db" --json --limit "$half"
+echo "events --json --limit $half (to /dev/null): ${ms} ms wall"
+echo "events --json --limit $half (to /dev/null): $(mb "$kb") MB peak RSS"
+
 run "$PICKET" events --db "$db" --json
 echo "events --json (all $rows rows to /dev/null): ${ms} ms wall"
 echo "events --json (all $rows rows to /dev/null): $(mb "$kb") MB peak RSS"
