@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What an idle box costs: runs `picket run` on a configuration with one serial
-# port (a socat pty that stays silent) and a sector endpoint that is down, and measures, over a quiet window,
+# port (a socat pty that stays silent) and a sector endpoint (a local HTTP
+# server that answers 200, for the status sent at start), and measures, over a quiet window,
 # wakeups a second (context switches of every thread), CPU, bytes written
 # by the process and WAL growth. Needs socat (Debian package). Not part of CI.
 #
@@ -14,13 +15,27 @@ if [ -z "${PICKET:-}" ]; then
 fi
 command -v socat >/dev/null || { echo "idle.sh needs socat (apt-get install socat)" >&2; exit 69; }
 work=$(mktemp -d)
-cleanup() { kill "$daemon" "$socat" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+daemon= socat= sector=
+cleanup() { kill "$daemon" "$socat" "$sector" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 socat pty,raw,echo=0,link="$work/radio" pty,raw,echo=0,link="$work/far-end" &
 socat=$!
 for _ in $(seq 50); do [ -e "$work/radio" ] && break; sleep 0.1; done
-# The sector endpoint is a local port nobody listens on: a box whose link is down.
+# The sector endpoint: answers every POST with 200.
+python3 - "$work/sector.port" <<'PY' &
+import http.server, sys
+class Ok(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *args): pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Ok)
+open(sys.argv[1], "w").write(str(server.server_port))
+server.serve_forever()
+PY
+sector=$!
+for _ in $(seq 50); do [ -s "$work/sector.port" ] && break; sleep 0.1; done
 printf 'bench-secret' >"$work/sector.key"
 chmod 600 "$work/sector.key"
 cat >"$work/idle.yaml" <<YAML
@@ -31,7 +46,7 @@ serial:
 sensors:
   - {id: seis-7, kind: seismic, zone: north-fork, severity: low}
 metrics: {listen: "127.0.0.1:0"}
-forward: {url: "http://127.0.0.1:9/v1/alerts", secret_file: $work/sector.key}
+forward: {url: "http://127.0.0.1:$(cat "$work/sector.port")/v1/alerts", secret_file: $work/sector.key}
 YAML
 "$PICKET" run --config "$work/idle.yaml" --db "$work/picket.db" 2>"$work/run.log" &
 daemon=$!

@@ -9,12 +9,25 @@ import Synchronization
 /// must not wait behind it.
 enum Console {
     private static let buffer = Mutex<[UInt8]>([])
+    private static let closed = Atomic<Bool>(false)
+    private static let lineByLine = Atomic<Bool>(false)
+
+    /// True once standard output could not be written (EPIPE: `picket events
+    /// | head` is done reading): whoever produces output should stop.
+    static var isClosed: Bool { closed.load(ordering: .relaxed) }
+
+    /// Writes every line at once from now on (`--follow`: each row must
+    /// reach a pipe as soon as it is printed).
+    static func flushEachLine() {
+        flush()
+        lineByLine.store(true, ordering: .relaxed)
+    }
 
     static func out(_ line: String) {
         buffer.withLock { bytes in
             bytes.append(contentsOf: line.utf8)
             bytes.append(0x0A)
-            if bytes.count >= 1 << 16 {
+            if bytes.count >= 1 << 16 || lineByLine.load(ordering: .relaxed) {
                 writeAll(1, bytes)
                 bytes.removeAll(keepingCapacity: true)
             }
@@ -46,6 +59,7 @@ enum Console {
                 let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
+                    if fd == 1 { closed.store(true, ordering: .relaxed) }
                     return
                 }
                 offset += n

@@ -178,5 +178,11 @@ enum Schema {
         CREATE UNIQUE INDEX reports_sector_id ON reports (sector_id) WHERE sector_id IS NOT NULL;
         ALTER TABLE events ADD COLUMN reported_ts INTEGER;
         """,
+        // 6: `picket events --zone` and `picket alerts --zone`, in time order
+        // straight from an index (with `--limit`, read backwards).
+        """
+        CREATE INDEX IF NOT EXISTS events_zone_ts ON events (zone, ts);
+        CREATE INDEX IF NOT EXISTS alerts_zone_first_ts ON alerts (zone, first_ts);
+        """,
     ]
 }

@@ -329,17 +329,7 @@ public final class Store {
     public func forEachEvent(since: Int64? = nil, sensor: String? = nil, _ body: (Event) throws -> Void)
         throws
     {
-        var sql = "SELECT \(Self.eventColumns) FROM events"
-        var conditions: [String] = []
-        if since != nil { conditions.append("ts >= ?1") }
-        if sensor != nil { conditions.append("sensor = ?2") }
-        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-        sql += " ORDER BY ts, seq"
-        let s = try database.statement(sql)
-        if let since { s.bind(1, since) }
-        if let sensor { s.bind(2, sensor) }
-        while try s.step() { try body(Self.event(s)) }
-        s.reset()
+        try forEachEvent(RowQuery(since: since, sensor: sensor), body)
     }
 
     static let eventColumns = """

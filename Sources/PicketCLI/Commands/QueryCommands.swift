@@ -9,16 +9,68 @@ func openForReading(_ explicit: String?) throws -> Store {
     return try Store(path: path, create: false)
 }
 
+/// The options `events` and `alerts` share: which rows, how many, and
+/// whether to keep following.
+struct RowOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: "Only rows at or after T: an RFC 3339 time, or an age such as 90s, 15m, 2h, 3d.")
+    var since: String?
+
+    @Option(name: .long, help: "Only rows at or before T (the same forms as --since).")
+    var until: String?
+
+    @Option(name: .long, help: "Only this zone's rows.")
+    var zone: String?
+
+    @Option(name: .long, help: "Only the newest N rows (still printed oldest first).")
+    var limit: String?
+
+    @Flag(
+        name: .long,
+        help: "Keep printing new rows as they are committed (by a running picket run) until SIGINT or SIGTERM.")
+    var follow = false
+
+    /// The query these options ask for; a value that cannot be read is a usage error naming it.
+    func query(now: Int64) throws -> RowQuery {
+        var query = RowQuery(zone: zone)
+        query.since = try Self.time("--since", since, now: now)
+        query.until = try Self.time("--until", until, now: now)
+        if let limit {
+            guard let n = Int(limit), n >= 0 else {
+                throw CLIError(
+                    message: "--limit: '\(limit)' is not a whole number of rows (0 or more)", code: ExitStatus.usage)
+            }
+            query.limit = n
+        }
+        return query
+    }
+
+    private static func time(_ option: String, _ text: String?, now: Int64) throws -> Int64? {
+        guard let text else { return nil }
+        guard let ns = EventsCommand.parseSince(text, now: now) else {
+            throw CLIError(
+                message: "\(option): '\(text)' is neither an RFC 3339 time nor an age like 15m, 2h, 3d",
+                code: ExitStatus.usage)
+        }
+        return ns
+    }
+
+    static var now: Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
+}
+
 struct EventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "events", abstract: "Lists stored events in time order.")
+        commandName: "events", abstract: "Lists stored events in time order.",
+        discussion: """
+            Rows stream: memory does not grow with the database. --limit N prints the newest N, oldest first; \
+            --follow then keeps printing events as a running daemon commits them (in the order they are \
+            stored), until SIGINT or SIGTERM (exit 0).
+            """)
 
     @OptionGroup var database: DatabaseOption
 
-    @Option(
-        name: .long,
-        help: "Only events at or after T: an RFC 3339 time, or an age such as 90s, 15m, 2h, 3d.")
-    var since: String?
+    @OptionGroup var rows: RowOptions
 
     @Option(name: .long, help: "Only this sensor's events.")
     var sensor: String?
@@ -28,29 +80,34 @@ struct EventsCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var sinceNs: Int64?
-            if let since {
-                guard let ns = Self.parseSince(since, now: Int64(Date().timeIntervalSince1970 * 1e9)) else {
-                    throw CLIError(
-                        message: "--since: '\(since)' is neither an RFC 3339 time nor an age like 15m, 2h, 3d",
-                        code: ExitStatus.usage)
-                }
-                sinceNs = ns
-            }
+            var query = try rows.query(now: RowOptions.now)
+            query.sensor = sensor
             let store = try openForReading(database.db)
-            if json {
-                try store.forEachEvent(since: sinceNs, sensor: sensor) { Console.out(Self.json($0)) }
-            } else {
-                var table = Table("TS", "SENSOR", "KIND", "ZONE", "SOURCE", "STATE", "CLASS", "STRENGTH", "EPISODE")
-                try store.forEachEvent(since: sinceNs, sensor: sensor) { e in
-                    table.add([
-                        UTCTime.format(e.ts), e.sensor, e.kind.rawValue, e.zone ?? "-", e.source.rawValue,
-                        e.state.rawValue, e.detectionClass ?? "-", e.strength.map(String.init) ?? "-",
-                        String(e.episode.prefix(8)),
-                    ])
-                }
-                table.print()
-            }
+            let names = try store.longestSensorAndZone()
+            let table = StreamingTable(
+                ["TS", "SENSOR", "KIND", "ZONE", "SOURCE", "STATE", "CLASS", "STRENGTH", "EPISODE"],
+                minimumWidths: [
+                    30, names.sensor, SensorKind.allCases.map(\.rawValue.count).max() ?? 0, names.zone,
+                    EventSource.allCases.map(\.rawValue.count).max() ?? 0,
+                    EventState.allCases.map(\.rawValue.count).max() ?? 0, 0, 0, 8,
+                ])
+            try RowStream.run(
+                query, follow: rows.follow, lastSeq: store.lastEventSeq,
+                rows: { query in
+                    try store.forEachEvent(query) { e in
+                        try RowStream.checkStop()
+                        if json {
+                            Console.out(Self.json(e))
+                        } else {
+                            table.add([
+                                UTCTime.format(e.ts), e.sensor, e.kind.rawValue, e.zone ?? "-", e.source.rawValue,
+                                e.state.rawValue, e.detectionClass ?? "-", e.strength.map(String.init) ?? "-",
+                                String(e.episode.prefix(8)),
+                            ])
+                        }
+                    }
+                },
+                backlogDone: { if !json { table.start() } })
             Console.flush()
         }
     }
@@ -111,6 +168,8 @@ struct AlertsCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOption
 
+    @OptionGroup var rows: RowOptions
+
     @Flag(name: .long, help: "Only alerts waiting for delivery (pending or in flight).")
     var pending = false
 
@@ -137,27 +196,41 @@ struct AlertsCommand: ParsableCommand {
                 Console.flush()
                 return
             }
-            var deliveries: [String]?
-            if pending || dead { deliveries = (pending ? ["pending", "in_flight"] : []) + (dead ? ["dead"] : []) }
-            let store = try openForReading(database.db)
-            let alerts = try store.alerts(deliveries: deliveries)
-            if json {
-                // An alert in the outbox (a live run with forward:) also
-                // shows its sector delivery's attempts and last response.
-                var sector: [String: Delivery] = [:]
-                for d in try store.deliveries() where d.destination == "sector" { sector[d.id] = d }
-                for stored in alerts { Console.out(Self.json(stored, sector: sector[stored.alert.id])) }
-            } else {
-                var table = Table("FIRST_TS", "RULE", "SEVERITY", "ZONE", "DELIVERY", "SUMMARY")
-                for s in alerts {
-                    table.add([
-                        UTCTime.format(s.alert.firstTs), s.alert.rule, s.alert.severity.rawValue, s.alert.zone ?? "-",
-                        s.delivery, s.alert.summary,
-                    ])
-                }
-                table.print()
-                if pending || dead { try printOutbox(store) }
+            var query = try rows.query(now: RowOptions.now)
+            if pending || dead {
+                query.deliveries = (pending ? ["pending", "in_flight"] : []) + (dead ? ["dead"] : [])
             }
+            let store = try openForReading(database.db)
+            let table = StreamingTable(
+                ["FIRST_TS", "RULE", "SEVERITY", "ZONE", "DELIVERY", "SUMMARY"],
+                minimumWidths: [
+                    30, 0, Severity.allCases.map(\.rawValue.count).max() ?? 0, try store.longestSensorAndZone().zone,
+                    Delivery.State.allCases.map(\.rawValue.count).max() ?? 0,
+                ])
+            try RowStream.run(
+                query, follow: rows.follow, lastSeq: store.lastAlertSeq,
+                rows: { query in
+                    try store.forEachAlert(query) { stored, sector in
+                        try RowStream.checkStop()
+                        if json {
+                            // An alert in the outbox (a live run with forward:) also
+                            // shows its sector delivery's attempts and last response.
+                            Console.out(Self.json(stored, sector: sector))
+                        } else {
+                            let a = stored.alert
+                            table.add([
+                                UTCTime.format(a.firstTs), a.rule, a.severity.rawValue, a.zone ?? "-",
+                                stored.delivery, a.summary,
+                            ])
+                        }
+                    }
+                },
+                backlogDone: {
+                    guard !json else { return }
+                    table.start()
+                    // Following prints alerts under the table's header, so not the outbox.
+                    if (pending || dead) && !rows.follow && !RowStream.stopRequested { try printOutbox(store) }
+                })
             Console.flush()
         }
     }
@@ -180,7 +253,7 @@ struct AlertsCommand: ParsableCommand {
         table.print()
     }
 
-    static func json(_ stored: StoredAlert, sector: Delivery? = nil) -> String {
+    static func json(_ stored: StoredAlert, sector: DeliveryAttempts? = nil) -> String {
         var w = JSONWriter()
         AlertJSON.write(stored.alert, into: &w)
         w.string("delivery", stored.delivery)
