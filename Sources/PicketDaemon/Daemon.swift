@@ -120,8 +120,21 @@ public enum Daemon {
         pipeline.recorder = recorder
         pipeline.externalCounters = driverCounters
         pipeline.onCommitted = { events, statuses in metrics.committed(events: events, statuses: statuses) }
+        pipeline.wallClockStep = { clock.stepNs }
+        pipeline.clockSynchronised = { SystemFacts.clockSynced() }
         let processing = ProcessingService(
-            pipeline: pipeline, logger: logger, now: { clock.now() }, tick: { clock.refresh() }, metrics: metrics)
+            pipeline: pipeline, logger: logger, now: { clock.now() },
+            tick: {
+                guard let step = clock.refresh() else { return }
+                logger.warning(
+                    """
+                    wall clock stepped: events are stamped with the new time; debounce, hold-offs, rule windows \
+                    and timeouts run on unchanged
+                    """,
+                    metadata: [
+                        "step_s": "\(Double(step) / 1e9)", "steps_since_start_s": "\(Double(clock.stepNs) / 1e9)",
+                    ])
+            }, metrics: metrics)
         metrics.prepare(for: configuration)
         let boxHealth = BoxHealth(
             configuration: configuration, processing: processing, board: health, clock: pipeline.clockOffsets)

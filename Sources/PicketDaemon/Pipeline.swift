@@ -82,8 +82,11 @@ public final class Pipeline {
     public func takeReports() throws(StoreError) -> Int {
         guard takesReports else { return 0 }
         var handed = 0
-        for event in try store.untakenReports() where !handedReports.contains(event.id) {
+        for var event in try store.untakenReports() where !handedReports.contains(event.id) {
             handedReports.insert(event.id)
+            // A report is stamped with the wall clock; the processor runs on
+            // the processing time (they differ once the wall clock stepped).
+            event.ts &-= wallClockStep?() ?? 0
             processor.report(event)
             handed += 1
             logger.info(
@@ -163,6 +166,42 @@ public final class Pipeline {
     /// heartbeats are never held back for it.
     public var lazyCommitIntervalNs: Int64 = 60_000_000_000
 
+    /// Live: what the wall clock's steps since start add to the processing
+    /// time (`UTCMapping.stepNs`). The processor runs on the processing time,
+    /// which never steps; what is stored carries the wall clock's time.
+    public var wallClockStep: (() -> Int64)?
+    /// Live: whether the kernel says the clock is synchronised (nil: it
+    /// cannot tell). Events stored while it is not carry `clock_synced: false`.
+    public var clockSynchronised: (() -> Bool?)?
+    private var synchronised: (checkedAt: Int64?, value: Bool?) = (nil, nil)
+
+    /// Moves what the processor made from processing time to wall-clock time
+    /// and marks events stored while the clock is not synchronised.
+    private func stampWallTime(_ output: inout Processor.Output, now: Int64) {
+        if let clockSynchronised, !output.events.isEmpty,
+            synchronised.checkedAt.map({ now &- $0 >= 1_000_000_000 }) ?? true
+        {
+            synchronised = (now, clockSynchronised())
+        }
+        if synchronised.value == false {
+            for i in output.events.indices { output.events[i].clockSynced = false }
+        }
+        let step = wallClockStep?() ?? 0
+        guard step != 0 else { return }
+        for i in output.events.indices { output.events[i].ts &+= step }
+        for i in output.alerts.indices {
+            output.alerts[i].firstTs &+= step
+            output.alerts[i].lastTs &+= step
+        }
+        for i in output.statuses.indices { output.statuses[i].ts &+= step }
+        output.fix?.ts &+= step
+        if var clock = output.clockOffset {
+            clock.offsetNs &+= step
+            clock.ts &+= step
+            output.clockOffset = clock
+        }
+    }
+
     /// Called after each commit with what it stored (metrics).
     public var onCommitted: ((_ events: [Event], _ statuses: [SensorStatus]) -> Void)?
 
@@ -172,7 +211,8 @@ public final class Pipeline {
     /// box leaves its database and WAL untouched.
     @discardableResult
     public func collect(now: Int64, force: Bool = false) throws(StoreError) -> Bool {
-        let output = processor.takeOutput()
+        var output = processor.takeOutput()
+        stampWallTime(&output, now: now)
         pending.events += output.events
         pending.alerts += output.alerts
         pending.statuses += output.statuses

@@ -184,5 +184,10 @@ enum Schema {
         CREATE INDEX IF NOT EXISTS events_zone_ts ON events (zone, ts);
         CREATE INDEX IF NOT EXISTS alerts_zone_first_ts ON alerts (zone, first_ts);
         """,
+        // 7 (issue 9: clock steps): a live event stored while the kernel said
+        // the clock was not synchronised carries clock_synced = 0.
+        """
+        ALTER TABLE events ADD COLUMN clock_synced INTEGER;
+        """,
     ]
 }

@@ -24,6 +24,9 @@ public struct SensorHealth: Sendable, Equatable {
     public var source: String?
     /// Inputs of that source dropped because its ring was full, all runs together.
     public var ringDrops: Int?
+    /// False when the sensor's last event was stored while the box's clock
+    /// was not synchronised (its time may be far off).
+    public var lastEventClockSynced: Bool?
 
     public init(
         sensor: String, kind: SensorKind, zone: String? = nil, lastEventTs: Int64? = nil,

@@ -214,8 +214,8 @@ public final class Store {
         let s = try database.statement(
             """
             INSERT OR IGNORE INTO events (id, box, sector, sensor, kind, zone, source, state, ts, episode, class,
-                strength, image_ref, lat, lon, tags, note, reported_ts)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                strength, image_ref, lat, lon, tags, note, reported_ts, clock_synced)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let unknown = try database.statement("INSERT OR IGNORE INTO sensors (sensor, kind) VALUES (?, 'unknown')")
         for e in events {
@@ -238,6 +238,7 @@ public final class Store {
             s.bind(16, e.tags.isEmpty ? "{}" : JSONWriter.object(e.tags))
             s.bind(17, e.note)
             s.bind(18, e.reportedTs)
+            s.bind(19, e.clockSynced.map { $0 ? 1 : 0 })
             try s.run()
             if e.kind == .unknown {
                 unknown.reset()
@@ -334,7 +335,7 @@ public final class Store {
 
     static let eventColumns = """
         id, box, sector, sensor, kind, zone, source, state, ts, episode, class, strength, image_ref, lat, lon, tags,
-        note, reported_ts
+        note, reported_ts, clock_synced
         """
 
     /// The event in the current row of a statement that selected `eventColumns`.
@@ -348,7 +349,8 @@ public final class Store {
             state: EventState(rawValue: s.string(7)) ?? .active, ts: s.int64(8), episode: s.string(9),
             detectionClass: s.optionalString(10), strength: s.optionalInt(11), imageRef: s.optionalString(12),
             position: lat.flatMap { lat in lon.map { Position(lat: lat, lon: $0) } },
-            tags: decodeObject(s.string(15)), note: s.optionalString(16), reportedTs: s.optionalInt64(17))
+            tags: decodeObject(s.string(15)), note: s.optionalString(16), reportedTs: s.optionalInt64(17),
+            clockSynced: s.optionalInt(18).map { $0 != 0 })
     }
 
     /// Every stored event, for tests and small databases.
@@ -397,18 +399,20 @@ public final class Store {
                 (SELECT MAX(ts) FROM events e WHERE e.sensor = s.sensor),
                 s.last_heartbeat_ts, s.battery_mv, s.temp_c, s.tamper,
                 COALESCE(SUM(c.duplicates), 0), COALESCE(SUM(c.lost), 0), COALESCE(SUM(c.glitches), 0),
-                COALESCE(SUM(c.unknown_sentences), 0)
+                COALESCE(SUM(c.unknown_sentences), 0),
+                (SELECT clock_synced FROM events e WHERE e.sensor = s.sensor ORDER BY ts DESC LIMIT 1)
             FROM sensors s LEFT JOIN sensor_counters c ON c.sensor = s.sensor
             GROUP BY s.sensor ORDER BY s.sensor
             """)
         var out: [SensorHealth] = []
         while try s.step() {
-            out.append(
-                SensorHealth(
-                    sensor: s.string(0), kind: SensorKind(rawValue: s.string(1)) ?? .unknown,
-                    zone: s.optionalString(2), lastEventTs: s.optionalInt64(3), lastHeartbeatTs: s.optionalInt64(4),
-                    batteryMv: s.optionalInt(5), tempC: s.optionalDouble(6), tamper: s.optionalInt(7).map { $0 != 0 },
-                    duplicates: s.int(8), lost: s.int(9), glitches: s.int(10), unknownSentences: s.int(11)))
+            var health = SensorHealth(
+                sensor: s.string(0), kind: SensorKind(rawValue: s.string(1)) ?? .unknown,
+                zone: s.optionalString(2), lastEventTs: s.optionalInt64(3), lastHeartbeatTs: s.optionalInt64(4),
+                batteryMv: s.optionalInt(5), tempC: s.optionalDouble(6), tamper: s.optionalInt(7).map { $0 != 0 },
+                duplicates: s.int(8), lost: s.int(9), glitches: s.int(10), unknownSentences: s.int(11))
+            health.lastEventClockSynced = s.optionalInt(12).map { $0 != 0 }
+            out.append(health)
         }
         s.reset()
         var bySensor: [String: SourceHealth] = [:]

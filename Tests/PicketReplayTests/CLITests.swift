@@ -169,7 +169,8 @@ import Testing
         for query in ["events", "alerts"] {
             let live = try await Support.picket([query, "--db", db, "--json"]).out
             let again = try await Support.picket([query, "--db", replayed, "--json"]).out
-            #expect(live == again, "\(query) of the live run and of its replay differ")
+            #expect(
+                Support.withoutLiveMarks(live) == again, "\(query) of the live run and of its replay differ")
         }
     }
 

@@ -98,7 +98,8 @@ final class ReportStoreTests: Sendable {
             let store = try Store(path: path)
             // Back to schema 3: without what migrations 4 and 5 added.
             try store.database.execute(
-                "DROP TABLE reports; ALTER TABLE events DROP COLUMN reported_ts; PRAGMA user_version = 3")
+                "DROP TABLE reports; ALTER TABLE events DROP COLUMN reported_ts; "
+                    + "ALTER TABLE events DROP COLUMN clock_synced; PRAGMA user_version = 3")
         }
         let store = try Store(path: path)
         #expect(try store.database.userVersion == Store.schemaVersion)
@@ -130,6 +131,7 @@ final class ReportStoreTests: Sendable {
                 DROP INDEX reports_sector_id; ALTER TABLE reports DROP COLUMN sector_id;
                 ALTER TABLE reports DROP COLUMN reported_ts;
                 ALTER TABLE reports DROP COLUMN listed_status; ALTER TABLE events DROP COLUMN reported_ts;
+                ALTER TABLE events DROP COLUMN clock_synced;
                 PRAGMA user_version = 4;
                 """)
         }

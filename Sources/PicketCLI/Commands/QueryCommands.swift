@@ -133,6 +133,7 @@ struct EventsCommand: ParsableCommand {
         w.object("tags", e.tags)
         if let note = e.note { w.string("note", note) }
         if let reported = e.reportedTs { w.time("reported_ts", reported) }
+        if e.clockSynced == false { w.bool("clock_synced", false) }
         return w.finish()
     }
 
@@ -295,7 +296,8 @@ struct SensorsCommand: ParsableCommand {
                         s.lastHeartbeatTs.map(UTCTime.format) ?? "-", s.batteryMv.map(String.init) ?? "-",
                         s.tempC.map { "\($0)" } ?? "-", s.tamper.map { $0 ? "yes" : "no" } ?? "-",
                         String(s.duplicates), String(s.lost), String(s.glitches),
-                        s.driverHealthy.map { $0 ? "ok" : "UNHEALTHY: \(s.driverDetail ?? "")" } ?? "-",
+                        (s.driverHealthy.map { $0 ? "ok" : "UNHEALTHY: \(s.driverDetail ?? "")" } ?? "-")
+                            + (s.lastEventClockSynced == false ? " (last event: clock not synchronised)" : ""),
                     ])
                 }
                 table.print()
@@ -333,6 +335,7 @@ struct SensorsCommand: ParsableCommand {
         w.int("unknown_sentences", s.unknownSentences)
         w.bool("driver_healthy", s.driverHealthy)
         w.string("driver_detail", s.driverDetail)
+        if s.lastEventClockSynced == false { w.bool("clock_synced", false) }
         // Only where known (live sources): replays and older readers see the fields of before.
         if let source = s.source {
             w.string("source", source)

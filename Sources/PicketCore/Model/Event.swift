@@ -24,14 +24,19 @@ public struct Event: Sendable, Equatable {
     /// A report handed over in a sector's answer: when the sighting was
     /// reported to the sector (`ts` is when it reached the box).
     public var reportedTs: Int64?
+    /// False when the live box stored it while the kernel said its clock was
+    /// not synchronised (no NTP, no GPS time yet: `ts` may be far off);
+    /// nil otherwise (synchronised, unknown, or a replay).
+    public var clockSynced: Bool?
 
     public init(
         id: String, box: String, sector: String, sensor: String, kind: SensorKind, zone: String?,
         source: EventSource, state: EventState, ts: Int64, episode: String, detectionClass: String? = nil,
         strength: Int? = nil, imageRef: String? = nil, position: Position? = nil, tags: [String: String] = [:],
-        note: String? = nil, reportedTs: Int64? = nil
+        note: String? = nil, reportedTs: Int64? = nil, clockSynced: Bool? = nil
     ) {
         self.reportedTs = reportedTs
+        self.clockSynced = clockSynced
         self.id = id
         self.box = box
         self.sector = sector

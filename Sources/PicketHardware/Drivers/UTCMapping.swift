@@ -4,35 +4,67 @@ import Synchronization
     import Glibc
 #endif
 
-/// Maps CLOCK_MONOTONIC nanoseconds (the kernel's GPIO event timestamps
-/// since Linux 5.7, and the drivers' read times) to UTC.
+/// The daemon's clock: CLOCK_MONOTONIC nanoseconds (the kernel's GPIO event
+/// timestamps since Linux 5.7, the drivers' read times) on a UTC scale.
 ///
-/// The offset between CLOCK_REALTIME and CLOCK_MONOTONIC is sampled (the
-/// tightest of a few bracketing reads) and refreshed by `refresh()`, so NTP
-/// or GPS slewing the wall clock is followed. A step of the wall clock
-/// (a fix after a cold boot without RTC, an operator's `date -s`) changes
-/// the offset; a step backwards must not make an event's UTC time earlier
-/// than one already handed out in this run, so mapped times never decrease.
+/// Two timelines come out of it. The processing time (`now()`,
+/// `utc(monotonic:)`), which every input is stamped with and on which
+/// debounce, hold-offs, rule windows and timeouts run, is the monotonic
+/// clock plus an offset that follows the wall clock's slewing (NTP, chrony,
+/// a GPS refclock) but not its steps: it never jumps, never freezes, never
+/// goes back. The wall time (`wall(_:)`) adds the steps seen since start
+/// (`stepNs`), and is what a stored event carries: a box that booted with a
+/// stale clock (a Pi has no RTC) and is stepped by NTP an hour later stores
+/// events at the corrected time while its windows keep running.
+///
+/// The offset is sampled (the tightest of a few bracketing reads) at
+/// `refresh()`, every few seconds: a change larger than `stepThresholdNs`
+/// between two samples is a step, anything smaller is followed.
 public final class UTCMapping: Sendable {
     private struct State {
         var offset: Int64
         var lastMapped: Int64
+        var stepNs: Int64 = 0
     }
 
     private let state: Mutex<State>
+    private let source: any ClockSource
+    /// A larger change of the wall clock's offset between two refreshes is
+    /// a step. Slewing moves it by at most 0.5 ms a second (ntpd) or about
+    /// 83 ms a second (chrony's default maximum): well under a second.
+    public let stepThresholdNs: Int64
 
-    public init() {
-        state = Mutex(State(offset: Self.sampleOffset(), lastMapped: .min))
+    public init(source: any ClockSource = SystemClockSource(), stepThresholdNs: Int64 = 1_000_000_000) {
+        self.source = source
+        self.stepThresholdNs = stepThresholdNs
+        state = Mutex(State(offset: Self.sampleOffset(source), lastMapped: .min))
     }
 
     /// Re-samples the wall clock's offset; call it every few seconds.
-    public func refresh() {
-        let offset = Self.sampleOffset()
-        state.withLock { $0.offset = offset }
+    /// Returns the step it found (wall clock minus what the processing time
+    /// expected, positive: stepped forward), nil when the wall clock only slewed.
+    @discardableResult
+    public func refresh() -> Int64? {
+        let offset = Self.sampleOffset(source)
+        return state.withLock { s in
+            let change = offset &- s.offset
+            guard change.magnitude > stepThresholdNs.magnitude else {
+                s.offset = offset
+                return nil
+            }
+            s.stepNs &+= change
+            return change
+        }
     }
 
-    /// UTC nanoseconds of a CLOCK_MONOTONIC time; never earlier than a time
-    /// this mapping returned before.
+    /// What the wall clock's steps since start add to the processing time.
+    public var stepNs: Int64 { state.withLock { $0.stepNs } }
+
+    /// The wall-clock UTC time of a processing time.
+    public func wall(_ t: Int64) -> Int64 { t &+ stepNs }
+
+    /// Processing time (UTC scale) of a CLOCK_MONOTONIC time; never earlier
+    /// than a time this mapping returned before.
     public func utc(monotonic: Int64) -> Int64 {
         state.withLock { s in
             let mapped = max(monotonic &+ s.offset, s.lastMapped)
@@ -41,14 +73,14 @@ public final class UTCMapping: Sendable {
         }
     }
 
-    /// UTC nanoseconds of a CLOCK_MONOTONIC time under the current offset,
+    /// Processing time of a CLOCK_MONOTONIC time under the current offset,
     /// without the floor: for a caller that keeps a floor of its own.
     public func unclamped(monotonic: Int64) -> Int64 {
         monotonic &+ state.withLock { $0.offset }
     }
 
-    /// UTC now, through the same mapping as event timestamps.
-    public func now() -> Int64 { utc(monotonic: Self.monotonicNow()) }
+    /// Processing time now, through the same mapping as event timestamps.
+    public func now() -> Int64 { utc(monotonic: source.monotonic()) }
 
     public static func monotonicNow() -> Int64 { read(CLOCK_MONOTONIC) }
 
@@ -61,12 +93,12 @@ public final class UTCMapping: Sendable {
     }
 
     /// REALTIME - MONOTONIC, from the tightest of three bracketing reads.
-    static func sampleOffset() -> Int64 {
+    static func sampleOffset(_ source: any ClockSource) -> Int64 {
         var best: (width: Int64, offset: Int64) = (.max, 0)
         for _ in 0..<3 {
-            let before = read(CLOCK_MONOTONIC)
-            let real = read(CLOCK_REALTIME)
-            let after = read(CLOCK_MONOTONIC)
+            let before = source.monotonic()
+            let real = source.realtime()
+            let after = source.monotonic()
             let width = after - before
             if width < best.width { best = (width, real - (before + width / 2)) }
         }
