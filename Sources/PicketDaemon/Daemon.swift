@@ -77,7 +77,10 @@ public enum Daemon {
         let delivery =
             DeliveryService.isNeeded(configuration)
             ? try DeliveryService(
-                configuration: configuration, databasePath: databasePath, logger: logger, now: { clock.now() },
+                // The wall clock: what a request is signed with and a status says
+                // must be the box's real time, which a receiver checks.
+                configuration: configuration, databasePath: databasePath, logger: logger,
+                now: { clock.wall(clock.now()) },
                 onAttempt: { destination, result in
                     metrics.deliveryAttempt(
                         destination: destination, result: result,
@@ -146,7 +149,8 @@ public enum Daemon {
         let reloader = reload.map { ReloadService(reload: $0, databasePath: databasePath, logger: logger) }
         let retention = RetentionService(
             retention: configuration.retention, databasePath: databasePath, keepRun: runID, logger: logger,
-            now: { clock.now() })
+            // Stored times are the wall clock's, so their age is too.
+            now: { clock.wall(clock.now()) })
         // Under systemd (Type=notify): READY, watchdog pings, STATUS, STOPPING.
         let systemd = SystemdNotifier().map { notifier in
             SystemdService(

@@ -159,15 +159,21 @@ extension Store {
             let s = try database.statement(
                 """
                 SELECT \(Self.deliveryColumns) FROM deliveries
-                WHERE state = 'pending' AND next_attempt_ts <= ?
-                ORDER BY severity_rank DESC, created_ts, seq LIMIT ?
+                WHERE state = 'pending' AND (next_attempt_ts <= ?1 OR next_attempt_ts > ?1 + ?3)
+                ORDER BY severity_rank DESC, created_ts, seq LIMIT ?2
                 """)
             s.reset()
             s.bind(1, now)
             s.bind(2, limit)
+            // A next attempt further ahead than any backoff or Retry-After
+            // sets was scheduled before the wall clock stepped back: due now.
+            s.bind(3, Self.furthestAttemptNs)
             return try Self.deliveries(from: s)
         }
     }
+
+    /// How far ahead a retry can ever be scheduled (the Retry-After cap and a minute).
+    static let furthestAttemptNs: Int64 = DeliveryPolicy.maximumRetryAfterNs + 60_000_000_000
 
     /// When the next pending delivery falls due; nil when none is pending.
     public func nextAttemptTs() throws(StoreError) -> Int64? {
