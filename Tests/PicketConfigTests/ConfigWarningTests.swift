@@ -26,7 +26,9 @@ import Testing
             ])
     }
 
-    @Test(arguments: ["", "box: [", "serial: /dev/ttyUSB0", "serial:\n  - /dev/ttyUSB0\n", "serial:\n  - {port: [1]}\n"])
+    @Test(arguments: [
+        "", "box: [", "serial: /dev/ttyUSB0", "serial:\n  - /dev/ttyUSB0\n", "serial:\n  - {port: [1]}\n",
+    ])
     func textThatIsNotAConfigurationGivesNoWarning(yaml: String) {
         #expect(ConfigWarnings.check(yaml: yaml, file: "x.yaml") == [])
     }

@@ -57,7 +57,8 @@ import Testing
         #expect(!refused.healthy)
         #expect(refused.detail.hasPrefix("\(pty.slavePath): busy: held by "), "\(refused.detail)")
         #expect(refused.detail.contains("(pid \(getpid()))"), "\(refused.detail)")
-        #expect(second.log.all.contains { $0.level == .warning && $0.metadata["reason"]?.description == refused.detail })
+        #expect(
+            second.log.all.contains { $0.level == .warning && $0.metadata["reason"]?.description == refused.detail })
 
         let sentences = (1...50).flatMap { nmeaSentence("PGSD,seis-7,\($0),FOOT,\($0)") }
         try pty.write(sentences)

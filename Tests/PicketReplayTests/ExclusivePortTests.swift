@@ -44,7 +44,8 @@ import Testing
         let count = 40
         try pty.write(LiveRunTests.detections(1...count))
         try await eventually("\(count) events stored by the first") {
-            try FileManager.default.fileExists(atPath: firstDB) && Store(path: firstDB, create: false).count("events") == count
+            try FileManager.default.fileExists(atPath: firstDB)
+                && Store(path: firstDB, create: false).count("events") == count
         }
         #expect(try await first.stop() == 0, "\(first.stderr)")
         #expect(try Store(path: firstDB, create: false).count("events") == count)
@@ -96,7 +97,8 @@ import Testing
         #expect(try await daemon.stop() == 0)
 
         let free = try await Support.picket(["check-config", "--hardware", config])
-        #expect(free.out.contains("serial[0] \(pty.slavePath): OK: opened at 9600 baud, 8N1, exclusively"), "\(free.out)")
+        #expect(
+            free.out.contains("serial[0] \(pty.slavePath): OK: opened at 9600 baud, 8N1, exclusively"), "\(free.out)")
         #expect(free.status == 74, "the GPIO chip is still missing")
     }
 

@@ -18,15 +18,33 @@ public enum KernelConsole {
         }
     }
 
-    /// The warning for `port` when a console named in `cmdline` is that
-    /// port, nil otherwise. `devices` is where console names live (`/dev`).
-    public static func warning(
-        port: String, cmdline: String? = try? String(contentsOfFile: "/proc/cmdline", encoding: .utf8),
-        devices: String = "/dev"
-    ) -> String? {
-        guard let cmdline else { return nil }
+    /// The consoles of this box: the kernel command line's, and the active
+    /// ones sysfs lists (the service's sandbox, `ProcSubset=pid`, hides
+    /// `/proc/cmdline` but not `/sys`).
+    static func systemConsoles() -> [String] {
+        let cmdline = (try? String(contentsOfFile: "/proc/cmdline", encoding: .utf8)) ?? ""
+        let active = (try? String(contentsOfFile: "/sys/class/tty/console/active", encoding: .utf8)) ?? ""
+        var names = consoles(cmdline: cmdline)
+        for name in active.split(whereSeparator: \.isWhitespace).map(String.init) where !names.contains(name) {
+            names.append(name)
+        }
+        return names
+    }
+
+    /// The warning for `port` when one of `consoles` (`console=` values of
+    /// the kernel command line) is that port, nil otherwise. `devices` is
+    /// where console names live (`/dev`).
+    public static func warning(port: String, devices: String = "/dev") -> String? {
+        warning(port: port, consoles: systemConsoles(), devices: devices)
+    }
+
+    static func warning(port: String, cmdline: String?, devices: String) -> String? {
+        warning(port: port, consoles: cmdline.map(consoles(cmdline:)) ?? [], devices: devices)
+    }
+
+    static func warning(port: String, consoles: [String], devices: String) -> String? {
         let target = resolved(port)
-        for console in consoles(cmdline: cmdline) {
+        for console in consoles {
             let path = devices + "/" + console
             guard resolved(path) == target || sameDevice(path, port) else { continue }
             let tty = URL(fileURLWithPath: target).lastPathComponent

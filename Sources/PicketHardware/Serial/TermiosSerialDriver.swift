@@ -71,7 +71,8 @@ public final class TermiosSerialDriver: SerialByteSource {
             throw UnsupportedBaudRate(port: config.port, baud: config.baud)
         }
         if let warning = KernelConsole.warning(port: config.port) {
-            logger.warning("serial port is a kernel console", metadata: ["port": "\(config.port)", "reason": "\(warning)"])
+            logger.warning(
+                "serial port is a kernel console", metadata: ["port": "\(config.port)", "reason": "\(warning)"])
         }
         try await WakePipe.runThread(named: "picket-serial-\(portIndex)") { [self] wake in
             readLoop(into: sink, speed: speed, wake: wake)
@@ -152,14 +153,21 @@ public final class TermiosSerialDriver: SerialByteSource {
         defer { close(fd) }
         reportUp(&reported)
         let opened = UTCMapping.monotonicNow()
-        let end = pump(fd, into: sink, buffer: buffer, wake: wake)
-        if case .broke(let why, _) = end { return .broke(why, lastedNs: UTCMapping.monotonicNow() - opened) }
-        return end
+        switch pump(fd, into: sink, buffer: buffer, wake: wake) {
+        case .cancelled: return .cancelled
+        case .broke(let why): return .broke(why, lastedNs: UTCMapping.monotonicNow() - opened)
+        }
+    }
+
+    /// How reading an open port ended.
+    private enum PumpEnd {
+        case cancelled
+        case broke(String)
     }
 
     /// Hands every read to the sink until the port breaks or `wake` fires.
     private func pump(_ fd: Int32, into sink: any InputSink, buffer: UnsafeMutableRawBufferPointer, wake: WakePipe)
-        -> SessionEnd
+        -> PumpEnd
     {
         let path = config.port
         var fds = [
@@ -171,25 +179,27 @@ public final class TermiosSerialDriver: SerialByteSource {
             do throws(SystemError) {
                 ready = try SystemCall.retrying("poll", path) { poll(&fds, nfds_t(fds.count), Self.idleCheckMs) }
             } catch {
-                return .broke(error.description, lastedNs: 0)
+                return .broke(error.description)
             }
             if fds[1].revents != 0 {
                 drainOnStop(fd, into: sink, buffer: buffer)
                 return .cancelled
             }
             if ready == 0 {
-                if let gone = vanished(fd) { return .broke(gone, lastedNs: 0) }
+                if let gone = vanished(fd) { return .broke(gone) }
                 continue
             }
             let events = Int32(fds[0].revents)
-            if events & POLLNVAL != 0 { return .broke("\(path): descriptor no longer valid", lastedNs: 0) }
+            if events & POLLNVAL != 0 { return .broke("\(path): descriptor no longer valid") }
             // Read even on a hangup, so bytes that arrived before it are delivered.
             var count = 0
             do throws(SystemError) {
                 count = try SystemCall.retrying("read", path) { read(fd, buffer.baseAddress, buffer.count) }
             } catch {
                 // EIO, ENXIO, ENODEV: unplugged, or the other end of a pty closed.
-                guard error.errno == EAGAIN || error.errno == EWOULDBLOCK else { return .broke(error.description, lastedNs: 0) }
+                guard error.errno == EAGAIN || error.errno == EWOULDBLOCK else {
+                    return .broke(error.description)
+                }
             }
             if count > 0 {
                 let t = mapping.now()
@@ -197,7 +207,7 @@ public final class TermiosSerialDriver: SerialByteSource {
             } else if events & (POLLHUP | POLLERR) != 0 {
                 // With VMIN = VTIME = 0 a read of 0 is no end of file by itself;
                 // after a hangup it is: a hung-up tty reads 0 forever.
-                return .broke("\(path): hung up (device unplugged or closed)", lastedNs: 0)
+                return .broke("\(path): hung up (device unplugged or closed)")
             }
         }
     }
