@@ -234,6 +234,39 @@ import Testing
         #expect(HardwareCheck.serial(SerialPortConfig(port: free.slavePath), subject: "again").status == .ok)
     }
 
+    /// The losses a flapping port does not log are counted into the next
+    /// line it does log (`repeats`), so the log still adds up: every loss is
+    /// either a line or counted in one. The last loss comes after more than
+    /// the interval, so it is logged and carries the count of the rest.
+    @Test func unsaidLossesAreCountedInTheNextLine() async throws {
+        let dir = try temporaryDirectory("picket-serial")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let link = dir.appendingPathComponent("usb-radio-if00").path
+        var pty = try PseudoTerminal()
+        try PseudoTerminal.pointLink(link, to: pty.slavePath)
+        let h = Harness()
+        let interval: Int64 = 300_000_000
+        let task = h.start(h.driver(link, logIntervalNs: interval))
+        defer { task.cancel() }
+        let cycles = 6
+        for cycle in 1...cycles {
+            try await eventually("open number \(cycle)") { h.healthyCount == cycle }
+            if cycle == cycles { try await Task.sleep(for: .nanoseconds(2 * interval)) }
+            try pty.unplug(link: link)
+            try await eventually("break number \(cycle)") { h.sink.gaps == cycle }
+            pty = try PseudoTerminal()
+            try PseudoTerminal.pointLink(link, to: pty.slavePath)
+        }
+        try await eventually("open number \(cycles + 1)") { h.healthyCount == cycles + 1 }
+        task.cancel()
+        try await task.value
+
+        let lines = h.log.all.filter { $0.message == "serial port lost, reopening" }
+        let counted = lines.map { 1 + ($0.metadata["repeats"].flatMap { Int($0.description) } ?? 0) }
+        #expect(counted.reduce(0, +) == cycles, "\(counted)")
+        #expect(lines.count >= 2)
+    }
+
     // MARK: Kernel console
 
     @Test func aKernelConsoleOnTheConfiguredPortIsPointedOut() throws {
