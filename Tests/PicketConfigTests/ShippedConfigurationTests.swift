@@ -84,8 +84,8 @@ import Testing
         #expect(config.gpio.count == 3)
         #expect(
             config.serial == [
-                SerialPortConfig(port: "/dev/ttyUSB0", baud: 9600, protocol: .nmea),
-                SerialPortConfig(port: "/dev/ttyUSB1", baud: 4800, protocol: .nmea),
+                SerialPortConfig(port: "/dev/picket-radio", baud: 9600, protocol: .nmea),
+                SerialPortConfig(port: "/dev/picket-gps", baud: 4800, protocol: .nmea),
             ])
         #expect(
             config.sensors == [
@@ -126,6 +126,16 @@ import Testing
                             name: "North farm", phone: "+18025550100", zones: ["north-fork"], minSeverity: .high,
                             quietHours: Subscriber.QuietHours(startMinute: 22 * 60, endMinute: 6 * 60), maxPerHour: 4)
                     ], caFile: "/etc/picket/gateway-ca.pem"))
+    }
+
+    /// The example names its ports the stable way, so it draws no warning;
+    /// the simulated kit's ports are simulated (and `run --simulate` does
+    /// not check them), so its enumeration-order names are harmless.
+    @Test func theExampleUsesStablePortNames() throws {
+        let path = packageRoot.appendingPathComponent("Config/picket.example.yaml").path
+        #expect(ConfigWarnings.check(yaml: try String(contentsOfFile: path, encoding: .utf8), file: path) == [])
+        let simulated = ConfigWarnings.check(yaml: DefaultConfiguration.yaml, file: "picket.simulate.yaml")
+        #expect(simulated.map(\.key) == ["serial[0].port", "serial[1].port"])
     }
 
     @Test func productSpecificationSampleLoadsOnceItsBeamsExist() {

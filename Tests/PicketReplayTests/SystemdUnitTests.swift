@@ -45,6 +45,52 @@ import Testing
         #expect(level <= 2.0, "\(line)")
     }
 
+    /// A USB adapter plugged in after boot: `DeviceAllow=char-ttyUSB` is
+    /// resolved when the unit starts, so the drivers that register those
+    /// majors must be loaded before it, by the `modprobe@` units systemd
+    /// ships (the remedy `systemd.resource-control(5)` gives).
+    @Test func theUnitLoadsTheSerialDriversBeforeItStarts() throws {
+        let text = try String(contentsOf: Self.unit, encoding: .utf8)
+        let unitSection = try #require(text.components(separatedBy: "[Service]").first)
+        func values(_ key: String) -> Set<String> {
+            Set(
+                unitSection.split(separator: "\n").filter { $0.hasPrefix("\(key)=") }
+                    .flatMap { $0.dropFirst(key.count + 1).split(separator: " ").map(String.init) })
+        }
+        for module in ["usbserial", "cdc_acm", "ftdi_sio"] {
+            #expect(values("Wants").contains("modprobe@\(module).service"), "Wants= lacks modprobe@\(module)")
+            #expect(values("After").contains("modprobe@\(module).service"), "After= lacks modprobe@\(module)")
+        }
+        for group in ["char-ttyUSB", "char-ttyACM"] {
+            #expect(text.contains("DeviceAllow=\(group) rw"))
+        }
+    }
+
+    /// The units named above exist: systemd (245 and later, Debian 12's
+    /// 252 included) ships the `modprobe@` template, which loads `%i` and
+    /// skips a module that is built in or absent. (`systemd-analyze verify`
+    /// does not report a missing dependency, so this is checked directly.)
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/lib/systemd/system/modprobe@.service")))
+    func theModprobeTemplateLoadsItsInstance() throws {
+        let template = try String(contentsOfFile: "/lib/systemd/system/modprobe@.service", encoding: .utf8)
+        #expect(template.contains("modprobe -abq %i"), "\(template)")
+        #expect(template.contains("Before=sysinit.target"))
+    }
+
+    /// ModemManager must leave the adapters alone: it probes every new tty
+    /// with AT commands and reads the answers, taking the receiver's bytes.
+    @Test func theUdevRulesHideTheAdaptersFromModemManager() throws {
+        let rules = try String(
+            contentsOf: Support.root.appendingPathComponent("Hardware/udev/60-picket.rules"), encoding: .utf8)
+        let adapterRules = rules.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n")
+            .filter { !$0.hasPrefix("#") && $0.contains("SUBSYSTEM==\"tty\"") }
+        #expect(adapterRules.count >= 2)
+        for rule in adapterRules {
+            #expect(rule.contains("ENV{ID_MM_DEVICE_IGNORE}=\"1\""), "\(rule)")
+            #expect(rule.contains("SYMLINK+=\"picket-"), "\(rule)")
+        }
+    }
+
     /// The install script staged into a folder (DESTDIR): every file where
     /// the unit and the README say; uninstall removes them and keeps the
     /// technician's configuration.

@@ -67,6 +67,7 @@ public final class CapturedLog: Sendable {
     public struct Record: Sendable {
         public var level: Logger.Level
         public var message: String
+        public var metadata: Logger.Metadata = [:]
     }
 
     private let records = Mutex<[Record]>([])
@@ -92,7 +93,10 @@ public final class CapturedLog: Sendable {
         }
 
         func log(event: LogEvent) {
-            log.records.withLock { $0.append(Record(level: event.level, message: "\(event.message)")) }
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            log.records.withLock {
+                $0.append(Record(level: event.level, message: "\(event.message)", metadata: merged))
+            }
         }
     }
 }

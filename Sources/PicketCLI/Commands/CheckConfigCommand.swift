@@ -1,6 +1,7 @@
 import ArgumentParser
 import PicketConfig
 import PicketCore
+import PicketHardware
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,9 +11,20 @@ struct CheckConfigCommand: ParsableCommand {
     @Argument(help: "The YAML configuration file.")
     var path: String
 
+    @Flag(
+        name: .long,
+        help: """
+            Also open every configured serial port and request every GPIO line once, and report which are \
+            missing, busy or refused (exit 74 when any is); run it as the service's user, with the service \
+            stopped, or its own ports show as busy.
+            """)
+    var hardware = false
+
     func run() throws {
         let configuration: PicketConfiguration
         do { configuration = try ConfigLoader.load(path: path) } catch { throw fail(error) }
+        let warnings = Self.warnings(path: path)
+        for warning in warnings { Console.error("\(warning)") }
         let radio = configuration.sensors.count
         Console.out(
             "\(path): OK: box \(configuration.box), sector \(configuration.sector); "
@@ -20,7 +32,23 @@ struct CheckConfigCommand: ParsableCommand {
                 + "\(configuration.serial.count) serial port\(configuration.serial.count == 1 ? "" : "s"), "
                 + "\(radio) radio sensor\(radio == 1 ? "" : "s"), "
                 + "\(configuration.rules.count) rule\(configuration.rules.count == 1 ? "" : "s"); "
-                + Self.storageSummary(configuration.retention))
+                + Self.storageSummary(configuration.retention)
+                + (warnings.isEmpty ? "" : "; \(warnings.count) warning\(warnings.count == 1 ? "" : "s")"))
+        guard hardware else { return }
+        let findings = HardwareCheck.run(configuration: configuration)
+        for finding in findings { Console.out("\(finding)") }
+        let problems = findings.count { $0.status == .problem }
+        if problems > 0 {
+            Console.error(
+                "\(path): \(problems) of the configured ports and lines cannot be used; see the PROBLEM lines above")
+            throw ExitCode(ExitStatus.ioError)
+        }
+    }
+
+    /// What the valid file at `path` may still get wrong on a box (printed, never refused).
+    static func warnings(path: String) -> [ConfigProblem] {
+        guard let yaml = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return ConfigWarnings.check(yaml: yaml, file: path)
     }
 
     /// `storage.retain_days` and `storage.max_mb` as the daemon will apply them.

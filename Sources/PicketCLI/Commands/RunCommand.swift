@@ -55,6 +55,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         try await reportingErrors {
             let configuration = try loadConfiguration(simulate ? config : config ?? DefaultPaths.configuration)
+            if !simulate {
+                // The simulated kit's ports are not devices: nothing to warn about there.
+                for warning in CheckConfigCommand.warnings(path: config ?? DefaultPaths.configuration) {
+                    logger.warning("configuration warning", metadata: ["warning": "\(warning)"])
+                }
+            }
             let path = DefaultPaths.database(explicit: db, configuration: configuration)
             try DefaultPaths.prepareDirectory(for: path)
             let clock = UTCMapping()

@@ -17,6 +17,14 @@ import PicketCore
 /// the port unhealthy and reopen it with capped backoff until it works again
 /// or the task is cancelled. An outage is logged once, not once per retry.
 ///
+/// A port that opens and breaks at once (a loose connector, a receiver in a
+/// reset loop) is not a fresh start each time: the backoff goes back to its
+/// shortest only after a session that lasted `stableAfterNs`, and a loss
+/// that keeps coming back is logged at most once per `logIntervalNs`, with
+/// how many went unsaid. The port is opened exclusively (see
+/// `Termios.openRaw`); one held by another process is "busy" and retried
+/// like an absent one.
+///
 /// The waiting happens in `poll` on a thread of the driver's own, never on
 /// the cooperative pool; cancellation wakes that `poll` through a pipe, so
 /// `run` returns within milliseconds.
@@ -28,6 +36,8 @@ public final class TermiosSerialDriver: SerialByteSource {
     private let health: DriverHealthBoard
     private let logger: Logger
     private let retry: RetryPolicy
+    private let stableAfterNs: Int64
+    private let logIntervalNs: Int64
 
     /// At most this many bytes per read: four seconds of a 9600-baud
     /// receiver, so a backlog after a stall is handed over in few chunks.
@@ -38,7 +48,8 @@ public final class TermiosSerialDriver: SerialByteSource {
 
     public init(
         portIndex: Int, config: SerialPortConfig, mapping: UTCMapping, health: DriverHealthBoard,
-        logger: Logger, retry: RetryPolicy = .default
+        logger: Logger, retry: RetryPolicy = .default, stableAfterNs: Int64 = 60_000_000_000,
+        logIntervalNs: Int64 = 30_000_000_000
     ) {
         self.portIndex = portIndex
         self.config = config
@@ -46,6 +57,8 @@ public final class TermiosSerialDriver: SerialByteSource {
         self.health = health
         self.logger = logger
         self.retry = retry
+        self.stableAfterNs = stableAfterNs
+        self.logIntervalNs = logIntervalNs
     }
 
     public var name: String { "serial \(config.port)" }
@@ -56,6 +69,10 @@ public final class TermiosSerialDriver: SerialByteSource {
     public func run(into sink: any InputSink) async throws {
         guard let speed = Termios.speed(baud: config.baud) else {
             throw UnsupportedBaudRate(port: config.port, baud: config.baud)
+        }
+        if let warning = KernelConsole.warning(port: config.port) {
+            logger.warning(
+                "serial port is a kernel console", metadata: ["port": "\(config.port)", "reason": "\(warning)"])
         }
         try await WakePipe.runThread(named: "picket-serial-\(portIndex)") { [self] wake in
             readLoop(into: sink, speed: speed, wake: wake)
@@ -68,9 +85,9 @@ public final class TermiosSerialDriver: SerialByteSource {
     private enum SessionEnd {
         case cancelled
         /// The open (or configuring the port) failed: nothing was read, no gap.
-        case notOpened(String)
-        /// The port worked and then broke.
-        case broke(String)
+        case notOpened(SerialOpenError)
+        /// The port worked for `lastedNs` and then broke.
+        case broke(String, lastedNs: Int64)
     }
 
     /// What has been said about the port, so that an outage is logged once and
@@ -80,27 +97,43 @@ public final class TermiosSerialDriver: SerialByteSource {
         var detail: String?
         var down = false
         var everOpened = false
+        /// Whether the current outage was logged (a repeat may go unsaid,
+        /// and then so does the reconnect that ends it).
+        var downLogged = false
+        /// Losses of a port that keeps breaking, said at most once per interval.
+        var losses: RepeatLimiter
     }
 
     private func readLoop(into sink: any InputSink, speed: speed_t, wake: WakePipe) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readSize, alignment: 16)
         defer { buffer.deallocate() }
-        var reported = Reported()
+        var reported = Reported(losses: RepeatLimiter(intervalNs: logIntervalNs))
         var attempt = 0
         while !wake.isSignalled {
             let reason: String
+            var loud = false
             switch session(into: sink, speed: speed, buffer: buffer, wake: wake, reported: &reported) {
             case .cancelled:
                 return
-            case .notOpened(let why):
+            case .notOpened(let error):
+                reason = error.description
+                loud = error.isSettings
+            case .broke(let why, let lastedNs):
                 reason = why
-            case .broke(let why):
-                reason = why
-                attempt = 0
+                // Only a session that lasted earns a quick retry (and a
+                // fresh log line): one that broke at once is a flapping port.
+                if lastedNs >= stableAfterNs {
+                    attempt = 0
+                    reported.losses.cleared()
+                }
                 sink.offerGap(port: portIndex, t: mapping.now())
             }
-            reportDown(reason, &reported)
-            if wake.wait(timeoutNs: retry.delay(attempt: attempt)) { return }
+            reportDown(reason, loud: loud, &reported)
+            let delay = retry.delay(attempt: attempt)
+            logger.debug(
+                "serial port retry",
+                metadata: ["port": "\(config.port)", "attempt": "\(attempt)", "delay_ms": "\(delay / 1_000_000)"])
+            if wake.wait(timeoutNs: delay) { return }
             attempt += 1
         }
     }
@@ -111,20 +144,30 @@ public final class TermiosSerialDriver: SerialByteSource {
         reported: inout Reported
     ) -> SessionEnd {
         let fd: Int32
-        do throws(SystemError) {
-            fd = try Termios.openRaw(path: config.port, speed: speed)
+        do throws(SerialOpenError) {
+            fd = try Termios.openRaw(path: config.port, baud: config.baud, speed: speed)
         } catch {
-            return .notOpened(error.description)
+            return .notOpened(error)
         }
         // close is not retried: on Linux the descriptor is gone even on EINTR.
         defer { close(fd) }
         reportUp(&reported)
-        return pump(fd, into: sink, buffer: buffer, wake: wake)
+        let opened = UTCMapping.monotonicNow()
+        switch pump(fd, into: sink, buffer: buffer, wake: wake) {
+        case .cancelled: return .cancelled
+        case .broke(let why): return .broke(why, lastedNs: UTCMapping.monotonicNow() - opened)
+        }
+    }
+
+    /// How reading an open port ended.
+    private enum PumpEnd {
+        case cancelled
+        case broke(String)
     }
 
     /// Hands every read to the sink until the port breaks or `wake` fires.
     private func pump(_ fd: Int32, into sink: any InputSink, buffer: UnsafeMutableRawBufferPointer, wake: WakePipe)
-        -> SessionEnd
+        -> PumpEnd
     {
         let path = config.port
         var fds = [
@@ -154,7 +197,9 @@ public final class TermiosSerialDriver: SerialByteSource {
                 count = try SystemCall.retrying("read", path) { read(fd, buffer.baseAddress, buffer.count) }
             } catch {
                 // EIO, ENXIO, ENODEV: unplugged, or the other end of a pty closed.
-                guard error.errno == EAGAIN || error.errno == EWOULDBLOCK else { return .broke(error.description) }
+                guard error.errno == EAGAIN || error.errno == EWOULDBLOCK else {
+                    return .broke(error.description)
+                }
             }
             if count > 0 {
                 let t = mapping.now()
@@ -199,12 +244,22 @@ public final class TermiosSerialDriver: SerialByteSource {
 
     // MARK: Reporting
 
-    private func reportDown(_ detail: String, _ reported: inout Reported) {
+    private func reportDown(_ detail: String, loud: Bool, _ reported: inout Reported) {
         if !reported.down {
             reported.down = true
-            logger.warning(
-                reported.everOpened ? "serial port lost, reopening" : "serial port unavailable, retrying",
-                metadata: ["port": "\(config.port)", "reason": "\(detail)"])
+            if let unsaid = reported.losses.occurred(now: UTCMapping.monotonicNow()) {
+                reported.downLogged = true
+                let message: Logger.Message =
+                    loud
+                    ? "serial port did not take its settings, retrying"
+                    : reported.everOpened ? "serial port lost, reopening" : "serial port unavailable, retrying"
+                var metadata: Logger.Metadata = ["port": "\(config.port)", "reason": "\(detail)"]
+                // A port that keeps breaking: how often it did since the last line.
+                if unsaid > 0 { metadata["repeats"] = "\(unsaid)" }
+                logger.log(level: loud ? .error : .warning, message, metadata: metadata)
+            } else {
+                reported.downLogged = false
+            }
         }
         if reported.detail != detail {
             reported.detail = detail
@@ -218,10 +273,15 @@ public final class TermiosSerialDriver: SerialByteSource {
         health.report(DriverStatus(source: config.port, sensors: [], healthy: true, detail: detail, ts: mapping.now()))
         let metadata: Logger.Metadata = ["port": "\(config.port)", "baud": "\(config.baud)"]
         if reported.down {
-            logger.notice(reported.everOpened ? "serial port reconnected" : "serial port open", metadata: metadata)
+            if reported.downLogged {
+                logger.notice(reported.everOpened ? "serial port reconnected" : "serial port open", metadata: metadata)
+            }
         } else {
             logger.info("serial port open", metadata: metadata)
         }
-        reported = Reported(detail: nil, down: false, everOpened: true)
+        reported.detail = nil
+        reported.down = false
+        reported.downLogged = false
+        reported.everOpened = true
     }
 }
