@@ -84,8 +84,11 @@ public protocol GPIOBackend: Sendable {
     /// Every GPIO chip the kernel offers (empty when that cannot be known),
     /// to say which chip is the header when the configured one is not.
     func chips() -> [GPIOChipInfo]
+    /// Which library serves the lines (`libgpiod 2.2`), or why none can, for the log.
+    var libraryDescription: String { get }
 }
 
 extension GPIOBackend {
     public func chips() -> [GPIOChipInfo] { [] }
+    public var libraryDescription: String { String(describing: Self.self) }
 }

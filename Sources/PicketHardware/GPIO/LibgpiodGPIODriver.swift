@@ -100,6 +100,7 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
     /// Reads the lines until the task is cancelled. Throws only when no wake
     /// pipe can be made (no descriptors left).
     public func run(into sink: any InputSink) async throws {
+        logger.info("GPIO library", metadata: ["library": "\(backend.libraryDescription)"])
         try await WakePipe.runThread(named: "picket-gpio") { [self] wake in
             var loop = Loop(driver: self, sink: sink, wake: wake)
             loop.run()
