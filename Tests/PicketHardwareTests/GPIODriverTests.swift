@@ -30,10 +30,12 @@ import Testing
         let log = CapturedLog()
         let mapping = UTCMapping()
 
-        func driver(_ lines: [GPIOLineConfig], storm: GPIOStormLimit = .default) -> LibgpiodGPIODriver {
+        func driver(
+            _ lines: [GPIOLineConfig], storm: GPIOStormLimit = .default, confirmNs: Int64 = 50_000_000
+        ) -> LibgpiodGPIODriver {
             LibgpiodGPIODriver(
                 lines: lines, backend: backend, mapping: mapping, health: health.board, logger: log.logger,
-                retry: GPIODriverTests.fastRetry, storm: storm)
+                retry: GPIODriverTests.fastRetry, storm: storm, confirmNs: confirmNs)
         }
 
         func running<R>(_ driver: LibgpiodGPIODriver, _ body: () async throws -> R) async throws -> R {
@@ -330,8 +332,9 @@ final class FakeGPIO: GPIOBackend, Sendable {
         state.withLock { $0[Key(chip: chip, line: line), default: LineState()].noInterrupt = true }
     }
 
-    /// Every request of the line works, and its first read fails with `errno`.
-    func flap(_ chip: String, _ line: Int, errno: Int32) {
+    /// Every request of the line works, and its first read fails with
+    /// `errno`; nil: requests work again for good.
+    func flap(_ chip: String, _ line: Int, errno: Int32?) {
         state.withLock { $0[Key(chip: chip, line: line), default: LineState()].flapErrno = errno }
     }
 

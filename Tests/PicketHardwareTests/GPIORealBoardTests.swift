@@ -80,14 +80,16 @@ import Testing
     }
 
     /// A line that requests fine and breaks at once: its backoff keeps
-    /// growing (it worked less than a minute each time) and the failure is
-    /// logged once, not at every cycle.
+    /// growing (it worked less than a minute each time), the failure is
+    /// logged once, not at every cycle, and its status stays unhealthy
+    /// instead of flipping at every request.
     @Test func aFlappingLineBacksOffAndLogsOnce() async throws {
         let h = Harness()
         h.backend.flap("gpiochip0", 17, errno: EIO)
         try await h.running(h.driver([GPIODriverTests.line(17, "pir-1")])) {
             try await eventually("six requests") { h.backend.requests("gpiochip0", 17) >= 6 }
         }
+        #expect(h.health.statuses.map(\.healthy) == [true, false])
         let times = h.backend.requestTimes("gpiochip0", 17)
         // Attempt k waits at least half of min(10 ms * 2^k, 50 ms): the fifth
         // retry at least 25 ms, where a backoff reset at every request would
@@ -95,7 +97,20 @@ import Testing
         let policy = GPIODriverTests.fastRetry
         #expect(times[5] - times[4] >= policy.ceiling(attempt: 4) / 2)
         #expect(h.log.all.count { $0.message == "GPIO line lost, requesting it again" } == 1)
-        #expect(h.log.all.count { $0.message == "GPIO line back" } <= 1)
+        #expect(h.log.all.count { $0.message == "GPIO line back" } == 0)
+    }
+
+    /// Once a flapping line keeps working for `confirmNs`, it is healthy again.
+    @Test func aFlappingLineThatSettlesIsHealthyAgain() async throws {
+        let h = Harness()
+        h.backend.flap("gpiochip0", 17, errno: EIO)
+        try await h.running(h.driver([GPIODriverTests.line(17, "pir-1")], confirmNs: 100_000_000)) {
+            try await eventually("three requests") { h.backend.requests("gpiochip0", 17) >= 3 }
+            h.backend.flap("gpiochip0", 17, errno: nil)
+            try await h.waitHealthy(2)
+            #expect(h.health.statuses.map(\.healthy) == [true, false, true])
+            #expect(h.log.all.count { $0.message == "GPIO line back" } == 1)
+        }
     }
 
     /// The healthy detail says a bias is requested, not that it is applied.

@@ -31,7 +31,8 @@ import Synchronization
 /// backoff; the other lines go on meanwhile. The backoff starts over only
 /// once a line has worked for `stableNs`, so a line that requests fine and
 /// breaks at once settles at the ceiling instead of cycling four times a
-/// second. A line delivering more edges a second than `storm` allows (a
+/// second; such a flapping line stays unhealthy until it has worked for
+/// `confirmNs`, so its status does not flip at every cycle either. A line delivering more edges a second than `storm` allows (a
 /// floating input) is released for `storm.releaseNs`, then requested again.
 ///
 /// One driver feeds every line: the hub's rings each have one producer,
@@ -56,6 +57,7 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
     private let consumer: String
     private let storm: GPIOStormLimit
     private let stableNs: Int64
+    private let confirmNs: Int64
     private let logIntervalNs: Int64
     private let synthetic = Atomic<Int>(0)
     private let fullBatches = Atomic<Int>(0)
@@ -66,12 +68,16 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
     ///     index in the hub.
     ///   - storm: the edges a line may deliver per second.
     ///   - stableNs: how long a line must work before its backoff starts over.
+    ///   - confirmNs: how long a line that flapped must work before it is
+    ///     reported healthy again.
     ///   - logIntervalNs: a line's repeated failure is logged at most this often.
     public init(
         lines: [GPIOLineConfig], backend: any GPIOBackend = LibgpiodBackend(), mapping: UTCMapping,
         health: DriverHealthBoard, logger: Logger, retry: RetryPolicy = .default, consumer: String = "picket",
-        storm: GPIOStormLimit = .default, stableNs: Int64 = 60_000_000_000, logIntervalNs: Int64 = 30_000_000_000
+        storm: GPIOStormLimit = .default, stableNs: Int64 = 60_000_000_000, confirmNs: Int64 = 10_000_000_000,
+        logIntervalNs: Int64 = 30_000_000_000
     ) {
+        self.confirmNs = confirmNs
         self.storm = storm
         self.stableNs = stableNs
         self.logIntervalNs = logIntervalNs
@@ -126,8 +132,14 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
         /// The outage's warning was logged, so its end is worth a line too.
         var saidDown = false
         var everRequested = false
+        /// The line was reported working at least once.
+        var wasUp = false
         /// CLOCK_MONOTONIC time of the last successful request, while the line works.
         var upSince: Int64?
+        /// The line broke less than `stableNs` after its last request.
+        var flapping = false
+        /// While a flapping line works again: when to call it healthy.
+        var confirmAt: Int64?
         /// CLOCK_MONOTONIC time of the next sample of a polled line.
         var nextSample: Int64 = 0
 
@@ -170,6 +182,13 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
                 for i in slots.indices where slots[i].handle == nil {
                     if slots[i].retryAt <= now { request(i) }
                     if slots[i].handle == nil { nextWake = min(nextWake, slots[i].retryAt) }
+                }
+                for i in slots.indices where slots[i].confirmAt != nil && slots[i].handle != nil {
+                    if let at = slots[i].confirmAt, at <= now, let handle = slots[i].handle {
+                        slots[i].confirmAt = nil
+                        confirm(i, handle.info)
+                    }
+                    if let at = slots[i].confirmAt { nextWake = min(nextWake, at) }
                 }
                 for i in slots.indices where slots[i].pollNs != nil && slots[i].handle != nil {
                     if slots[i].nextSample <= now { sample(i) }
@@ -303,11 +322,15 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
             slots[i].handle?.release()
             slots[i].handle = nil
             let now = UTCMapping.monotonicNow()
-            if let since = slots[i].upSince, now - since >= driver.stableNs {
-                slots[i].attempt = 0
-                slots[i].limiter.cleared()
+            if let since = slots[i].upSince {
+                slots[i].flapping = now - since < driver.stableNs
+                if !slots[i].flapping {
+                    slots[i].attempt = 0
+                    slots[i].limiter.cleared()
+                }
             }
             slots[i].upSince = nil
+            slots[i].confirmAt = nil
             down(i, detail)
         }
 
@@ -318,6 +341,7 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
             slots[i].handle?.release()
             slots[i].handle = nil
             slots[i].upSince = nil
+            slots[i].confirmAt = nil
             let detail = driver.storm.detail(subject: slots[i].subject, edges: edges)
             report(i, detail)
             slots[i].retryAt = UTCMapping.monotonicNow() + driver.storm.releaseNs
@@ -333,7 +357,7 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
         /// logged when it is news (at most once per `logIntervalNs`).
         mutating func report(_ i: Int, _ detail: String) {
             let config = slots[i].config
-            let news = !slots[i].down || slots[i].detail != detail
+            let news = !slots[i].down || slots[i].detail != detail || slots[i].flapping
             slots[i].down = true
             if news, let unsaid = slots[i].limiter.occurred(now: UTCMapping.monotonicNow()) {
                 var metadata: Logger.Metadata = [
@@ -356,8 +380,22 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
         }
 
         mutating func up(_ i: Int, _ info: GPIOLineInfo) {
+            logChip(slots[i].config.chip, info)
+            let now = UTCMapping.monotonicNow()
+            slots[i].upSince = now
+            slots[i].storm.reset()
+            slots[i].everRequested = true
+            // A line that broke soon after its last request stays down until it has worked a while.
+            if slots[i].flapping {
+                slots[i].confirmAt = now + driver.confirmNs
+                return
+            }
+            confirm(i, info)
+        }
+
+        /// Reports and logs a working line.
+        mutating func confirm(_ i: Int, _ info: GPIOLineInfo) {
             let config = slots[i].config
-            logChip(config.chip, info)
             var detail = slots[i].subject
             if let name = info.lineName, !name.isEmpty { detail += " \"\(name)\"" }
             if let pollMs = config.pollMs {
@@ -382,18 +420,16 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
             }
             if slots[i].down {
                 if slots[i].saidDown {
-                    driver.logger.notice(
-                        slots[i].everRequested ? "GPIO line back" : "GPIO line requested", metadata: metadata)
+                    driver.logger.notice(slots[i].wasUp ? "GPIO line back" : "GPIO line requested", metadata: metadata)
                 }
-            } else if !slots[i].everRequested {
+            } else if !slots[i].wasUp {
                 driver.logger.info("GPIO line requested", metadata: metadata)
             }
             slots[i].down = false
             slots[i].saidDown = false
             slots[i].detail = nil
-            slots[i].everRequested = true
-            slots[i].upSince = UTCMapping.monotonicNow()
-            slots[i].storm.reset()
+            slots[i].flapping = false
+            slots[i].wasUp = true
         }
 
         /// Logs a chip the first time one of its lines is requested, and
