@@ -33,12 +33,6 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // libgpiod 1.6 (the v1 API, libgpiod-dev), for the live GPIO driver.
-        .systemLibrary(
-            name: "CGPIOD",
-            pkgConfig: "libgpiod",
-            providers: [.apt(["libgpiod-dev"])]
-        ),
         // Pure logic: no I/O. Ring buffer, framing, sentences, debounce, episodes, rules.
         .target(
             name: "PicketCore",
@@ -59,7 +53,8 @@ let package = Package(
         .target(
             name: "PicketHardware",
             dependencies: [
-                "PicketCore", "PicketConfig", "CGPIOD",
+                // libgpiod is loaded at run time (GPIO/LibgpiodLibrary.swift): 1.x or 2.x, or none.
+                "PicketCore", "PicketConfig",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
@@ -135,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "PicketHardwareTests",
             dependencies: [
-                "PicketHardware", "PicketCore", "PicketConfig", "CGPIOD", "PicketTestSupport",
+                "PicketHardware", "PicketCore", "PicketConfig", "PicketTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

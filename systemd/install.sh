@@ -57,6 +57,9 @@ if live; then
     id picket >/dev/null 2>&1 || useradd --system --gid picket --home-dir /var/lib/picket \
         --shell /usr/sbin/nologin --comment "Picket ground-sensor daemon" picket
     usermod -a -G dialout picket
+    # Raspberry Pi OS gives /dev/gpiochip* to group gpio (99-com.rules); our
+    # udev rule takes them back, and membership covers images that chown them.
+    if getent group gpio >/dev/null; then usermod -a -G gpio picket; fi
     chgrp picket "$ETC" "$ETC/picket.yaml"
     udevadm control --reload && udevadm trigger --subsystem-match=gpio --subsystem-match=tty || true
     systemctl daemon-reload

@@ -29,8 +29,11 @@ final class ConfigurationBuilder {
     ]
     static let gpioKeys = [
         "chip", "line", "sensor", "kind", "zone", "active", "debounce_ms", "holdoff_ms", "severity", "lat", "lon",
-        "tags", "bias",
+        "tags", "bias", "poll_ms",
     ]
+    /// `gpio[].poll_ms` bounds: faster than 1 ms is a busy loop, slower than
+    /// 10 s misses every sensor a person can trip.
+    static let pollMsRange = 1...10_000
     static let sensorKeys = ["id", "kind", "zone", "holdoff_ms", "severity", "lat", "lon", "tags"]
     static let serialKeys = ["port", "baud", "protocol"]
     /// The termios rates from B1200 up; slower ones belong to teletypes,
@@ -148,6 +151,12 @@ final class ConfigurationBuilder {
             }
             ?? 0
         let bias = map.optional("bias").flatMap { reader.choice($0, LineBias.self) } ?? .asIs
+        let pollMs = map.optional("poll_ms").flatMap {
+            reader.wholeNumber(
+                $0, minimum: Self.pollMsRange.lowerBound, maximum: Self.pollMsRange.upperBound,
+                "must be a whole number of milliseconds from 1 to 10000 (how often a line without interrupts is sampled)"
+            )
+        }
 
         guard let chip, let line, let lineField else { return nil }
         claim(&lineOwners, key: "\(chip)\u{0}\(line)", by: lineField, owner: field) { first in
@@ -155,7 +164,8 @@ final class ConfigurationBuilder {
         }
         guard let sensor else { return nil }
         return GPIOLineConfig(
-            chip: chip, line: line, sensor: sensor, active: active, debounceMs: debounceMs, bias: bias)
+            chip: chip, line: line, sensor: sensor, active: active, debounceMs: debounceMs, bias: bias,
+            pollMs: pollMs)
     }
 
     private func serialPort(_ field: Field) -> SerialPortConfig? {
@@ -196,6 +206,7 @@ final class ConfigurationBuilder {
                     "sensor": "radio sensors are named with id:",
                     "chip": "chip \(gpioOnly)", "line": "line \(gpioOnly)", "active": "active \(gpioOnly)",
                     "debounce_ms": "debounce_ms \(gpioOnly)", "bias": "bias \(gpioOnly)",
+                    "poll_ms": "poll_ms \(gpioOnly)",
                 ])
         else { return nil }
         return sensor(map, idKey: "id")

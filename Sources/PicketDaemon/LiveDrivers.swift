@@ -40,7 +40,10 @@ public enum LiveDrivers {
             drivers: drivers,
             counters: {
                 guard let gpio else { return [:] }
-                return ["gpio_synthetic_edges": gpio.syntheticEdges, "gpio_full_batches": gpio.fullBatchesRead]
+                return [
+                    "gpio_synthetic_edges": gpio.syntheticEdges, "gpio_full_batches": gpio.fullBatchesRead,
+                    "gpio_storm_releases": gpio.stormReleaseCount,
+                ]
             })
     }
 }

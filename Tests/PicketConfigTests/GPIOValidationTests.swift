@@ -216,6 +216,34 @@ import Testing
             ])
     }
 
+    @Test func pollMsIsReadAndDefaultsToEdgeEvents() {
+        let line = "{chip: gpiochip0, line: 17, sensor: pir-1, kind: pir"
+        #expect(configuration(gpio(line + ", poll_ms: 20}"))?.gpio[0].pollMs == 20)
+        #expect(configuration(gpio(line + ", poll_ms: 1}"))?.gpio[0].pollMs == 1)
+        #expect(configuration(gpio(line + ", poll_ms: 10000}"))?.gpio[0].pollMs == 10000)
+        #expect(configuration(gpio(line + "}"))?.gpio[0].pollMs == nil)
+    }
+
+    @Test(arguments: ["0", "-5", "2.5", "fast"])
+    func pollMsMustBeAWholeNumberOfMilliseconds(value: String) {
+        #expect(
+            problems(gpio("{chip: gpiochip0, line: 17, sensor: pir-1, kind: pir, poll_ms: \(value)}")) == [
+                "test.yaml:4: gpio[0].poll_ms: must be a whole number of milliseconds from 1 to 10000 (how often a line without interrupts is sampled)"
+            ])
+    }
+
+    @Test func pollMsHasAnUpperBound() {
+        #expect(
+            problems(gpio("{chip: gpiochip0, line: 17, sensor: pir-1, kind: pir, poll_ms: 10001}"))
+                == ["test.yaml:4: gpio[0].poll_ms: must be at most 10000"])
+    }
+
+    @Test func pollMsBelongsToGPIOLinesOnly() {
+        let yaml = "box: b\nsector: s\nsensors:\n  - {id: seis-7, kind: seismic, poll_ms: 20}\n"
+        #expect(problems(yaml).count == 1)
+        #expect(problems(yaml).first?.contains("poll_ms applies only to gpio entries") == true)
+    }
+
     @Test func gpioMustBeAList() {
         #expect(
             problems("box: b\nsector: s\ngpio: {chip: gpiochip0}\n")

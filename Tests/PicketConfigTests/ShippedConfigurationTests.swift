@@ -80,7 +80,7 @@ import Testing
                 == GPIOLineConfig(
                     chip: "gpiochip0", line: 22,
                     sensor: SensorConfig(id: "beam-s", kind: .beam, zone: "north-fork", holdoffMs: 2000),
-                    active: .low, debounceMs: 10))
+                    active: .low, debounceMs: 10, bias: .pullUp))
         #expect(config.gpio.count == 3)
         #expect(
             config.serial == [

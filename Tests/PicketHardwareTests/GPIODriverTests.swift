@@ -14,12 +14,13 @@ import Testing
 @Suite struct GPIODriverTests {
     static let fastRetry = RetryPolicy(initialNs: 10_000_000, maximumNs: 50_000_000)
 
-    static func line(_ offset: Int, _ sensor: String, active: ActiveLevel = .high, chip: String = "gpiochip0")
-        -> GPIOLineConfig
-    {
+    static func line(
+        _ offset: Int, _ sensor: String, active: ActiveLevel = .high, chip: String = "gpiochip0",
+        bias: LineBias = .asIs, pollMs: Int? = nil
+    ) -> GPIOLineConfig {
         GPIOLineConfig(
             chip: chip, line: offset, sensor: SensorConfig(id: sensor, kind: .pir, zone: "z"), active: active,
-            debounceMs: 30)
+            debounceMs: 30, bias: bias, pollMs: pollMs)
     }
 
     struct Harness {
@@ -29,10 +30,12 @@ import Testing
         let log = CapturedLog()
         let mapping = UTCMapping()
 
-        func driver(_ lines: [GPIOLineConfig]) -> LibgpiodGPIODriver {
+        func driver(
+            _ lines: [GPIOLineConfig], storm: GPIOStormLimit = .default, confirmNs: Int64 = 50_000_000
+        ) -> LibgpiodGPIODriver {
             LibgpiodGPIODriver(
                 lines: lines, backend: backend, mapping: mapping, health: health.board, logger: log.logger,
-                retry: GPIODriverTests.fastRetry)
+                retry: GPIODriverTests.fastRetry, storm: storm, confirmNs: confirmNs)
         }
 
         func running<R>(_ driver: LibgpiodGPIODriver, _ body: () async throws -> R) async throws -> R {
@@ -230,38 +233,12 @@ import Testing
     }
 }
 
-/// The real libgpiod, for what this machine can reach: it has no GPIO chip.
-@Suite struct LibgpiodBackendTests {
-    @Test(arguments: ["gpiochip9", "/dev/gpiochip9", "no-such-label"])
-    func aMissingChipIsNamedWithItsLine(chip: String) throws {
-        #expect(throws: GPIORequestError(chip: chip, line: 17, reason: .noSuchChip)) {
-            _ = try LibgpiodBackend().request(GPIODriverTests.line(17, "pir-1", chip: chip), consumer: "picket-test")
-        }
-        let message = GPIORequestError(chip: chip, line: 17, reason: .noSuchChip).description
-        #expect(message.hasPrefix("\(chip) line 17: no such GPIO chip"))
-    }
-
-    /// A path that exists but is no GPIO chip is as wrong as a missing one.
-    @Test func aDeviceThatIsNoChipIsRefused() {
-        #expect(throws: GPIORequestError.self) {
-            _ = try LibgpiodBackend().request(GPIODriverTests.line(0, "pir-1", chip: "/dev/null"), consumer: "t")
-        }
-    }
-
-    @Test func messagesNameChipLineAndReason() {
-        #expect(
-            GPIORequestError(chip: "gpiochip0", line: 60, reason: .noSuchLine(lines: 54)).description
-                == "gpiochip0 line 60: no such line (gpiochip0 has 54 lines, 0-53)")
-        #expect(
-            GPIORequestError(chip: "gpiochip0", line: 4, reason: .busy(consumer: nil)).description
-                == "gpiochip0 line 4: line is busy")
-    }
-}
-
 // MARK: - The fake backend
 
 /// GPIO lines as pipes: `emit` queues events (16 at most, the newest
-/// dropped, as the kernel does) and makes the pipe readable.
+/// dropped, as the kernel does) and makes the pipe readable. A line marked
+/// `noInterrupt` refuses edge requests, as x86 Super-I/O GPIO and I2C
+/// expanders do, and can only be requested for its values.
 final class FakeGPIO: GPIOBackend, Sendable {
     struct LineState {
         var queue: [GPIOKernelEvent] = []
@@ -271,7 +248,12 @@ final class FakeGPIO: GPIOBackend, Sendable {
         var refusals = 0
         var refusal: GPIORequestError.Reason = .noSuchChip
         var requests = 0
+        var requestTimes: [Int64] = []
+        var modes: [GPIORequestMode] = []
+        var noInterrupt = false
         var readErrno: Int32?
+        /// Every request's reads fail at once with this errno (a line that flaps).
+        var flapErrno: Int32?
         var fds: (read: Int32, write: Int32)?
     }
 
@@ -282,31 +264,47 @@ final class FakeGPIO: GPIOBackend, Sendable {
 
     private let state = Mutex<[Key: LineState]>([:])
     private let releases = Atomic<Int>(0)
+    private let chipList = Mutex<[GPIOChipInfo]>([])
 
     var released: Int { releases.load(ordering: .relaxed) }
 
-    func request(_ config: GPIOLineConfig, consumer: String) throws(GPIORequestError) -> any GPIORequestedLine {
+    func request(_ config: GPIOLineConfig, mode: GPIORequestMode, consumer: String) throws(GPIORequestError)
+        -> any GPIORequestedLine
+    {
         let key = Key(chip: config.chip, line: config.line)
         let refused: GPIORequestError.Reason? = state.withLock { lines in
             lines[key, default: LineState()].requests += 1
-            guard lines[key, default: LineState()].refusals > 0 else { return nil }
+            lines[key]!.requestTimes.append(UTCMapping.monotonicNow())
+            lines[key]!.modes.append(mode)
+            if mode == .edges && lines[key]!.noInterrupt { return .noInterrupt }
+            guard lines[key]!.refusals > 0 else { return nil }
             lines[key]!.refusals -= 1
             return lines[key]!.refusal
         }
         if let refused { throw GPIORequestError(chip: config.chip, line: config.line, reason: refused) }
         var fds: [Int32] = [-1, -1]
-        precondition(pipe(&fds) == 0)
-        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        if mode == .edges {
+            precondition(pipe(&fds) == 0)
+            _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        }
         state.withLock { lines in
             lines[key, default: LineState()].consumer = consumer
             lines[key]!.activeLow = config.active == .low
-            lines[key]!.fds = (fds[0], fds[1])
-            lines[key]!.readErrno = nil
+            lines[key]!.fds = mode == .edges ? (fds[0], fds[1]) : nil
+            lines[key]!.readErrno = lines[key]!.flapErrno
             // Events queued while the line was not requested never happened for it.
             lines[key]!.queue.removeAll()
+            if lines[key]!.flapErrno != nil { wake(lines[key]!) }
         }
-        return Line(backend: self, key: key, fd: fds[0])
+        let info = GPIOLineInfo(
+            chipPath: "/dev/\(config.chip)", chipLabel: "fake-\(config.chip)", chipLines: 54,
+            lineName: "GPIO\(config.line)")
+        return Line(backend: self, key: key, fd: fds[0], info: info)
     }
+
+    func chips() -> [GPIOChipInfo] { chipList.withLock { $0 } }
+
+    func setChips(_ chips: [GPIOChipInfo]) { chipList.withLock { $0 = chips } }
 
     func emit(_ chip: String, _ line: Int, _ events: [GPIOKernelEvent], valueAfter: Bool? = nil) {
         state.withLock { lines in
@@ -329,6 +327,17 @@ final class FakeGPIO: GPIOBackend, Sendable {
         }
     }
 
+    /// The line cannot raise interrupts: edge requests fail, value requests work.
+    func withoutInterrupt(_ chip: String, _ line: Int) {
+        state.withLock { $0[Key(chip: chip, line: line), default: LineState()].noInterrupt = true }
+    }
+
+    /// Every request of the line works, and its first read fails with
+    /// `errno`; nil: requests work again for good.
+    func flap(_ chip: String, _ line: Int, errno: Int32?) {
+        state.withLock { $0[Key(chip: chip, line: line), default: LineState()].flapErrno = errno }
+    }
+
     func failReads(_ chip: String, _ line: Int, errno: Int32, valueAfter: Bool) {
         state.withLock { lines in
             let key = Key(chip: chip, line: line)
@@ -340,6 +349,12 @@ final class FakeGPIO: GPIOBackend, Sendable {
 
     func requests(_ chip: String, _ line: Int) -> Int {
         state.withLock { $0[Key(chip: chip, line: line)]?.requests ?? 0 }
+    }
+    func requestTimes(_ chip: String, _ line: Int) -> [Int64] {
+        state.withLock { $0[Key(chip: chip, line: line)]?.requestTimes ?? [] }
+    }
+    func modes(_ chip: String, _ line: Int) -> [GPIORequestMode] {
+        state.withLock { $0[Key(chip: chip, line: line)]?.modes ?? [] }
     }
     func consumer(of chip: String, _ line: Int) -> String? {
         state.withLock { $0[Key(chip: chip, line: line)]?.consumer }
@@ -391,12 +406,14 @@ final class FakeGPIO: GPIOBackend, Sendable {
         let backend: FakeGPIO
         let key: Key
         let eventFD: Int32
+        let info: GPIOLineInfo
         private var released = false
 
-        init(backend: FakeGPIO, key: Key, fd: Int32) {
+        init(backend: FakeGPIO, key: Key, fd: Int32, info: GPIOLineInfo) {
             self.backend = backend
             self.key = key
             self.eventFD = fd
+            self.info = info
         }
 
         func readEvents(into buffer: inout [GPIOKernelEvent]) throws(SystemError) -> Int {

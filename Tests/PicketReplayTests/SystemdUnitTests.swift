@@ -91,6 +91,31 @@ import Testing
         }
     }
 
+    /// Raspberry Pi OS's 99-com.rules, read after ours, sets group `gpio` on
+    /// every gpio device: our rule's group and mode must be final (`:=`),
+    /// and the install script adds picket to `gpio` where it exists. The
+    /// unit must not require `gpio` (x86 boxes have no such group).
+    @Test func gpioChipsStayThePicketGroups() throws {
+        let rules = try String(
+            contentsOf: Support.root.appendingPathComponent("Hardware/udev/60-picket.rules"), encoding: .utf8)
+        let gpioRules = rules.split(separator: "\n").filter {
+            !$0.hasPrefix("#") && $0.contains("SUBSYSTEM==\"gpio\"")
+        }
+        #expect(gpioRules.count == 1)
+        for rule in gpioRules {
+            #expect(rule.contains("KERNEL==\"gpiochip[0-9]*\""), "\(rule)")
+            #expect(rule.contains("GROUP:=\"picket\""), "\(rule)")
+            #expect(rule.contains("MODE:=\"0660\""), "\(rule)")
+        }
+        let install = try String(
+            contentsOf: Support.root.appendingPathComponent("systemd/install.sh"), encoding: .utf8)
+        #expect(install.contains("if getent group gpio >/dev/null; then usermod -a -G gpio picket; fi"))
+        let unit = try String(contentsOf: Self.unit, encoding: .utf8)
+        let groups = unit.split(separator: "\n").filter { $0.hasPrefix("SupplementaryGroups=") }
+        #expect(!groups.isEmpty)
+        #expect(groups.allSatisfy { !$0.split(separator: "=")[1].split(separator: " ").contains("gpio") })
+    }
+
     /// The install script staged into a folder (DESTDIR): every file where
     /// the unit and the README say; uninstall removes them and keeps the
     /// technician's configuration.

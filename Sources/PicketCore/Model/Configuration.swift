@@ -96,10 +96,13 @@ public struct GPIOLineConfig: Sendable, Equatable {
     /// Debounce window `w` in milliseconds; default 0.
     public var debounceMs: Int
     public var bias: LineBias
+    /// `poll_ms`: sample the line's value this often instead of waiting for
+    /// its interrupts (a line that cannot raise any); nil for edge events.
+    public var pollMs: Int?
 
     public init(
         chip: String, line: Int, sensor: SensorConfig, active: ActiveLevel = .high, debounceMs: Int = 0,
-        bias: LineBias = .asIs
+        bias: LineBias = .asIs, pollMs: Int? = nil
     ) {
         self.chip = chip
         self.line = line
@@ -107,6 +110,7 @@ public struct GPIOLineConfig: Sendable, Equatable {
         self.active = active
         self.debounceMs = debounceMs
         self.bias = bias
+        self.pollMs = pollMs
     }
 }
 

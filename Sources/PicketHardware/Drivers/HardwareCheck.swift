@@ -40,10 +40,13 @@ public enum HardwareCheck {
         for (index, line) in configuration.gpio.enumerated() {
             let subject = "gpio[\(index)] \(line.chip) line \(line.line)"
             do throws(GPIORequestError) {
-                let requested = try gpioBackend.request(line, consumer: "picket-check")
+                // As the driver asks for it: sampled values for a `poll_ms` line, else both edges.
+                let mode: GPIORequestMode = line.pollMs == nil ? .edges : .values
+                let requested = try gpioBackend.request(line, mode: mode, consumer: "picket-check")
                 requested.release()
-                findings.append(
-                    Finding(subject: subject, status: .ok, detail: "requested for both edges (\(line.sensor.id))"))
+                let how =
+                    line.pollMs.map { "requested as an input, sampled every \($0) ms" } ?? "requested for both edges"
+                findings.append(Finding(subject: subject, status: .ok, detail: "\(how) (\(line.sensor.id))"))
             } catch {
                 findings.append(Finding(subject: subject, status: .problem, detail: error.description))
             }

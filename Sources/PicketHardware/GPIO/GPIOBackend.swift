@@ -14,10 +14,57 @@ public struct GPIOKernelEvent: Sendable, Equatable {
     }
 }
 
-/// A line requested for edge events. Used from the GPIO driver's thread only.
+/// How a line is requested: for both edges (the kernel queues its
+/// interrupts), or as a plain input whose value is sampled (`poll_ms`, for a
+/// line that cannot raise interrupts).
+public enum GPIORequestMode: Sendable, Equatable {
+    case edges
+    case values
+}
+
+/// What the kernel says of a requested line and its chip, for the logs: a
+/// wrong pin or a wrong chip shows here, not in a healthy status.
+public struct GPIOLineInfo: Sendable, Equatable {
+    /// `/dev/gpiochip0`.
+    public var chipPath: String
+    /// The chip's label (`pinctrl-bcm2711`, `pinctrl-rp1`), empty when unknown.
+    public var chipLabel: String
+    /// The chip's line count.
+    public var chipLines: Int
+    /// The line's name from the device tree or ACPI (`GPIO17`), nil when it has none.
+    public var lineName: String?
+
+    public init(chipPath: String, chipLabel: String, chipLines: Int, lineName: String?) {
+        self.chipPath = chipPath
+        self.chipLabel = chipLabel
+        self.chipLines = chipLines
+        self.lineName = lineName
+    }
+}
+
+/// One GPIO chip the kernel offers.
+public struct GPIOChipInfo: Sendable, Equatable {
+    public var path: String
+    public var label: String
+    public var lines: Int
+
+    public init(path: String, label: String, lines: Int) {
+        self.path = path
+        self.label = label
+        self.lines = lines
+    }
+
+    /// `gpiochip4` for `/dev/gpiochip4`.
+    public var name: String { path.split(separator: "/").last.map(String.init) ?? path }
+}
+
+/// A requested line. Used from the GPIO driver's thread only.
 public protocol GPIORequestedLine: AnyObject {
-    /// The nonblocking descriptor to poll for POLLIN.
+    /// The nonblocking descriptor to poll for POLLIN; -1 for a line
+    /// requested for its values only.
     var eventFD: Int32 { get }
+    /// The chip's and the line's names, as the kernel reports them.
+    var info: GPIOLineInfo { get }
     /// Reads the events queued now, at most `buffer.count`, into `buffer`;
     /// returns how many (0 when none is queued).
     func readEvents(into buffer: inout [GPIOKernelEvent]) throws(SystemError) -> Int
@@ -30,45 +77,18 @@ public protocol GPIORequestedLine: AnyObject {
 /// Where GPIO lines come from: libgpiod on a field box, a fake in tests.
 /// The driver's batch, resync, timestamp and retry logic sits above it.
 public protocol GPIOBackend: Sendable {
-    /// Requests `config`'s line for both edges with its bias and active level.
-    func request(_ config: GPIOLineConfig, consumer: String) throws(GPIORequestError) -> any GPIORequestedLine
+    /// Requests `config`'s line as an input with its bias and active level,
+    /// for both edges or for its values only.
+    func request(_ config: GPIOLineConfig, mode: GPIORequestMode, consumer: String) throws(GPIORequestError)
+        -> any GPIORequestedLine
+    /// Every GPIO chip the kernel offers (empty when that cannot be known),
+    /// to say which chip is the header when the configured one is not.
+    func chips() -> [GPIOChipInfo]
+    /// Which library serves the lines (`libgpiod 2.2`), or why none can, for the log.
+    var libraryDescription: String { get }
 }
 
-/// Why a line could not be had, naming chip and line so the technician
-/// knows which wire or which config entry to look at.
-public struct GPIORequestError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Reason: Sendable, Equatable {
-        /// No chip answers to that name, path, label or number.
-        case noSuchChip
-        /// The chip has `lines` lines; the offset is not one of them.
-        case noSuchLine(lines: Int)
-        /// Another consumer holds the line (`consumer` when the kernel says who).
-        case busy(consumer: String?)
-        /// Anything else, with the failed call.
-        case failed(SystemError)
-    }
-
-    public var chip: String
-    public var line: Int
-    public var reason: Reason
-
-    public init(chip: String, line: Int, reason: Reason) {
-        self.chip = chip
-        self.line = line
-        self.reason = reason
-    }
-
-    public var description: String {
-        let subject = "\(chip) line \(line)"
-        switch reason {
-        case .noSuchChip:
-            return "\(subject): no such GPIO chip (is the chip name right, and is the driver loaded?)"
-        case .noSuchLine(let lines):
-            return "\(subject): no such line (\(chip) has \(lines) lines, 0-\(max(0, lines - 1)))"
-        case .busy(let consumer):
-            return "\(subject): line is busy" + (consumer.map { " (held by \"\($0)\")" } ?? "")
-        case .failed(let error):
-            return "\(subject): \(error.call) failed: \(error.reason) (errno \(error.errno))"
-        }
-    }
+extension GPIOBackend {
+    public func chips() -> [GPIOChipInfo] { [] }
+    public var libraryDescription: String { String(describing: Self.self) }
 }

@@ -1,115 +1,109 @@
-import CGPIOD
+import Foundation
 import PicketCore
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// GPIO lines through libgpiod 1.6 (the v1 API Debian 12 ships).
+/// GPIO lines through libgpiod, 1.x or 2.x, whichever the box has
+/// (`LibgpiodLibrary`, loaded at run time).
 ///
-/// Each line gets a chip handle of its own, so releasing a failed line (a
-/// chip that went away, a line to retry) never touches the others.
+/// A chip is named by `gpiochipN`, by its path, by its number, or by its
+/// label (`pinctrl-rp1`, `pinctrl-bcm2711`), looked up among
+/// `/dev/gpiochip*`. Each line gets a chip handle (v1) or a request (v2) of
+/// its own, so releasing a failed line (a chip that went away, a line to
+/// retry) never touches the others.
 public struct LibgpiodBackend: GPIOBackend {
-    public init() {}
+    private let library: Result<LibgpiodLibrary, LibgpiodLibrary.LoadError>
+    private let deviceDirectory: String
 
-    public func request(_ config: GPIOLineConfig, consumer: String) throws(GPIORequestError) -> any GPIORequestedLine {
-        let chipName = config.chip
-        let offset = config.line
-        func failure(_ reason: GPIORequestError.Reason) -> GPIORequestError {
-            GPIORequestError(chip: chipName, line: offset, reason: reason)
+    /// The system's libgpiod: `libgpiod.so.3` (v2), else `libgpiod.so.2` (v1).
+    public init() {
+        library = LibgpiodLibrary.system
+        deviceDirectory = "/dev"
+    }
+
+    /// A given library (a soname such as `libgpiod.so.2`, or a file), for
+    /// tests that run against both majors.
+    public init(libraryPath: String, deviceDirectory: String = "/dev") {
+        library = LibgpiodLibrary.load(path: libraryPath)
+        self.deviceDirectory = deviceDirectory
+    }
+
+    /// 1 or 2, or nil when no libgpiod could be loaded.
+    public var apiMajor: Int? { try? library.get().major }
+    /// The library's version, or why there is none.
+    public var libraryDescription: String {
+        switch library {
+        case .success(let api): "libgpiod \(api.version)"
+        case .failure(let error): error.description
         }
-        // Looks the chip up by name (gpiochip0), path, label or number.
-        let chip: OpaquePointer
-        do throws(SystemError) {
-            chip = try SystemCall.retrying("gpiod_chip_open_lookup", chipName) { gpiod_chip_open_lookup(chipName) }
-        } catch {
-            // ENOTTY: the path exists but is no GPIO chip; as wrong as a missing one.
-            throw failure(error.isMissing || error.errno == ENOTTY ? .noSuchChip : .failed(error))
+    }
+
+    public func request(_ config: GPIOLineConfig, mode: GPIORequestMode, consumer: String) throws(GPIORequestError)
+        -> any GPIORequestedLine
+    {
+        let api: LibgpiodLibrary
+        switch library {
+        case .success(let loaded): api = loaded
+        case .failure(let error):
+            throw GPIORequestError(
+                chip: config.chip, line: config.line, reason: .libraryMissing(detail: error.description))
         }
-        let lines = Int(gpiod_chip_num_lines(chip))
-        guard offset >= 0, offset < lines, let line = gpiod_chip_get_line(chip, UInt32(offset)) else {
-            gpiod_chip_close(chip)
-            throw failure(.noSuchLine(lines: lines))
+        let path = try resolve(config.chip, line: config.line, api: api)
+        switch api {
+        case .v1(let v1): return try v1.request(path: path, config, mode: mode, consumer: consumer)
+        case .v2(let v2): return try v2.request(path: path, config, mode: mode, consumer: consumer)
         }
-        var flags = config.active == .low ? Int32(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) : 0
-        switch config.bias {
-        case .asIs: break
-        case .disabled: flags |= Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE)
-        case .pullUp: flags |= Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP)
-        case .pullDown: flags |= Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN)
+    }
+
+    public func chips() -> [GPIOChipInfo] {
+        guard let api = try? library.get() else { return [] }
+        return chipPaths().compactMap { try? Self.chipInfo(api, path: $0) }
+    }
+
+    // MARK: Chips by name, path, number or label
+
+    /// `/dev/gpiochip*`, in number order.
+    func chipPaths() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: deviceDirectory)) ?? []
+        return names.compactMap { name -> (Int, String)? in
+            guard name.hasPrefix("gpiochip"), let number = Int(name.dropFirst("gpiochip".count)) else { return nil }
+            return (number, deviceDirectory + "/" + name)
+        }.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    static func chipInfo(_ api: LibgpiodLibrary, path: String) throws(SystemError) -> GPIOChipInfo {
+        switch api {
+        case .v1(let v1): try v1.chipInfo(path: path)
+        case .v2(let v2): try v2.chipInfo(path: path)
         }
-        do throws(SystemError) {
-            _ = try SystemCall.retrying("gpiod_line_request_both_edges_events_flags", "\(chipName) line \(offset)") {
-                gpiod_line_request_both_edges_events_flags(line, consumer, flags)
+    }
+
+    /// The device path for the configured chip: a path as it is, a number or
+    /// `gpiochipN` under /dev, anything else a label.
+    func resolve(_ chip: String, line: Int, api: LibgpiodLibrary) throws(GPIORequestError) -> String {
+        if chip.hasPrefix("/") { return chip }
+        if !chip.isEmpty, chip.allSatisfy(\.isASCII), Int(chip) != nil { return "\(deviceDirectory)/gpiochip\(chip)" }
+        if chip.hasPrefix("gpiochip"), Int(chip.dropFirst("gpiochip".count)) != nil {
+            return "\(deviceDirectory)/\(chip)"
+        }
+        var denied: String?
+        for path in chipPaths() {
+            do throws(SystemError) {
+                if try Self.chipInfo(api, path: path).label == chip { return path }
+            } catch {
+                if error.errno == EACCES || error.errno == EPERM { denied = denied ?? path }
             }
-        } catch {
-            defer { gpiod_chip_close(chip) }
-            guard error.isBusy else { throw failure(.failed(error)) }
-            _ = gpiod_line_update(line)
-            throw failure(.busy(consumer: gpiod_line_consumer(line).map { String(cString: $0) }))
         }
-        let fd = gpiod_line_event_get_fd(line)
-        do throws(SystemError) {
-            let subject = "\(chipName) line \(offset)"
-            let fl = try SystemCall.retrying("fcntl", subject) { fcntl(fd, F_GETFL) }
-            _ = try SystemCall.retrying("fcntl", subject) { fcntl(fd, F_SETFL, fl | O_NONBLOCK) }
-        } catch {
-            gpiod_line_release(line)
-            gpiod_chip_close(chip)
-            throw failure(.failed(error))
-        }
-        return LibgpiodLine(chip: chip, line: line, fd: fd, subject: "\(chipName) line \(offset)")
-    }
-}
-
-/// A requested libgpiod line and the chip handle that owns it.
-final class LibgpiodLine: GPIORequestedLine {
-    private let chip: OpaquePointer
-    private let line: OpaquePointer
-    let eventFD: Int32
-    private let subject: String
-    private var released = false
-    /// The kernel's buffer for one read: `gpiod_line_event_read_fd_multiple`
-    /// takes at most 16 events (the kernel's queue per line holds 16).
-    private var raw = [gpiod_line_event](repeating: gpiod_line_event(), count: LibgpiodGPIODriver.batchSize)
-
-    init(chip: OpaquePointer, line: OpaquePointer, fd: Int32, subject: String) {
-        self.chip = chip
-        self.line = line
-        self.eventFD = fd
-        self.subject = subject
+        // A label we could not read may be the one: say why rather than "no such chip".
+        if let denied { throw GPIORequestError(chip: chip, line: line, reason: .permissionDenied(path: denied)) }
+        throw GPIORequestError(chip: chip, line: line, reason: .noSuchChip)
     }
 
-    deinit { release() }
-
-    func readEvents(into buffer: inout [GPIOKernelEvent]) throws(SystemError) -> Int {
-        let wanted = UInt32(min(buffer.count, raw.count))
-        let count: Int32
-        do throws(SystemError) {
-            count = try SystemCall.retrying("gpiod_line_event_read_fd_multiple", subject) {
-                gpiod_line_event_read_fd_multiple(eventFD, &raw, wanted)
-            }
-        } catch {
-            if error.errno == EAGAIN || error.errno == EWOULDBLOCK { return 0 }
-            throw error
-        }
-        for i in 0..<Int(count) {
-            let ts = raw[i].ts
-            buffer[i] = GPIOKernelEvent(
-                timestampNs: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec),
-                rising: raw[i].event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE))
-        }
-        return Int(count)
-    }
-
-    func logicalValue() throws(SystemError) -> Bool {
-        try SystemCall.retrying("gpiod_line_get_value", subject) { gpiod_line_get_value(line) } != 0
-    }
-
-    func release() {
-        guard !released else { return }
-        released = true
-        gpiod_line_release(line)
-        gpiod_chip_close(chip)
+    /// An event descriptor is read from `poll`, never waited on.
+    static func makeNonblocking(_ fd: Int32, _ subject: String) throws(SystemError) {
+        let flags = try SystemCall.retrying("fcntl", subject) { fcntl(fd, F_GETFL) }
+        _ = try SystemCall.retrying("fcntl", subject) { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
     }
 }

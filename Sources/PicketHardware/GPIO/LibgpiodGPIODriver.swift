@@ -21,9 +21,19 @@ import Synchronization
 /// then converges on the true level after a storm. The same check runs when
 /// a line is (re)requested, so a line already active at start is reported.
 ///
-/// A line that cannot be had (no such chip or line, busy) or that fails
-/// later is reported unhealthy, logged once, released and requested again
-/// with capped backoff; the other lines go on meanwhile.
+/// A line with `poll_ms` (one that cannot raise interrupts) is requested as
+/// a plain input and its value sampled every `poll_ms`: a change is an edge
+/// stamped with the sample's time, through the same hub and debouncer.
+///
+/// A line that cannot be had (no such chip or line, busy, no permission, no
+/// interrupt) or that fails later is reported unhealthy, logged (a repeated
+/// failure at most once per 30 s), released and requested again with capped
+/// backoff; the other lines go on meanwhile. The backoff starts over only
+/// once a line has worked for `stableNs`, so a line that requests fine and
+/// breaks at once settles at the ceiling instead of cycling four times a
+/// second; such a flapping line stays unhealthy until it has worked for
+/// `confirmNs`, so its status does not flip at every cycle either. A line delivering more edges a second than `storm` allows (a
+/// floating input) is released for `storm.releaseNs`, then requested again.
 ///
 /// One driver feeds every line: the hub's rings each have one producer,
 /// and `flush()` re-offers the tails of all lines.
@@ -45,15 +55,32 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
     private let logger: Logger
     private let retry: RetryPolicy
     private let consumer: String
+    private let storm: GPIOStormLimit
+    private let stableNs: Int64
+    private let confirmNs: Int64
+    private let logIntervalNs: Int64
     private let synthetic = Atomic<Int>(0)
     private let fullBatches = Atomic<Int>(0)
+    private let stormReleases = Atomic<Int>(0)
 
-    /// - Parameter lines: the configuration's `gpio`, in order: a line's
-    ///   index is its index in the hub.
+    /// - Parameters:
+    ///   - lines: the configuration's `gpio`, in order: a line's index is its
+    ///     index in the hub.
+    ///   - storm: the edges a line may deliver per second.
+    ///   - stableNs: how long a line must work before its backoff starts over.
+    ///   - confirmNs: how long a line that flapped must work before it is
+    ///     reported healthy again.
+    ///   - logIntervalNs: a line's repeated failure is logged at most this often.
     public init(
         lines: [GPIOLineConfig], backend: any GPIOBackend = LibgpiodBackend(), mapping: UTCMapping,
-        health: DriverHealthBoard, logger: Logger, retry: RetryPolicy = .default, consumer: String = "picket"
+        health: DriverHealthBoard, logger: Logger, retry: RetryPolicy = .default, consumer: String = "picket",
+        storm: GPIOStormLimit = .default, stableNs: Int64 = 60_000_000_000, confirmNs: Int64 = 10_000_000_000,
+        logIntervalNs: Int64 = 30_000_000_000
     ) {
+        self.confirmNs = confirmNs
+        self.storm = storm
+        self.stableNs = stableNs
+        self.logIntervalNs = logIntervalNs
         self.lines = lines
         self.backend = backend
         self.mapping = mapping
@@ -73,10 +100,13 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
     public var syntheticEdges: Int { synthetic.load(ordering: .relaxed) }
     /// Full batches read: the kernel's queue was full, edges may have been lost.
     public var fullBatchesRead: Int { fullBatches.load(ordering: .relaxed) }
+    /// Lines released for delivering more edges a second than `storm` allows.
+    public var stormReleaseCount: Int { stormReleases.load(ordering: .relaxed) }
 
     /// Reads the lines until the task is cancelled. Throws only when no wake
     /// pipe can be made (no descriptors left).
     public func run(into sink: any InputSink) async throws {
+        logger.info("GPIO library", metadata: ["library": "\(backend.libraryDescription)"])
         try await WakePipe.runThread(named: "picket-gpio") { [self] wake in
             var loop = Loop(driver: self, sink: sink, wake: wake)
             loop.run()
@@ -90,6 +120,8 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
         let index: Int
         let config: GPIOLineConfig
         var tracker: GPIOLineTracker
+        var storm: GPIOStormMeter
+        var limiter: RepeatLimiter
         var handle: (any GPIORequestedLine)?
         /// CLOCK_MONOTONIC time of the next request while the line is down.
         var retryAt: Int64 = 0
@@ -97,10 +129,23 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
         /// The unhealthy detail last reported; nil while the line works.
         var detail: String?
         var down = false
+        /// The outage's warning was logged, so its end is worth a line too.
+        var saidDown = false
         var everRequested = false
+        /// The line was reported working at least once.
+        var wasUp = false
+        /// CLOCK_MONOTONIC time of the last successful request, while the line works.
+        var upSince: Int64?
+        /// The line broke less than `stableNs` after its last request.
+        var flapping = false
+        /// While a flapping line works again: when to call it healthy.
+        var confirmAt: Int64?
+        /// CLOCK_MONOTONIC time of the next sample of a polled line.
+        var nextSample: Int64 = 0
 
         var source: String { "\(config.chip):\(config.line)" }
         var subject: String { "\(config.chip) line \(config.line)" }
+        var pollNs: Int64? { config.pollMs.map { Int64($0) * 1_000_000 } }
     }
 
     private struct Loop {
@@ -108,6 +153,8 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
         let sink: any InputSink
         let wake: WakePipe
         var slots: [Slot]
+        /// Chips already logged (and checked against the header), by configured name.
+        var chipsSeen: Set<String> = []
         var buffer = [GPIOKernelEvent](
             repeating: GPIOKernelEvent(timestampNs: 0, rising: false), count: LibgpiodGPIODriver.batchSize)
 
@@ -116,7 +163,10 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
             self.sink = sink
             self.wake = wake
             slots = driver.lines.enumerated().map { index, config in
-                Slot(index: index, config: config, tracker: GPIOLineTracker(activeLow: config.active == .low))
+                Slot(
+                    index: index, config: config, tracker: GPIOLineTracker(activeLow: config.active == .low),
+                    storm: GPIOStormMeter(limit: driver.storm.edgesPerSecond),
+                    limiter: RepeatLimiter(intervalNs: driver.logIntervalNs))
             }
         }
 
@@ -128,25 +178,36 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
             var polled: [Int] = []
             while true {
                 let now = UTCMapping.monotonicNow()
-                var nextRetry = Int64.max
+                var nextWake = Int64.max
                 for i in slots.indices where slots[i].handle == nil {
                     if slots[i].retryAt <= now { request(i) }
-                    if slots[i].handle == nil { nextRetry = min(nextRetry, slots[i].retryAt) }
+                    if slots[i].handle == nil { nextWake = min(nextWake, slots[i].retryAt) }
+                }
+                for i in slots.indices where slots[i].confirmAt != nil && slots[i].handle != nil {
+                    if let at = slots[i].confirmAt, at <= now, let handle = slots[i].handle {
+                        slots[i].confirmAt = nil
+                        confirm(i, handle.info)
+                    }
+                    if let at = slots[i].confirmAt { nextWake = min(nextWake, at) }
+                }
+                for i in slots.indices where slots[i].pollNs != nil && slots[i].handle != nil {
+                    if slots[i].nextSample <= now { sample(i) }
+                    if slots[i].handle != nil { nextWake = min(nextWake, slots[i].nextSample) }
                 }
                 let heldBack = !sink.flush()
                 fds.removeAll(keepingCapacity: true)
                 polled.removeAll(keepingCapacity: true)
                 fds.append(pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0))
                 for i in slots.indices {
-                    if let handle = slots[i].handle {
+                    if let handle = slots[i].handle, handle.eventFD >= 0 {
                         fds.append(pollfd(fd: handle.eventFD, events: Int16(POLLIN), revents: 0))
                         polled.append(i)
                     }
                 }
                 var timeout = heldBack ? LibgpiodGPIODriver.heldBackMs : LibgpiodGPIODriver.idleMs
-                if nextRetry != .max {
-                    let untilRetry = (max(0, nextRetry - UTCMapping.monotonicNow()) + 999_999) / 1_000_000
-                    timeout = min(timeout, Int32(clamping: untilRetry))
+                if nextWake != .max {
+                    let untilWake = (max(0, nextWake - UTCMapping.monotonicNow()) + 999_999) / 1_000_000
+                    timeout = min(timeout, Int32(clamping: untilWake))
                 }
                 let ready = (try? SystemCall.retrying("poll", "GPIO lines") { poll(&fds, nfds_t(fds.count), timeout) })
                 if fds[0].revents != 0 { return }
@@ -183,6 +244,10 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
                         let edge = slots[i].tracker.edge(event, utc: utc)
                         sink.offerEdge(line: slots[i].index, rising: edge.rising, t: edge.t)
                     }
+                    if let edges = slots[i].storm.count(count, now: monotonicNow) {
+                        stormy(i, edges: edges)
+                        return
+                    }
                 }
                 if count < LibgpiodGPIODriver.batchSize {
                     drained = true
@@ -210,36 +275,100 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
             }
         }
 
+        /// Samples a polled line: a change of value is an edge at the sample's time.
+        mutating func sample(_ i: Int) {
+            guard let handle = slots[i].handle, let period = slots[i].pollNs else { return }
+            let value: Bool
+            do throws(SystemError) {
+                value = try handle.logicalValue()
+            } catch {
+                fail(i, error.description)
+                return
+            }
+            let now = UTCMapping.monotonicNow()
+            let utc = driver.mapping.now()
+            // Keeps the cadence; after a stall (a busy board) it starts over from now.
+            slots[i].nextSample += period
+            if slots[i].nextSample <= now { slots[i].nextSample = now + period }
+            guard let edge = slots[i].tracker.sync(logicalValue: value, utc: utc) else { return }
+            sink.offerEdge(line: slots[i].index, rising: edge.rising, t: edge.t)
+            if let edges = slots[i].storm.count(1, now: now) { stormy(i, edges: edges) }
+        }
+
         mutating func request(_ i: Int) {
+            let mode: GPIORequestMode = slots[i].config.pollMs == nil ? .edges : .values
+            let handle: any GPIORequestedLine
             do throws(GPIORequestError) {
-                slots[i].handle = try driver.backend.request(slots[i].config, consumer: driver.consumer)
+                handle = try driver.backend.request(slots[i].config, mode: mode, consumer: driver.consumer)
             } catch {
                 down(i, error.description)
                 return
             }
-            up(i)
-            // The level now is the line's truth; the first edge may be long away.
-            resync(i)
+            slots[i].handle = handle
+            up(i, handle.info)
+            if slots[i].pollNs != nil {
+                // The first sample is the level now, like a resync.
+                slots[i].nextSample = UTCMapping.monotonicNow()
+                sample(i)
+            } else {
+                // The level now is the line's truth; the first edge may be long away.
+                resync(i)
+            }
         }
 
         /// A requested line broke: give it back and request it again later.
+        /// The backoff starts over only when the line had worked a while.
         mutating func fail(_ i: Int, _ detail: String) {
             slots[i].handle?.release()
             slots[i].handle = nil
-            slots[i].attempt = 0
+            let now = UTCMapping.monotonicNow()
+            if let since = slots[i].upSince {
+                slots[i].flapping = now - since < driver.stableNs
+                if !slots[i].flapping {
+                    slots[i].attempt = 0
+                    slots[i].limiter.cleared()
+                }
+            }
+            slots[i].upSince = nil
+            slots[i].confirmAt = nil
             down(i, detail)
         }
 
+        /// A line delivered more edges in a second than the storm limit: it
+        /// is released, reported, and requested again after the limit's pause.
+        mutating func stormy(_ i: Int, edges: Int) {
+            driver.stormReleases.add(1, ordering: .relaxed)
+            slots[i].handle?.release()
+            slots[i].handle = nil
+            slots[i].upSince = nil
+            slots[i].confirmAt = nil
+            let detail = driver.storm.detail(subject: slots[i].subject, edges: edges)
+            report(i, detail)
+            slots[i].retryAt = UTCMapping.monotonicNow() + driver.storm.releaseNs
+        }
+
         mutating func down(_ i: Int, _ detail: String) {
+            report(i, detail)
+            slots[i].retryAt = UTCMapping.monotonicNow() + driver.retry.delay(attempt: slots[i].attempt)
+            slots[i].attempt += 1
+        }
+
+        /// Marks the line down with `detail`: reported when it changed,
+        /// logged when it is news (at most once per `logIntervalNs`).
+        mutating func report(_ i: Int, _ detail: String) {
             let config = slots[i].config
-            if !slots[i].down {
-                slots[i].down = true
+            let news = !slots[i].down || slots[i].detail != detail || slots[i].flapping
+            slots[i].down = true
+            if news, let unsaid = slots[i].limiter.occurred(now: UTCMapping.monotonicNow()) {
+                var metadata: Logger.Metadata = [
+                    "chip": "\(config.chip)", "line": "\(config.line)", "sensor": "\(config.sensor.id)",
+                    "reason": "\(detail)",
+                ]
+                if unsaid > 0 { metadata["unlogged_failures"] = "\(unsaid)" }
                 driver.logger.warning(
                     slots[i].everRequested ? "GPIO line lost, requesting it again" : "GPIO line unavailable, retrying",
-                    metadata: [
-                        "chip": "\(config.chip)", "line": "\(config.line)", "sensor": "\(config.sensor.id)",
-                        "reason": "\(detail)",
-                    ])
+                    metadata: metadata)
+                slots[i].saidDown = true
             }
             if slots[i].detail != detail {
                 slots[i].detail = detail
@@ -248,31 +377,76 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
                         source: slots[i].source, sensors: [config.sensor.id], healthy: false, detail: detail,
                         ts: driver.mapping.now()))
             }
-            slots[i].retryAt = UTCMapping.monotonicNow() + driver.retry.delay(attempt: slots[i].attempt)
-            slots[i].attempt += 1
         }
 
-        mutating func up(_ i: Int) {
+        mutating func up(_ i: Int, _ info: GPIOLineInfo) {
+            logChip(slots[i].config.chip, info)
+            let now = UTCMapping.monotonicNow()
+            slots[i].upSince = now
+            slots[i].storm.reset()
+            slots[i].everRequested = true
+            // A line that broke soon after its last request stays down until it has worked a while.
+            if slots[i].flapping {
+                slots[i].confirmAt = now + driver.confirmNs
+                return
+            }
+            confirm(i, info)
+        }
+
+        /// Reports and logs a working line.
+        mutating func confirm(_ i: Int, _ info: GPIOLineInfo) {
             let config = slots[i].config
-            var detail = "\(slots[i].subject): requested for both edges, active \(config.active.rawValue)"
-            if config.bias != .asIs { detail += ", bias \(config.bias.rawValue)" }
+            var detail = slots[i].subject
+            if let name = info.lineName, !name.isEmpty { detail += " \"\(name)\"" }
+            if let pollMs = config.pollMs {
+                detail += ": sampled every \(pollMs) ms, active \(config.active.rawValue)"
+            } else {
+                detail += ": requested for both edges, active \(config.active.rawValue)"
+            }
+            // The kernel takes a bias a chip cannot apply without a word: requested, not known to be applied.
+            if config.bias != .asIs { detail += ", bias \(config.bias.rawValue) requested (not confirmed)" }
             driver.health.report(
                 DriverStatus(
                     source: slots[i].source, sensors: [config.sensor.id], healthy: true, detail: detail,
                     ts: driver.mapping.now()))
-            let metadata: Logger.Metadata = [
-                "chip": "\(config.chip)", "line": "\(config.line)", "sensor": "\(config.sensor.id)",
+            var metadata: Logger.Metadata = [
+                "chip": "\(config.chip)", "path": "\(info.chipPath)", "label": "\(info.chipLabel)",
+                "line": "\(config.line)", "name": "\(info.lineName ?? "")", "sensor": "\(config.sensor.id)",
+                "active": "\(config.active.rawValue)",
+                "mode": "\(config.pollMs.map { "sampled every \($0) ms" } ?? "both edges")",
             ]
+            if config.bias != .asIs {
+                metadata["bias"] = "\(config.bias.rawValue) (requested, not confirmed by the chip)"
+            }
             if slots[i].down {
-                driver.logger.notice(
-                    slots[i].everRequested ? "GPIO line back" : "GPIO line requested", metadata: metadata)
-            } else {
+                if slots[i].saidDown {
+                    driver.logger.notice(slots[i].wasUp ? "GPIO line back" : "GPIO line requested", metadata: metadata)
+                }
+            } else if !slots[i].wasUp {
                 driver.logger.info("GPIO line requested", metadata: metadata)
             }
             slots[i].down = false
+            slots[i].saidDown = false
             slots[i].detail = nil
-            slots[i].attempt = 0
-            slots[i].everRequested = true
+            slots[i].flapping = false
+            slots[i].wasUp = true
+        }
+
+        /// Logs a chip the first time one of its lines is requested, and
+        /// warns when `gpiochip0` is not a Raspberry Pi's header but another chip is.
+        mutating func logChip(_ chip: String, _ info: GPIOLineInfo) {
+            guard chipsSeen.insert(chip).inserted else { return }
+            driver.logger.info(
+                "GPIO chip",
+                metadata: [
+                    "chip": "\(chip)", "path": "\(info.chipPath)", "label": "\(info.chipLabel)",
+                    "lines": "\(info.chipLines)",
+                ])
+            if let warning = GPIOHeaderCheck.warning(
+                configuredChip: chip, label: info.chipLabel, chips: driver.backend.chips())
+            {
+                driver.logger.warning("\(warning)", metadata: ["chip": "\(chip)", "label": "\(info.chipLabel)"])
+            }
         }
     }
 }
