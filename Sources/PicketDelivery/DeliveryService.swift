@@ -228,7 +228,10 @@ public final class DeliveryService: Service, Sendable {
         let outcome: Outcome
         var answer: String?
         do {
-            let response = try await client.execute(httpRequest, timeout: settings.requestTimeout)
+            let response =
+                destination?.yieldsToOthers == true
+                ? try await yieldingToAlerts { try await client.execute(httpRequest, timeout: self.settings.requestTimeout) }
+                : try await client.execute(httpRequest, timeout: settings.requestTimeout)
             let body = try await response.body.collect(upTo: 65_536)
             let full = String(buffer: body)
             let text = Self.excerpt(full)
@@ -259,6 +262,10 @@ public final class DeliveryService: Service, Sendable {
                     "delivery refused for good: on the dead-letter list (picket alerts --dead)",
                     metadata: metadata.merging(["status": "\(status)", "response": "\(text)"]) { $1 })
             }
+        } catch is YieldedToAlerts {
+            // Not a failure of the endpoint: tried again once the alerts are out.
+            outcome = .retry(status: nil, response: YieldedToAlerts().description, at: now())
+            logger.info("status set aside: an alert goes first", metadata: metadata)
         } catch {
             let shuttingDown = Task.isCancelled
             let at =
@@ -284,6 +291,28 @@ public final class DeliveryService: Service, Sendable {
             if destination.answersCarryReports, let answer { takeReports(from: answer, store: store, metadata) }
         }
         if let destination, destination.keepsNewestOnly { try? store.supersede(destination: key) }
+    }
+
+    /// A message that yields to others (a status) was under way when a new
+    /// one was queued (`nudge`): its request is abandoned so the alert goes
+    /// first, however long the status endpoint takes to answer or fail.
+    struct YieldedToAlerts: Error, CustomStringConvertible {
+        var description: String { "interrupted: an alert was queued and went first" }
+    }
+
+    private func yieldingToAlerts(
+        _ request: @escaping @Sendable () async throws -> HTTPClientResponse
+    ) async throws -> HTTPClientResponse {
+        try await withThrowingTaskGroup(of: HTTPClientResponse?.self) { group in
+            group.addTask { try await request() }
+            group.addTask {
+                await self.wakeup.waitForRing()
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let response = first else { throw YieldedToAlerts() }
+            return response
+        }
     }
 
     /// An outcome's write failed three times (the error was logged).
@@ -386,9 +415,13 @@ public final class DeliveryService: Service, Sendable {
     private func client(caFile: String?) throws -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile { tls.trustRoots = .file(caFile) }
-        let configuration = HTTPClient.Configuration(
+        var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls, redirectConfiguration: .disallow,
             timeout: .init(connect: settings.connectTimeout, read: settings.requestTimeout))
+        // The outbox has its own backoff: a refused connection or a failed
+        // handshake ends the attempt at once instead of being retried inside
+        // the client until the connect timeout, holding the one sender.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 }

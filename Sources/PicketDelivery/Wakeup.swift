@@ -28,7 +28,8 @@ final class Wakeup: Sendable {
         }
     }
 
-    private func waitForRing() async {
+    /// Returns at the next ring (or at once for one kept), or on cancellation.
+    func waitForRing() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let now = state.withLock { s -> Bool in
