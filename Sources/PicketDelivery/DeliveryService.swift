@@ -230,7 +230,9 @@ public final class DeliveryService: Service, Sendable {
         do {
             let response =
                 destination?.yieldsToOthers == true
-                ? try await yieldingToAlerts { try await client.execute(httpRequest, timeout: self.settings.requestTimeout) }
+                ? try await yieldingToAlerts {
+                    try await client.execute(httpRequest, timeout: self.settings.requestTimeout)
+                }
                 : try await client.execute(httpRequest, timeout: settings.requestTimeout)
             let body = try await response.body.collect(upTo: 65_536)
             let full = String(buffer: body)

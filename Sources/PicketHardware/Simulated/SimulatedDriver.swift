@@ -27,6 +27,12 @@ public struct SimulatedDriver: GPIOEdgeSource, SerialByteSource {
         let start = clock.now
         let startedUTC = utcNow()
         var kit = SimulatedFieldKit(configuration: configuration, startedUTC: startedUTC, seed: seed)
+        // Nothing to play (no serial port, no GPIO sensor in a zone): stay
+        // quiet until stopped instead of searching forever for an input.
+        if kit.isSilent {
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            return
+        }
         while !Task.isCancelled {
             let input = kit.next()
             let due = start + .nanoseconds(Int64(Double(input.t) / speed))

@@ -51,7 +51,15 @@ public struct SimulatedFieldKit: Sendable {
         nextScene = 3 * Self.second
     }
 
-    /// The next input, `t` in nanoseconds since the start. Never ends.
+    /// Whether the configuration leaves the kit nothing to play: no serial
+    /// port (so no radio, no GPS) and no GPIO sensor in a zone (scenes play
+    /// in zones). `next()` must not be called then: it would never return.
+    public var isSilent: Bool {
+        configuration.serial.isEmpty && !configuration.gpio.contains { $0.sensor.zone != nil }
+    }
+
+    /// The next input, `t` in nanoseconds since the start. Never ends
+    /// (unless `isSilent`, where it never returns: check that first).
     public mutating func next() -> RecordedInput {
         while queue.isEmpty || queue.min!.t > min(nextScene, nextHeartbeat, nextGPS) {
             let due = min(nextScene, nextHeartbeat, nextGPS)
