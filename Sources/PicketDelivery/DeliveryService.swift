@@ -81,7 +81,18 @@ public final class DeliveryService: Service, Sendable {
     public static func validateSecrets(
         _ configuration: PicketConfiguration, credentialSources: String = Secrets.credentialSources
     ) throws(SecretFileError) {
-        _ = try LoadedSecrets(configuration, credentialSources: credentialSources)
+        if let forward = configuration.forward {
+            try Secrets.check(
+                forward.secretFile, key: "forward.secret_file", credentials: false,
+                credentialSources: credentialSources)
+            if let caFile = forward.caFile { try Secrets.checkCertificates(caFile, key: "forward.ca_file") }
+        }
+        if let hotline = configuration.hotline {
+            try Secrets.check(
+                hotline.credentialsFile, key: "hotline.credentials_file", credentials: true,
+                credentialSources: credentialSources)
+            if let caFile = hotline.caFile { try Secrets.checkCertificates(caFile, key: "hotline.ca_file") }
+        }
     }
 
     /// True when the configuration has anywhere to deliver to.
@@ -402,18 +413,14 @@ struct LoadedSecrets: Sendable {
     var sector: [UInt8]?
     var gateway: (user: String, password: String)?
 
-    init(
-        _ configuration: PicketConfiguration, credentialSources: String = Secrets.credentialSources
-    ) throws(SecretFileError) {
+    /// Checked first by `validateSecrets`, the one check `check-config` shares.
+    init(_ configuration: PicketConfiguration) throws(SecretFileError) {
+        try DeliveryService.validateSecrets(configuration)
         if let forward = configuration.forward {
-            sector = try Secrets.read(
-                forward.secretFile, key: "forward.secret_file", credentialSources: credentialSources)
-            if let caFile = forward.caFile { try Secrets.checkCertificates(caFile, key: "forward.ca_file") }
+            sector = try Secrets.read(forward.secretFile, key: "forward.secret_file")
         }
         if let hotline = configuration.hotline {
-            gateway = try Secrets.credentials(
-                hotline.credentialsFile, key: "hotline.credentials_file", credentialSources: credentialSources)
-            if let caFile = hotline.caFile { try Secrets.checkCertificates(caFile, key: "hotline.ca_file") }
+            gateway = try Secrets.credentials(hotline.credentialsFile, key: "hotline.credentials_file")
         }
     }
 }

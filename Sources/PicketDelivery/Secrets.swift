@@ -11,6 +11,9 @@ public struct SecretFileError: Error, Sendable, Equatable, CustomStringConvertib
     /// The configuration key that names the file (`forward.secret_file`).
     public var key: String
     public var problem: String
+    /// The file behind `/run/credentials/picket.service/` exists but this
+    /// user may not read it (root-only, read by systemd for the service).
+    var unreadableCredentialSource = false
 
     public var description: String { "\(path) (\(key)): \(problem)" }
 }
@@ -46,9 +49,11 @@ public enum Secrets {
                         "does not exist, nor does \(source), which the unit's LoadCredential= hands over there; "
                         + "write the secret into \(source) (chmod 600)")
             }
-            do { return try readFile(source, key: key) } catch {
-                throw SecretFileError(
-                    path: source, key: key, problem: "\(error.problem) (handed over as \(path) by LoadCredential=)")
+            do throws(SecretFileError) { return try readFile(source, key: key) } catch {
+                var error = error
+                error.problem += " (handed over as \(path) by LoadCredential=)"
+                error.unreadableCredentialSource = error.path == source && error.problem.hasPrefix("cannot open")
+                throw error
             }
         }
         return try readFile(path, key: key)
@@ -76,8 +81,12 @@ public enum Secrets {
         if info.st_size > maximumBytes {
             throw refuse("holds \(info.st_size) bytes, more than the 64 KiB a secret may; a secret is one line")
         }
+        if info.st_size == 0 { throw refuse("is empty; write the secret into it (one line)") }
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { throw refuse("cannot read: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            if errno == EACCES { throw refuse("cannot open: permission denied") }
+            throw refuse("cannot read: \(String(cString: strerror(errno)))")
+        }
         defer { close(descriptor) }
         var bytes = [UInt8](repeating: 0, count: maximumBytes + 1)
         var count = 0
@@ -111,6 +120,27 @@ public enum Secrets {
             throw SecretFileError(path: path, key: key, problem: "must hold user:password on one line")
         }
         return (String(line[..<colon]), String(line[line.index(after: colon)...]))
+    }
+
+    /// What `check-config` and `run` check before they start: `read` (or
+    /// `credentials`), except that a root-only file behind
+    /// `/run/credentials/picket.service/`, which systemd reads for the
+    /// service, is checked as far as `stat` tells (type, mode, size) when
+    /// this user (`sudo -u picket picket check-config`) cannot open it.
+    public static func check(
+        _ path: String, key: String, credentials isCredentials: Bool,
+        credentialSources: String = Secrets.credentialSources
+    ) throws(SecretFileError) {
+        do throws(SecretFileError) {
+            if isCredentials {
+                _ = try credentials(path, key: key, credentialSources: credentialSources)
+            } else {
+                _ = try read(path, key: key, credentialSources: credentialSources)
+            }
+        } catch {
+            // systemd reads it for the service; stat has told what it can.
+            guard error.unreadableCredentialSource else { throw error }
+        }
     }
 
     /// A `ca_file` the TLS client will load: a readable, non-empty regular file.

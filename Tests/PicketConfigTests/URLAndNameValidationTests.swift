@@ -16,11 +16,16 @@ import Testing
 
     @Test func malformedURLsAreRefusedWithTheReason() {
         let prefix = "test.yaml:10: forward.url: \(Self.expectation)"
-        #expect(forwardProblem("http://[::1") == "\(prefix); the host [::1 has an unbalanced [ (an IPv6 address is written [::1])")
+        #expect(
+            forwardProblem("http://[::1")
+                == "\(prefix); the host [::1 has an unbalanced [ (an IPv6 address is written [::1])")
         #expect(forwardProblem("http://[::1]x/") == "\(prefix); only :port may follow the IPv6 address [::1]")
         #expect(forwardProblem("http://[nope]/") == "\(prefix); [nope] is not an IPv6 address")
-        #expect(forwardProblem("http://::1]/") == "\(prefix); the host ::1] has an unbalanced ] (an IPv6 address is written [::1])")
-        #expect(forwardProblem("http://s.example:99999/a") == "\(prefix); the port 99999 is not a number from 1 to 65535")
+        #expect(
+            forwardProblem("http://::1]/")
+                == "\(prefix); the host ::1] has an unbalanced ] (an IPv6 address is written [::1])")
+        #expect(
+            forwardProblem("http://s.example:99999/a") == "\(prefix); the port 99999 is not a number from 1 to 65535")
         #expect(forwardProblem("http://s.example:0/a") == "\(prefix); the port 0 is not a number from 1 to 65535")
         #expect(forwardProblem("http://s.example:/a") == "\(prefix); the port  is not a number from 1 to 65535")
         #expect(forwardProblem("https://s.example:4x3/a") == "\(prefix); the port 4x3 is not a number from 1 to 65535")

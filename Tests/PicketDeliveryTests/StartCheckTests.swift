@@ -38,7 +38,9 @@ import Testing
         let loose = try file("loose.key", "s3cret\n", mode: 0o644)
         #expect(problem(loose)?.contains("is readable by every user") == true)
         #expect(problem(dir.appendingPathComponent("none.key").path)?.contains("No such file") == true)
-        #expect(problem(dir.path) == "\(dir.path) (forward.secret_file): is a directory; name the file that holds the secret")
+        #expect(
+            problem(dir.path)
+                == "\(dir.path) (forward.secret_file): is a directory; name the file that holds the secret")
         let fifo = dir.appendingPathComponent("fifo.key").path
         #expect(mkfifo(fifo, 0o600) == 0)
         // Refused without waiting for a writer.
@@ -92,7 +94,10 @@ import Testing
             caFile: dir.path)
         #expect(refusal()?.contains("(hotline.credentials_file): has more than one line") == true)
         _ = try file("hotline.cred", "AC123:tok\n")
-        #expect(refusal() == "\(dir.path) (hotline.ca_file): is not a regular file; name the PEM file of the CA certificates to trust")
+        #expect(
+            refusal()
+                == "\(dir.path) (hotline.ca_file): is not a regular file; name the PEM file of the CA certificates to trust"
+        )
     }
 
     /// The shipped example with install.sh's empty placeholders: check-config

@@ -42,7 +42,8 @@ import Testing
         let logger = Logger(label: "t") { _ in
             JournalLogHandler(level: .info) { line in lines.withLock { $0.append(line) } }
         }
-        logger.notice("configuration reloaded", metadata: ["box": "sim\nINJECTED", "zone": "a\u{7}\u{0}\u{202E}b\u{7F}"])
+        logger.notice(
+            "configuration reloaded", metadata: ["box": "sim\nINJECTED", "zone": "a\u{7}\u{0}\u{202E}b\u{7F}"])
         #expect(
             lines.withLock { $0 } == [
                 "<5>configuration reloaded box=sim\\nINJECTED zone=a\\u{7}\\u{0}\\u{202E}b\\u{7F}\n"
@@ -66,6 +67,7 @@ import Testing
     }
 
     @Test func plainTextIsLeftAlone() {
-        #expect(LogText.escaped("Sainte-Anne ⛰ été /dev/ttyUSB0 \"q\" a\\b") == "Sainte-Anne ⛰ été /dev/ttyUSB0 \"q\" a\\b")
+        #expect(
+            LogText.escaped("Sainte-Anne ⛰ été /dev/ttyUSB0 \"q\" a\\b") == "Sainte-Anne ⛰ été /dev/ttyUSB0 \"q\" a\\b")
     }
 }
