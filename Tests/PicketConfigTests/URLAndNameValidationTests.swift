@@ -31,7 +31,12 @@ import Testing
         #expect(forwardProblem("https://s.example:4x3/a") == "\(prefix); the port 4x3 is not a number from 1 to 65535")
         #expect(forwardProblem("gopher://s.example/a") == prefix)
         #expect(forwardProblem("https://:443/a") == "\(prefix); it has no host")
-        #expect(forwardProblem("https://s\u{7}x.example/a") == "\(prefix), without spaces or control characters")
+        // The YAML escape \a is a bell: refused as every text value with one is.
+        #expect(
+            forwardProblem("https://s\\ax.example/a")
+                == "test.yaml:10: forward.url: must be printable text without control characters "
+                + "(newline, NUL, bell, DEL, bidi overrides); found U+0007")
+        #expect(forwardProblem("https://s x.example/a") == "\(prefix), without spaces or control characters")
         #expect(
             forwardProblem("https://s!.example/a")
                 == "\(prefix); the host s!.example may use only letters, digits, '.', '-' and '_'")
@@ -96,8 +101,11 @@ import Testing
             with: "{id: seis-7, kind: seismic, zone: north, tags: {trail: \"a\(escape)b\"}}")
         #expect(problems(tag) == ["test.yaml:8: sensors[0].tags.trail: \(message)"])
         #expect(
-            problems(sensorsPrefix + "rules:\n  - {name: \"r\(escape)\", sequence: [beam-s, beam-n], within_s: 5}\n")
-                .first?.hasPrefix("test.yaml:11: rules[0].name: ") == true)
+            problems(
+                sensorsPrefix
+                    + "rules:\n  - {name: \"r\(escape)\", sequence: [beam-s, beam-n], within_s: 5, severity: high}\n"
+            )
+            .first?.hasPrefix("test.yaml:11: rules[0].name: ") == true)
     }
 
     @Test func printableUnicodeNamesStillLoad() {
