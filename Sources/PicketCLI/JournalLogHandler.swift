@@ -48,10 +48,8 @@ struct JournalLogHandler: LogHandler {
         return line + "\n"
     }
 
-    private static func oneLine(_ text: String) -> String {
-        text.contains(where: \.isNewline)
-            ? text.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n") : text
-    }
+    /// Control characters escaped (`\\n`, `\\u{7}`): one entry, one line.
+    private static func oneLine(_ text: String) -> String { LogText.escaped(text) }
 
     private static func quoted(_ value: String) -> String {
         guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else { return value }

@@ -32,7 +32,8 @@ public struct PicketCommand: AsyncParsableCommand {
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = level
-                return handler
+                // Values with control characters stay on their one line.
+                return EscapingLogHandler(handler)
             }
         }
         // A closed pipe (`picket events | head`) must end output, not the process by signal.

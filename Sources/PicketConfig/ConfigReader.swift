@@ -100,6 +100,7 @@ final class ConfigReader {
             report(field, expectation)
             return nil
         }
+        guard printable(field, scalar.string) else { return nil }
         return scalar.string
     }
 

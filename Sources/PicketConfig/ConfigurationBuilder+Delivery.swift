@@ -163,30 +163,6 @@ extension ConfigurationBuilder {
         return zones
     }
 
-    /// An http or https URL with a host. Plain http is allowed for a
-    /// gateway on the box's own network; certificate checks happen at
-    /// delivery.
-    private func httpURL(_ field: Field) -> String? {
-        let expectation = "must be an http:// or https:// URL, e.g. https://sector.example/alerts"
-        guard let url = reader.text(field, expectation) else { return nil }
-        let lowercased = url.lowercased()
-        let rest: Substring
-        if lowercased.hasPrefix("https://") {
-            rest = url.dropFirst("https://".count)
-        } else if lowercased.hasPrefix("http://") {
-            rest = url.dropFirst("http://".count)
-        } else {
-            reader.report(field, expectation)
-            return nil
-        }
-        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard !host.isEmpty, !url.contains(where: \.isWhitespace) else {
-            reader.report(field, expectation)
-            return nil
-        }
-        return url
-    }
-
     /// E.164 as the SMS gateway wants it. Unquoted `+1802…` is a YAML
     /// integer, but the reader keeps the text as written, plus sign included.
     private func phone(_ field: Field) -> String? {

@@ -141,7 +141,8 @@ final class ConfigurationBuilder {
         let chip = map.required("chip", example: "gpiochip0").flatMap { reader.text($0) }
         let lineField = map.required("line", example: "17")
         let line = lineField.flatMap {
-            reader.wholeNumber($0, minimum: 0, "must be a whole number >= 0 (the line's offset on its chip)")
+            reader.wholeNumber(
+                $0, minimum: 0, maximum: 65535, "must be a whole number >= 0 (the line's offset on its chip)")
         }
         let sensor = sensor(map, idKey: "sensor")
         let active = map.optional("active").flatMap { reader.choice($0, ActiveLevel.self) } ?? .high
@@ -306,6 +307,10 @@ final class ConfigurationBuilder {
         for (name, value) in map.entries {
             guard case .scalar(let scalar) = value.node, !value.isNull else {
                 reader.report(value, "must be a single value such as north-fork, not \(value.shapeDescription)")
+                valid = false
+                continue
+            }
+            guard reader.printable(value, name), reader.printable(value, scalar.string) else {
                 valid = false
                 continue
             }

@@ -75,9 +75,24 @@ public final class DeliveryService: Service, Sendable {
         destinations = Destinations.configured(configuration, secrets: secrets, status: status)
     }
 
-    /// Reads the configuration's secrets, to check them before a reload.
-    public static func validateSecrets(_ configuration: PicketConfiguration) throws(SecretFileError) {
-        _ = try LoadedSecrets(configuration)
+    /// Reads the configuration's secrets and checks its `ca_file`s: the one
+    /// check that `run` (before it opens hardware), a SIGHUP reload and
+    /// `check-config` share, so check-config refuses what run refuses.
+    public static func validateSecrets(
+        _ configuration: PicketConfiguration, credentialSources: String = Secrets.credentialSources
+    ) throws(SecretFileError) {
+        if let forward = configuration.forward {
+            try Secrets.check(
+                forward.secretFile, key: "forward.secret_file", credentials: false,
+                credentialSources: credentialSources)
+            if let caFile = forward.caFile { try Secrets.checkCertificates(caFile, key: "forward.ca_file") }
+        }
+        if let hotline = configuration.hotline {
+            try Secrets.check(
+                hotline.credentialsFile, key: "hotline.credentials_file", credentials: true,
+                credentialSources: credentialSources)
+            if let caFile = hotline.caFile { try Secrets.checkCertificates(caFile, key: "hotline.ca_file") }
+        }
     }
 
     /// True when the configuration has anywhere to deliver to.
@@ -433,7 +448,9 @@ struct LoadedSecrets: Sendable {
     var sector: [UInt8]?
     var gateway: (user: String, password: String)?
 
+    /// Checked first by `validateSecrets`, the one check `check-config` shares.
     init(_ configuration: PicketConfiguration) throws(SecretFileError) {
+        try DeliveryService.validateSecrets(configuration)
         if let forward = configuration.forward {
             sector = try Secrets.read(forward.secretFile, key: "forward.secret_file")
         }

@@ -1,12 +1,20 @@
 import ArgumentParser
 import PicketConfig
 import PicketCore
+import PicketDelivery
 import PicketHardware
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Validates a configuration: every problem, with file, line and key; exit 78 when any.")
+        abstract: "Validates a configuration: every problem, with file, line and key; exit 78 when any.",
+        discussion: """
+            Also checks what run checks before it opens hardware: forward.secret_file and \
+            hotline.credentials_file must be private (not readable by every user), regular, non-empty files \
+            of one line and at most 64 KiB, and every ca_file a readable, non-empty file. A secret configured \
+            at /run/credentials/picket.service/NAME is checked at /etc/picket/NAME, which the unit's \
+            LoadCredential= hands over.
+            """)
 
     @Argument(help: "The YAML configuration file.")
     var path: String
@@ -23,6 +31,8 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         let configuration: PicketConfiguration
         do { configuration = try ConfigLoader.load(path: path) } catch { throw fail(error) }
+        // The same check run makes before it opens hardware: secrets and CA files.
+        do { try DeliveryService.validateSecrets(configuration) } catch { throw fail(error) }
         let warnings = Self.warnings(path: path)
         for warning in warnings { Console.error("\(warning)") }
         let radio = configuration.sensors.count

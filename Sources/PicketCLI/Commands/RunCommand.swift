@@ -4,6 +4,7 @@ import Logging
 import PicketConfig
 import PicketCore
 import PicketDaemon
+import PicketDelivery
 import PicketHardware
 
 struct RunCommand: AsyncParsableCommand {
@@ -61,6 +62,8 @@ struct RunCommand: AsyncParsableCommand {
                     logger.warning("configuration warning", metadata: ["warning": "\(warning)"])
                 }
             }
+            // What check-config checks too: refused before any hardware is opened.
+            try DeliveryService.validateSecrets(configuration)
             let path = DefaultPaths.database(explicit: db, configuration: configuration)
             try DefaultPaths.prepareDirectory(for: path)
             let clock = UTCMapping()
