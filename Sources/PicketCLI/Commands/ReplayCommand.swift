@@ -29,8 +29,10 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Wait out the recorded gaps between inputs.")
     var realtime = false
 
+    @OptionGroup var logging: LogLevelOption
+
     func run() async throws {
-        let logger = Logger(label: "picket")
+        let logger = logging.logger()
         try await reportingErrors {
             let configuration = try loadConfiguration(config)
             let path = DefaultPaths.database(explicit: db, configuration: configuration)

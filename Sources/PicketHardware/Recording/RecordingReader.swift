@@ -196,6 +196,11 @@ public final class RecordingReader {
             throw problem("header needs \"started_utc\", an RFC 3339 UTC time")
         }
         guard let startedNs = UTCTime.parse(started) else {
+            if UTCTime.parse(started, saturating: true) != nil {
+                throw problem(
+                    "\"started_utc\" is out of range: \(started) (picket's times run from "
+                        + "\(UTCTime.format(Int64.min)) to \(UTCTime.format(Int64.max)))")
+            }
             throw problem("\"started_utc\" is not an RFC 3339 time: \(started)")
         }
         if let box = value["box"], box.string == nil, box != .null {
@@ -251,10 +256,12 @@ public final class RecordingReader {
             case (.some(.string(let text)), nil):
                 return .serial(t: t, port: index, bytes: Array(text.utf8))
             case (nil, .some(.string(let b64))):
-                guard let data = Data(base64Encoded: b64) else {
-                    throw problem("\"serial.b64\" is not valid base64")
+                guard let bytes = StrictBase64.decode(b64) else {
+                    throw problem(
+                        "\"serial.b64\" is not valid base64 (RFC 4648: A-Z a-z 0-9 + /, padded with = to a "
+                            + "multiple of 4 characters)")
                 }
-                return .serial(t: t, port: index, bytes: [UInt8](data))
+                return .serial(t: t, port: index, bytes: bytes)
             case (.some, .some): throw problem("\"serial\" holds either \"text\" or \"b64\", not both")
             case (nil, nil): throw problem("\"serial\" needs \"text\" or \"b64\"")
             default: throw problem("\"serial.text\" and \"serial.b64\" must be strings")
