@@ -26,8 +26,7 @@ public struct PicketCommand: AsyncParsableCommand {
     public static func entry() async {
         // `picket` alone is a usage error: the help, on standard error, and 64.
         if CommandLine.arguments.count <= 1 {
-            Console.error(helpMessage())
-            Console.flush()
+            Console.rawError(helpMessage() + "\n")
             exit(ExitStatus.usage)
         }
         let level: Logger.Level

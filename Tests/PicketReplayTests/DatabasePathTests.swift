@@ -65,8 +65,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         for arguments in [
             ["events"], ["alerts"], ["sensors"], ["alerts", "--retry", "x"], ["report", "--zone", "north"],
-            ["replay", Support.recordings.appendingPathComponent("trail-crossing.jsonl").path, "--config",
-             Support.recordings.appendingPathComponent("trail-crossing.yaml").path],
+            [
+                "replay", Support.recordings.appendingPathComponent("trail-crossing.jsonl").path, "--config",
+                Support.recordings.appendingPathComponent("trail-crossing.yaml").path,
+            ],
         ] {
             let result = try await Support.picket(arguments + ["--db", dir.path])
             #expect(result.status == 66, "\(arguments): \(result.err)")

@@ -69,6 +69,7 @@ import Testing
         let (header, headerPath) = try await replay(
             "{\"picket_recording\": 1, \"started_utc\": \"2026-06-05T03:12:00Z\", \"box\": \"a\", \"box\": \"b\"}\n")
         #expect(header.status == 65)
-        #expect(header.err.contains("\(headerPath):1: header is not valid JSON: duplicated key \"box\""), "\(header.err)")
+        #expect(
+            header.err.contains("\(headerPath):1: header is not valid JSON: duplicated key \"box\""), "\(header.err)")
     }
 }

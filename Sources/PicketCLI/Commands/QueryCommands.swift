@@ -210,7 +210,8 @@ struct AlertsCommand: ParsableCommand {
             let table = StreamingTable(
                 ["ID", "FIRST_TS", "RULE", "SEVERITY", "ZONE", "DELIVERY", "SUMMARY"],
                 minimumWidths: [
-                    Self.shortID, 30, 0, Severity.allCases.map(\.rawValue.count).max() ?? 0, try store.longestSensorAndZone().zone,
+                    Self.shortID, 30, 0, Severity.allCases.map(\.rawValue.count).max() ?? 0,
+                    try store.longestSensorAndZone().zone,
                     Delivery.State.allCases.map(\.rawValue.count).max() ?? 0,
                 ])
             try RowStream.run(
@@ -225,7 +226,8 @@ struct AlertsCommand: ParsableCommand {
                         } else {
                             let a = stored.alert
                             table.add([
-                                String(a.id.prefix(Self.shortID)), UTCTime.format(a.firstTs), a.rule, a.severity.rawValue, a.zone ?? "-",
+                                String(a.id.prefix(Self.shortID)), UTCTime.format(a.firstTs), a.rule,
+                                a.severity.rawValue, a.zone ?? "-",
                                 stored.delivery, a.summary,
                             ])
                         }

@@ -37,9 +37,11 @@ struct ReplayCommand: AsyncParsableCommand {
             let configuration = try loadConfiguration(config)
             let path = DefaultPaths.database(explicit: db, configuration: configuration)
             try DefaultPaths.prepareDirectory(for: path)
+            let progress = isatty(STDERR_FILENO) == 1 ? ReplayProgress(recording: recording) : nil
             let summary = try await ReplayRunner.run(
                 recording: recording, configuration: configuration, databasePath: path, realtime: realtime,
-                logger: logger)
+                logger: logger, progress: progress.map { p in { p.update(lines: $0, bytes: $1) } })
+            progress?.finish()
             Self.print(summary)
         }
     }

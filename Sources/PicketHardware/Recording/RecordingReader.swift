@@ -52,6 +52,8 @@ public final class RecordingReader {
     private var lineNumber = 0
     /// Lines read so far (including the header and blank lines).
     public var linesRead: Int { lineNumber }
+    /// Bytes of the file read so far, up to the end of the last line read (for a progress display).
+    public private(set) var bytesRead = 0
 
     public init(path: String, configuration: PicketConfiguration) throws(RecordingError) {
         self.path = path
@@ -110,6 +112,7 @@ public final class RecordingReader {
         self.bufferStart = start
         self.atEOF = eof
         self.lineNumber = line
+        self.bytesRead = start
     }
 
     deinit { try? handle.close() }
@@ -127,6 +130,7 @@ public final class RecordingReader {
                 handle: handle, buffer: &buffer, start: &bufferStart, atEOF: &atEOF, path: path,
                 { bytes in
                     lineNumber += 1
+                    bytesRead += bytes.count + 1
                     do throws(RecordingProblem) {
                         guard let input = try parseInput(bytes, lastT: lastT) else { return }
                         lastT = input.t
