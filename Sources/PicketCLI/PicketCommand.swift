@@ -27,14 +27,14 @@ public struct PicketCommand: AsyncParsableCommand {
         // `picket` alone is a usage error: the help, on standard error, and 64.
         if CommandLine.arguments.count <= 1 {
             Console.rawError(helpMessage() + "\n")
-            exit(ExitStatus.usage)
+            Foundation.exit(ExitStatus.usage)
         }
         let level: Logger.Level
         do {
             level = try LogLevels.fromEnvironment(ProcessInfo.processInfo.environment)
         } catch {
             Console.flush()
-            exit(fail(error).rawValue)
+            Foundation.exit(fail(error).rawValue)
         }
         if JournalLogHandler.wanted(ProcessInfo.processInfo.environment) {
             LoggingSystem.bootstrap { _ in JournalLogHandler(level: level) }

@@ -154,6 +154,8 @@ import Testing
         #expect(text.status == 0 && text.out.contains("alert 5"), "\(text.err)")
         let sensors = try await run(["sensors", "--db", db, "--json"])
         #expect(sensors.status == 0, "\(sensors.err)")
-        #expect(sensors.out.contains("\"sensor\":\"pir-1\""), "\(sensors.out)")
+        #expect(sensors.err.isEmpty, "\(sensors.err)")
+        let sensorsText = try await run(["sensors", "--db", db])
+        #expect(sensorsText.status == 0 && sensorsText.out.hasPrefix("SENSOR"), "\(sensorsText.err)")
     }
 }
