@@ -43,6 +43,13 @@ enum Console {
         writeAll(2, bytes)
     }
 
+    /// Writes `text` to standard error as it is, without the `picket: `
+    /// prefix (the help, a progress line rewritten in place).
+    static func rawError(_ text: String) {
+        flush()
+        writeAll(2, Array(text.utf8))
+    }
+
     static func flush() {
         buffer.withLock { bytes in
             writeAll(1, bytes)

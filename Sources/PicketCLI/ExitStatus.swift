@@ -34,7 +34,8 @@ func fail(_ error: any Error) -> ExitCode {
             }
         case let e as StoreError:
             switch e {
-            case .missing: ("\(e)", ExitStatus.noInput)
+            case .missing, .unusable: ("\(e)", ExitStatus.noInput)
+            case .readOnly: ("\(e)", ExitStatus.ioError)
             case .sqlite, .schemaTooNew, .schemaTooOld: ("\(e)", ExitStatus.ioError)
             }
         case let e as SQLiteError: ("\(e)", ExitStatus.ioError)

@@ -24,8 +24,18 @@ public struct PicketCommand: AsyncParsableCommand {
 
     /// Entry point for the executable: sets up logging, then parses and runs.
     public static func entry() async {
-        let level =
-            ProcessInfo.processInfo.environment["PICKET_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+        // `picket` alone is a usage error: the help, on standard error, and 64.
+        if CommandLine.arguments.count <= 1 {
+            Console.rawError(helpMessage() + "\n")
+            Foundation.exit(ExitStatus.usage)
+        }
+        let level: Logger.Level
+        do {
+            level = try LogLevels.fromEnvironment(ProcessInfo.processInfo.environment)
+        } catch {
+            Console.flush()
+            Foundation.exit(fail(error).rawValue)
+        }
         if JournalLogHandler.wanted(ProcessInfo.processInfo.environment) {
             LoggingSystem.bootstrap { _ in JournalLogHandler(level: level) }
         } else {

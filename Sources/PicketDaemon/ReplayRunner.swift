@@ -28,7 +28,7 @@ public struct ReplaySummary: Sendable {
 public enum ReplayRunner {
     public static func run(
         recording: String, configuration: PicketConfiguration, databasePath: String, realtime: Bool = false,
-        logger: Logger
+        logger: Logger, progress: ((_ linesRead: Int, _ bytesRead: Int) -> Void)? = nil
     ) async throws -> ReplaySummary {
         let clock = ContinuousClock()
         let start = clock.now
@@ -47,6 +47,10 @@ public enum ReplayRunner {
         let sink = LockstepSink(hub: hub, immediate: realtime) { [pipeline] () throws(StoreError) in
             pipeline.drain()
             try pipeline.collect(now: pipeline.processor.watermark)
+        }
+        if let progress {
+            let reader = driver.reader
+            sink.onInput = { progress(reader.linesRead, reader.bytesRead) }
         }
         var lastT = driver.header.startedUTC
         try store.database.execute("BEGIN IMMEDIATE")
@@ -85,6 +89,8 @@ final class LockstepSink: InputSink, @unchecked Sendable {
     let immediate: Bool
     let drain: () throws(StoreError) -> Void
     private(set) var failure: StoreError?
+    /// Called before each input (a progress display).
+    var onInput: (() -> Void)?
 
     init(hub: InputHub, immediate: Bool, drain: @escaping () throws(StoreError) -> Void) {
         self.hub = hub
@@ -99,6 +105,7 @@ final class LockstepSink: InputSink, @unchecked Sendable {
     }
 
     func offerEdge(line: Int, rising: Bool, t: Int64) -> Bool {
+        onInput?()
         makeRoom(1, in: .line(line))
         guard failure == nil else { return false }
         hub.offerEdge(line: line, rising: rising, t: t)
@@ -110,11 +117,13 @@ final class LockstepSink: InputSink, @unchecked Sendable {
     func flush() -> Bool { true }
 
     func offerGap(port: Int, t: Int64) {
+        onInput?()
         makeRoom(1, in: .port(port))
         if failure == nil { hub.offerGap(port: port, t: t) }
     }
 
     func offerSerial(port: Int, t: Int64, bytes: UnsafeRawBufferPointer) -> Bool {
+        onInput?()
         // A read larger than half the ring goes in pieces; the framer cannot tell.
         let piece = hub.ringCapacity / 2 * RawInput.chunkCapacity
         var offset = 0

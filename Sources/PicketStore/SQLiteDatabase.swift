@@ -10,14 +10,19 @@ public final class SQLiteDatabase {
     /// How long a statement waits for another connection's lock.
     public static let busyTimeoutMs = 5000
 
-    public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
+    /// `immutable` opens a read-only file on a medium nothing writes (a copied
+    /// SD card, a read-only mount) without the write-ahead log's files.
+    public init(path: String, readOnly: Bool = false, immutable: Bool = false) throws(SQLiteError) {
         self.path = path
         var db: OpaquePointer?
         let flags =
             readOnly
             ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        let rc =
+            immutable
+            ? sqlite3_open_v2(DatabasePath.immutableURI(path), &db, flags | SQLITE_OPEN_URI, nil)
+            : sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close_v2(db)

@@ -9,6 +9,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// Opened read-only, so the migrations it needs cannot run.
     case schemaTooOld(path: String, found: Int, supported: Int)
     case missing(path: String)
+    /// The path cannot be read as a database: a directory, permission denied.
+    case unusable(path: String, reason: String)
+    /// The database can be read but not written, and this command writes.
+    case readOnly(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -20,6 +24,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "\(path): database schema version \(found) is older than this picket's (\(supported)) and the file "
                 + "was opened read-only; open it once read-write (any picket run, replay or query) to migrate it"
         case .missing(let path): "\(path): no such database (run or replay first, or pass --db)"
+        case .unusable(let path, let reason), .readOnly(let path, let reason): "\(path): \(reason)"
         }
     }
 }
@@ -37,9 +42,11 @@ public final class Store {
 
     /// Opens (creating when `create`) and migrates the database at `path`.
     public init(path: String, create: Bool = true, readOnly: Bool = false) throws(StoreError) {
-        if !create && !FileManager.default.fileExists(atPath: path) { throw .missing(path: path) }
+        if let problem = DatabasePath.readProblem(path, create: create) { throw problem }
+        if !readOnly, let problem = DatabasePath.writeProblem(path) { throw problem }
         do {
-            database = try SQLiteDatabase(path: path, readOnly: readOnly)
+            database = try SQLiteDatabase(
+                path: path, readOnly: readOnly, immutable: readOnly && DatabasePath.needsImmutable(path))
             if !readOnly {
                 // Before WAL: switching the journal mode writes the first page,
                 // and auto_vacuum can only be chosen before that.

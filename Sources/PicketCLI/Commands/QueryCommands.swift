@@ -3,10 +3,11 @@ import Foundation
 import PicketCore
 import PicketStore
 
-/// Opens an existing database for reading; a missing one is exit 66.
+/// Opens an existing database for reading (read-only where it cannot be
+/// written); a missing or unreadable one is exit 66.
 func openForReading(_ explicit: String?) throws -> Store {
     let path = DefaultPaths.database(explicit: explicit)
-    return try Store(path: path, create: false)
+    return try Store.openForReading(path: path)
 }
 
 /// The options `events` and `alerts` share: which rows, how many, and
@@ -164,7 +165,8 @@ struct AlertsCommand: ParsableCommand {
             An alert's delivery is its sector endpoint's: pending (waiting, or retrying after a failure), \
             in_flight, delivered or dead (refused for good, with the endpoint's status and response). A box \
             without forward: keeps its alerts pending; a replay forwards nothing. --retry ID puts a dead \
-            delivery (an alert's, or a text's, by id) back in the queue; a running daemon sends it within 5 s.
+            delivery (an alert's, or a text's, by id or a unique prefix of one, as the ID column shows it) back \
+            in the queue; --all-dead puts every dead delivery back. A running daemon sends them within 5 s.
             """)
 
     @OptionGroup var database: DatabaseOption
@@ -177,23 +179,26 @@ struct AlertsCommand: ParsableCommand {
     @Flag(name: .long, help: "Only alerts on the dead-letter list, with the response that put them there.")
     var dead = false
 
-    @Option(name: .long, help: "Put the dead delivery of this alert (or text) back in the queue.")
+    @Option(
+        name: .long,
+        help: "Put the dead delivery of this alert (or text) back in the queue: its id or a unique prefix of it.")
     var retry: String?
+
+    @Flag(name: .long, help: "Put every dead delivery back in the queue.")
+    var allDead = false
 
     @Flag(name: .long, help: "One JSON object a line.")
     var json = false
 
+    func validate() throws {
+        if retry != nil && allDead { throw ValidationError("--retry and --all-dead: give one of them") }
+        if let retry, retry.isEmpty { throw ValidationError("--retry needs an id or the start of one") }
+    }
+
     func run() throws {
         try reportingErrors {
-            if let retry {
-                let store = try Store(path: DefaultPaths.database(explicit: database.db), create: false)
-                let revived = try store.retryDead(retry)
-                guard revived > 0 else {
-                    throw CLIError(
-                        message: "\(store.path): no dead delivery of \(retry) (see picket alerts --dead)",
-                        code: ExitStatus.dataError)
-                }
-                Console.out("\(retry): \(revived) delivery(ies) back in the queue")
+            if retry != nil || allDead {
+                try retryDead()
                 Console.flush()
                 return
             }
@@ -203,9 +208,10 @@ struct AlertsCommand: ParsableCommand {
             }
             let store = try openForReading(database.db)
             let table = StreamingTable(
-                ["FIRST_TS", "RULE", "SEVERITY", "ZONE", "DELIVERY", "SUMMARY"],
+                ["ID", "FIRST_TS", "RULE", "SEVERITY", "ZONE", "DELIVERY", "SUMMARY"],
                 minimumWidths: [
-                    30, 0, Severity.allCases.map(\.rawValue.count).max() ?? 0, try store.longestSensorAndZone().zone,
+                    Self.shortID, 30, 0, Severity.allCases.map(\.rawValue.count).max() ?? 0,
+                    try store.longestSensorAndZone().zone,
                     Delivery.State.allCases.map(\.rawValue.count).max() ?? 0,
                 ])
             try RowStream.run(
@@ -220,7 +226,8 @@ struct AlertsCommand: ParsableCommand {
                         } else {
                             let a = stored.alert
                             table.add([
-                                UTCTime.format(a.firstTs), a.rule, a.severity.rawValue, a.zone ?? "-",
+                                String(a.id.prefix(Self.shortID)), UTCTime.format(a.firstTs), a.rule,
+                                a.severity.rawValue, a.zone ?? "-",
                                 stored.delivery, a.summary,
                             ])
                         }
@@ -234,6 +241,35 @@ struct AlertsCommand: ParsableCommand {
                 })
             Console.flush()
         }
+    }
+
+    /// How many characters of an alert's id the text view shows (enough for `--retry`).
+    static let shortID = 8
+
+    /// `--retry ID|PREFIX` or `--all-dead`: dead deliveries back to pending.
+    private func retryDead() throws {
+        let store = try Store(path: DefaultPaths.database(explicit: database.db), create: false)
+        guard let retry else {
+            let revived = try store.retryAllDead()
+            Console.out(
+                revived == 0 ? "no dead deliveries" : "\(revived) dead delivery(ies) back in the queue")
+            return
+        }
+        let ids = try store.deadIDs(startingWith: retry)
+        guard ids.count <= 1 else {
+            throw CLIError(
+                message: "--retry \(retry): ambiguous, the start of \(ids.count) ids with a dead delivery; "
+                    + "give more of one:\n" + ids.map { "  \($0)" }.joined(separator: "\n"),
+                code: ExitStatus.usage)
+        }
+        let id = ids.first ?? retry
+        let revived = try store.retryDead(id)
+        guard revived > 0 else {
+            throw CLIError(
+                message: "\(store.path): no dead delivery of \(retry) (see picket alerts --dead)",
+                code: ExitStatus.dataError)
+        }
+        Console.out("\(id): \(revived) delivery(ies) back in the queue")
     }
 
     /// The outbox behind `--pending` / `--dead`: every message (texts too)
@@ -287,33 +323,7 @@ struct SensorsCommand: ParsableCommand {
             if json {
                 for s in sensors { Console.out(Self.json(s)) }
             } else {
-                var table = Table(
-                    "SENSOR", "KIND", "ZONE", "LAST_EVENT", "LAST_HEARTBEAT", "BATTERY_MV", "TEMP_C", "TAMPER",
-                    "DUPLICATES", "LOST", "GLITCHES", "STATUS")
-                for s in sensors {
-                    table.add([
-                        s.sensor, s.kind.rawValue, s.zone ?? "-", s.lastEventTs.map(UTCTime.format) ?? "-",
-                        s.lastHeartbeatTs.map(UTCTime.format) ?? "-", s.batteryMv.map(String.init) ?? "-",
-                        s.tempC.map { "\($0)" } ?? "-", s.tamper.map { $0 ? "yes" : "no" } ?? "-",
-                        String(s.duplicates), String(s.lost), String(s.glitches),
-                        (s.driverHealthy.map { $0 ? "ok" : "UNHEALTHY: \(s.driverDetail ?? "")" } ?? "-")
-                            + (s.lastEventClockSynced == false ? " (last event: clock not synchronised)" : ""),
-                    ])
-                }
-                table.print()
-                for source in try store.sources() where source.sensors.isEmpty {
-                    Console.out(
-                        "source \(source.source): "
-                            + (source.healthy
-                                ? "ok" : "UNHEALTHY since \(UTCTime.format(source.sinceTs)): \(source.detail)"))
-                }
-                if let fix = try store.boxFix() {
-                    Console.out(
-                        "box position \(fix.position.lat), \(fix.position.lon) (GPS fix at \(UTCTime.format(fix.ts)))")
-                }
-                if let clock = try store.clockOffset() {
-                    Console.out("clock: \(clock.sentence) (at \(UTCTime.format(clock.ts)))")
-                }
+                try Self.printText(store, sensors)
             }
             Console.flush()
         }

@@ -33,8 +33,10 @@ struct RecordCommand: AsyncParsableCommand {
         if let duration, !(duration > 0) { throw ValidationError("--duration must be a number of seconds > 0") }
     }
 
+    @OptionGroup var logging: LogLevelOption
+
     func run() async throws {
-        let logger = Logger(label: "picket")
+        let logger = logging.logger()
         // Trapped first: a SIGTERM while the configuration loads still stops cleanly.
         let signals = await ShutdownSignals.trap(logger: logger)
         defer { signals.cancel() }

@@ -29,15 +29,19 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Wait out the recorded gaps between inputs.")
     var realtime = false
 
+    @OptionGroup var logging: LogLevelOption
+
     func run() async throws {
-        let logger = Logger(label: "picket")
+        let logger = logging.logger()
         try await reportingErrors {
             let configuration = try loadConfiguration(config)
             let path = DefaultPaths.database(explicit: db, configuration: configuration)
             try DefaultPaths.prepareDirectory(for: path)
+            let progress = isatty(STDERR_FILENO) == 1 ? ReplayProgress(recording: recording) : nil
             let summary = try await ReplayRunner.run(
                 recording: recording, configuration: configuration, databasePath: path, realtime: realtime,
-                logger: logger)
+                logger: logger, progress: progress.map { p in { p.update(lines: $0, bytes: $1) } })
+            progress?.finish()
             Self.print(summary)
         }
     }

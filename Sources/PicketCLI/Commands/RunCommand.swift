@@ -43,8 +43,10 @@ struct RunCommand: AsyncParsableCommand {
         help: "Also write every input the hot path consumes to this recording; replaying it reproduces the run.")
     var record: String?
 
+    @OptionGroup var logging: LogLevelOption
+
     func run() async throws {
-        let logger = Logger(label: "picket")
+        let logger = logging.logger()
         // Trapped first: a SIGTERM while the configuration loads still stops cleanly.
         let signals = await ShutdownSignals.trap(logger: logger)
         defer { signals.cancel() }

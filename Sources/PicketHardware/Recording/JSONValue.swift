@@ -102,7 +102,12 @@ public struct JSONParser {
         while true {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a key string") }
+            let keyStart = i
             let key = try string()
+            // Which of two values would count is up to each reader: refuse the line.
+            guard out[key] == nil else {
+                throw Failure(offset: keyStart, message: "duplicated key \"\(key)\"")
+            }
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             i += 1

@@ -52,6 +52,8 @@ public final class RecordingReader {
     private var lineNumber = 0
     /// Lines read so far (including the header and blank lines).
     public var linesRead: Int { lineNumber }
+    /// Bytes of the file read so far, up to the end of the last line read (for a progress display).
+    public private(set) var bytesRead = 0
 
     public init(path: String, configuration: PicketConfiguration) throws(RecordingError) {
         self.path = path
@@ -110,6 +112,7 @@ public final class RecordingReader {
         self.bufferStart = start
         self.atEOF = eof
         self.lineNumber = line
+        self.bytesRead = start
     }
 
     deinit { try? handle.close() }
@@ -127,6 +130,7 @@ public final class RecordingReader {
                 handle: handle, buffer: &buffer, start: &bufferStart, atEOF: &atEOF, path: path,
                 { bytes in
                     lineNumber += 1
+                    bytesRead += bytes.count + 1
                     do throws(RecordingProblem) {
                         guard let input = try parseInput(bytes, lastT: lastT) else { return }
                         lastT = input.t
@@ -196,6 +200,11 @@ public final class RecordingReader {
             throw problem("header needs \"started_utc\", an RFC 3339 UTC time")
         }
         guard let startedNs = UTCTime.parse(started) else {
+            if UTCTime.parse(started, saturating: true) != nil {
+                throw problem(
+                    "\"started_utc\" is out of range: \(started) (picket's times run from "
+                        + "\(UTCTime.format(Int64.min)) to \(UTCTime.format(Int64.max)))")
+            }
             throw problem("\"started_utc\" is not an RFC 3339 time: \(started)")
         }
         if let box = value["box"], box.string == nil, box != .null {
@@ -251,10 +260,12 @@ public final class RecordingReader {
             case (.some(.string(let text)), nil):
                 return .serial(t: t, port: index, bytes: Array(text.utf8))
             case (nil, .some(.string(let b64))):
-                guard let data = Data(base64Encoded: b64) else {
-                    throw problem("\"serial.b64\" is not valid base64")
+                guard let bytes = StrictBase64.decode(b64) else {
+                    throw problem(
+                        "\"serial.b64\" is not valid base64 (RFC 4648: A-Z a-z 0-9 + /, padded with = to a "
+                            + "multiple of 4 characters)")
                 }
-                return .serial(t: t, port: index, bytes: [UInt8](data))
+                return .serial(t: t, port: index, bytes: bytes)
             case (.some, .some): throw problem("\"serial\" holds either \"text\" or \"b64\", not both")
             case (nil, nil): throw problem("\"serial\" needs \"text\" or \"b64\"")
             default: throw problem("\"serial.text\" and \"serial.b64\" must be strings")
