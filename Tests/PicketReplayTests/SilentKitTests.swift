@@ -28,5 +28,9 @@ import Testing
         let ticks = (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
         #expect(ticks < 100, "\(ticks) ticks of CPU in about 3 s: the kit spins")
         #expect(try await child.stop() == 0, "\(child.stderr)")
+        // `run` without --simulate refuses it (nothing to read), and so does check-config.
+        let check = try await Support.picket(["check-config", config])
+        #expect(check.status == 78)
+        #expect(check.err.contains("\(config): the configuration has no gpio lines and no serial ports"), "\(check.err)")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import PicketConfig
 import PicketCore
+import PicketDaemon
 import PicketDelivery
 import PicketHardware
 
@@ -33,6 +34,11 @@ struct CheckConfigCommand: ParsableCommand {
         do { configuration = try ConfigLoader.load(path: path) } catch { throw fail(error) }
         // The same check run makes before it opens hardware: secrets and CA files.
         do { try DeliveryService.validateSecrets(configuration) } catch { throw fail(error) }
+        // And what `run` refuses next: a box with nothing to read.
+        if configuration.gpio.isEmpty && configuration.serial.isEmpty {
+            Console.error("\(path): \(LiveDriverError.nothingToRead) (only picket run --simulate can use it)")
+            throw ExitCode(ExitStatus.config)
+        }
         let warnings = Self.warnings(path: path)
         for warning in warnings { Console.error("\(warning)") }
         let radio = configuration.sensors.count
