@@ -146,7 +146,8 @@ public final class ProcessingService: Service, @unchecked Sendable {
     private func loop() throws {
         var failures = RepeatLimiter()
         var reportsFailing = false
-        var lastTick = now()
+        // The first turn ticks at once: the disk is measured from the start.
+        var lastTick: Int64 = 0
         var lastCommitTry: Int64 = 0
         var lastMetricsNs: Int64 = 0
         var publishedInputs = -1

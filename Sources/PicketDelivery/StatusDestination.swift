@@ -34,7 +34,10 @@ final class StatusDestination: Destination {
     let environment: Environment
     let intervalNs: Int64
     /// When the next status is due (monotonic); nil: at the first round.
-    private let nextStatus = Mutex<ContinuousClock.Instant?>(nil)
+    private let nextStatus: Mutex<ContinuousClock.Instant?>
+    /// The status "at start" waits this long, so the drivers have said how
+    /// their lines and ports are (a missing chip is not reported healthy).
+    static let firstDelay: Duration = .seconds(3)
 
     init(configuration: PicketConfiguration, forward: ForwardConfig, secret: [UInt8], environment: Environment) {
         self.configuration = configuration
@@ -42,6 +45,7 @@ final class StatusDestination: Destination {
         self.secret = secret
         self.environment = environment
         intervalNs = Int64(forward.statusIntervalS) * 1_000_000_000
+        nextStatus = Mutex(ContinuousClock.now + Self.firstDelay)
     }
 
     var kind: String { Self.key }

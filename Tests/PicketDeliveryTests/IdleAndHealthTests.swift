@@ -150,8 +150,11 @@ import Testing
                   - {port: \(pty.slavePath), baud: 9600, protocol: nmea}
                 sensors:
                   - {id: seis-7, kind: seismic, zone: north-fork}
-                health: {clock_max_offset_s: 5}
+                health: {clock_max_offset_s: 5, disk_min_free_mb: 99999999}
                 """)
+        // The disk is judged from the first turn, not five seconds later.
+        let first = try await MetricsEndpointTests.get(base + "/healthz")
+        #expect(first.status == 503 && first.body.contains("disk: "), "\(first.body)")
         // GPS time one day behind the system clock.
         let yesterday = Date().addingTimeInterval(-86_400)
         let format = DateFormatter()

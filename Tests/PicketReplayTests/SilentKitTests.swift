@@ -31,6 +31,7 @@ import Testing
         // `run` without --simulate refuses it (nothing to read), and so does check-config.
         let check = try await Support.picket(["check-config", config])
         #expect(check.status == 78)
-        #expect(check.err.contains("\(config): the configuration has no gpio lines and no serial ports"), "\(check.err)")
+        #expect(
+            check.err.contains("\(config): the configuration has no gpio lines and no serial ports"), "\(check.err)")
     }
 }
