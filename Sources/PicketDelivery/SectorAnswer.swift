@@ -50,10 +50,17 @@ enum SectorAnswer: Equatable {
             }
             out.append(
                 Report(
-                    id: id, zone: zone, detectionClass: detectionClass.flatMap { $0.isEmpty ? nil : $0 },
+                    // A class outside FOOT, VEH, ANIM, UNK (any case) is kept as UNK: the sighting counts, its word does not.
+                    id: id, zone: zone,
+                    detectionClass: detectionClass.flatMap { $0.isEmpty ? nil : Self.detectionClass($0) },
                     note: note.flatMap { $0.isEmpty ? nil : String($0.prefix(1000)) }, ts: ts))
         }
         return .reports(out)
+    }
+
+    /// The wire spelling of a report's class: one of PRODUCT.md section 3's, else `UNK`.
+    static func detectionClass(_ text: String) -> String {
+        (DetectionClass(rawValue: text.uppercased()) ?? .unknown).rawValue
     }
 
     /// Names are printable text without control characters (PRODUCT.md section 9).

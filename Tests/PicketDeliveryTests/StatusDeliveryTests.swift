@@ -231,6 +231,15 @@ import Testing
             SectorAnswer.parse(
                 "{\"reports\": [{\"id\": \"r\", \"zone\": \"z\", \"class\": null, \"ts\": \"2026-06-05T03:10:00Z\"}]}")
                 == .reports([.init(id: "r", zone: "z", ts: UTCTime.parse("2026-06-05T03:10:00Z")!)]))
+        // A class outside PRODUCT.md's four is kept as UNK; the spelling's case does not matter.
+        let classes = SectorAnswer.parse(
+            "{\"reports\": [{\"id\": \"r\", \"zone\": \"z\", \"class\": \"BEAR\", \"ts\": \"2026-06-05T03:10:00Z\"},"
+                + " {\"id\": \"s\", \"zone\": \"z\", \"class\": \"veh\", \"ts\": \"2026-06-05T03:10:00Z\"}]}")
+        guard case .reports(let reports) = classes else {
+            Issue.record("\(classes)")
+            return
+        }
+        #expect(reports.map(\.detectionClass) == ["UNK", "VEH"])
     }
 
     /// An idle sender sleeps long (here ten minutes), and `nudge()` wakes it.
