@@ -70,20 +70,24 @@ public struct BoxHealth: Sendable {
         return board.current().map { ($0.source, sensorsOf[$0.source] ?? [], $0.status) }
     }
 
-    /// Whether each configured sensor is up: its GPIO line works, or, for a
-    /// sensor heard over the radio, every serial port works. Sensors of the
-    /// simulated kit (no expected inputs) are up while the daemon is alive.
+    /// Whether each configured sensor is up: the daemon is alive and its
+    /// GPIO line works, or, for a sensor heard over the radio on a box with
+    /// one serial port, that port works (with several ports nothing says
+    /// which one relays it, so the ports do not judge it: `picket sensors`
+    /// and the status say the same). Sensors of the simulated kit (no
+    /// expected inputs) are up while the daemon is alive.
     public func sensorsUp() -> [String: Bool] {
         let alive = livenessProblem == nil
         var lineUp: [String: Bool] = [:]
-        var portsUp = true
+        var ports: [Bool] = []
         for (_, sensors, status) in inputs() {
             let up = status?.healthy ?? false
-            if sensors.isEmpty { portsUp = portsUp && up }
+            if sensors.isEmpty { ports.append(up) }
             for sensor in sensors { lineUp[sensor] = up }
         }
+        let radioUp = ports.count == 1 ? ports[0] : true
         var out: [String: Bool] = [:]
-        for sensor in configuration.allSensors { out[sensor.id] = alive && (lineUp[sensor.id] ?? portsUp) }
+        for sensor in configuration.allSensors { out[sensor.id] = alive && (lineUp[sensor.id] ?? radioUp) }
         return out
     }
 }

@@ -77,7 +77,9 @@ public final class PicketMetrics: Sendable {
     ]
 
     static let gaugeHelp: [String: (unit: String, help: String)] = [
-        "sensor_up": ("", "1 while the sensor's input (GPIO line or serial port) works and its heartbeat is on time"),
+        "sensor_up": (
+            "", "1 while the daemon is alive and the sensor's input (its GPIO line, or the one serial port) works"
+        ),
         "sensor_last_event_timestamp": ("seconds", "When the sensor's last event happened (Unix time)"),
         "sensor_last_heartbeat_timestamp": ("seconds", "When the sensor's last status heartbeat came (Unix time)"),
         "sensor_battery": ("millivolts", "The battery voltage of the sensor's last heartbeat"),
