@@ -162,8 +162,9 @@ struct AlertsCommand: ParsableCommand {
         commandName: "alerts", abstract: "Lists alerts and their delivery state.",
         discussion: """
             An alert's delivery is its sector endpoint's: pending (waiting, or retrying after a failure), \
-            in_flight, delivered or dead (refused for good, with the endpoint's status and response). A box \
-            without forward: keeps its alerts pending; a replay forwards nothing. --retry ID puts a dead \
+            in_flight, delivered, dead (refused for good, with the endpoint's status and response), or \
+            not_forwarded: never sent, because a replay forwards nothing and a box without forward: has \
+            nowhere to send to. --retry ID puts a dead \
             delivery (an alert's, or a text's, by id) back in the queue; a running daemon sends it within 5 s.
             """)
 
@@ -206,7 +207,7 @@ struct AlertsCommand: ParsableCommand {
                 ["FIRST_TS", "RULE", "SEVERITY", "ZONE", "DELIVERY", "SUMMARY"],
                 minimumWidths: [
                     30, 0, Severity.allCases.map(\.rawValue.count).max() ?? 0, try store.longestSensorAndZone().zone,
-                    Delivery.State.allCases.map(\.rawValue.count).max() ?? 0,
+                    max(Delivery.State.allCases.map(\.rawValue.count).max() ?? 0, StoredAlert.notForwarded.count),
                 ])
             try RowStream.run(
                 query, follow: rows.follow, lastSeq: store.lastAlertSeq,
