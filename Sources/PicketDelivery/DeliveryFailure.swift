@@ -59,8 +59,7 @@ enum DeliveryFailure {
             out += rest[..<range.lowerBound]
             // Skip the path up to the end of the `:line`, or of the word.
             var cut = range.upperBound
-            while cut < rest.endIndex, !rest[cut].isWhitespace, rest[cut] != ")", rest[cut] != "]", rest[cut] != ","
-            {
+            while cut < rest.endIndex, !rest[cut].isWhitespace, rest[cut] != ")", rest[cut] != "]", rest[cut] != "," {
                 cut = rest.index(after: cut)
             }
             rest = rest[cut...]

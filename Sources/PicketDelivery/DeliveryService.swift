@@ -239,7 +239,8 @@ public final class DeliveryService: Service, Sendable {
             var text = Self.excerpt(full)
             if (300..<400).contains(status) {
                 let location = response.headers.first(name: "Location").map { Self.excerpt($0) } ?? "(no Location)"
-                text = "redirected to \(location): set \(destination?.urlKey ?? "the URL") to the final address"
+                text =
+                    "redirected to \(location): set \(destination?.urlKey ?? "the URL") to the final address"
                     + (text.isEmpty ? "" : "; \(text)")
             }
             let retryAfter = response.headers.first(name: "Retry-After")

@@ -32,8 +32,10 @@ struct SectorDestination: Destination {
     func request(for delivery: Delivery, store: Store, timestamp: Int64) throws -> OutgoingRequest? {
         guard let alert = try store.alert(id: delivery.id) else { return nil }
         // CAP's `sent` is the alert's last_ts, so every retry carries the same body.
-        let body = Array(DeliveryService.body(
-                alert, forward: forward, sentNs: alert.lastTs, exercise: exercise).utf8)
+        let body = Array(
+            DeliveryService.body(
+                alert, forward: forward, sentNs: alert.lastTs, exercise: exercise
+            ).utf8)
         return .sector(alert, forward: forward, secret: secret, timestamp: timestamp, body: body)
     }
 }

@@ -58,7 +58,8 @@ struct CAPDocumentTests {
 
     @Test("every required element is there once, with its value, in the schema's order")
     func requiredElements() throws {
-        let root = try Self.parse(CAPDocument.xml(for: Self.alert(), sentNs: 1_780_629_125_999_999_999, settings: Self.live))
+        let root = try Self.parse(
+            CAPDocument.xml(for: Self.alert(), sentNs: 1_780_629_125_999_999_999, settings: Self.live))
         #expect(root.localName == "alert")
         #expect(root.uri == "urn:oasis:names:tc:emergency:cap:1.2")
         #expect(
@@ -114,7 +115,8 @@ struct CAPDocumentTests {
     @Test("text is escaped: the parser reads back exactly what went in")
     func escaping() throws {
         let summary = #"pir <&>"' seis & co"#
-        let xml = CAPDocument.xml(for: Self.alert(sector: "north & south", summary: summary), sentNs: 0, settings: Self.live)
+        let xml = CAPDocument.xml(
+            for: Self.alert(sector: "north & south", summary: summary), sentNs: 0, settings: Self.live)
         #expect(xml.contains("<headline>pir &lt;&amp;&gt;&quot;&apos; seis &amp; co</headline>"))
         let root = try Self.parse(xml)
         let info = try Self.only("info", in: root)
@@ -161,14 +163,16 @@ struct CAPDocumentTests {
     @Test("the circle's radius is cap_radius_m in km, never 0", arguments: radii)
     func radius(metres: Int, km: String) throws {
         let settings = CAPDocument.Settings(exercise: false, radiusM: metres)
-        let info = try Self.only("info", in: try Self.parse(CAPDocument.xml(for: Self.alert(), sentNs: 0, settings: settings)))
+        let info = try Self.only(
+            "info", in: try Self.parse(CAPDocument.xml(for: Self.alert(), sentNs: 0, settings: settings)))
         #expect(try Self.value("circle", in: try Self.only("area", in: info)) == "44.9931,-73.1102 \(km)")
     }
 
     @Test("zone, direction, area and headline are left out when the alert has none")
     func optionalElements() throws {
         let alert = Self.alert(zone: nil, direction: nil, position: nil, summary: "")
-        let info = try Self.only("info", in: try Self.parse(CAPDocument.xml(for: alert, sentNs: 0, settings: Self.live)))
+        let info = try Self.only(
+            "info", in: try Self.parse(CAPDocument.xml(for: alert, sentNs: 0, settings: Self.live)))
         #expect(info.elements(forLocalName: "area", uri: Self.ns).isEmpty)
         #expect(info.elements(forLocalName: "headline", uri: Self.ns).isEmpty)
         #expect(try Self.parameters(info) == ["box": "swanton-07", "sector": "swanton", "events": "e-1 e-2"])
@@ -185,7 +189,8 @@ struct CAPDocumentTests {
     @Test("circles are plain decimals; a position off the globe gets no area", arguments: circles)
     func circle(position: Position, circle: String?) throws {
         let alert = Self.alert(zone: nil, position: position)
-        let info = try Self.only("info", in: try Self.parse(CAPDocument.xml(for: alert, sentNs: 0, settings: Self.live)))
+        let info = try Self.only(
+            "info", in: try Self.parse(CAPDocument.xml(for: alert, sentNs: 0, settings: Self.live)))
         let area = info.elements(forLocalName: "area", uri: Self.ns).first
         #expect(try area.flatMap { try Self.value("circle", in: $0) } == circle)
         if let area { #expect(try Self.value("areaDesc", in: area) == "sector swanton") }

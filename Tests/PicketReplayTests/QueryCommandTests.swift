@@ -236,7 +236,9 @@ import Testing
         let fresh = try Store(path: empty)
         let first = try Follower(["alerts", "--follow", "--json", "--pending", "--db", empty], in: dir, name: "empty")
         defer { first.kill() }
-        try fresh.write(StoreBatch(alerts: [Self.alert(4)]), run: "test", now: Self.t0)
+        var pending = StoreBatch(alerts: [Self.alert(4)])
+        pending.outbox = pending.alerts.map(Self.sectorEntry)
+        try fresh.write(pending, run: "test", now: Self.t0)
         try await first.waitForLines(1)
         #expect(try first.lines.map { try Support.object($0)["id"] as? String } == ["alert-4"])
         #expect(try await first.stop(SIGINT) == 0, "\(first.stderr)")
