@@ -8,14 +8,17 @@ import NIOSSL
 /// (BoringSSL's errors carry `at /home/build/.../handshake.cc:393`).
 enum DeliveryFailure {
     /// `error` in words; `caFileKey` names the setting that trusts the
-    /// endpoint's CA (`forward.ca_file`, `hotline.ca_file`).
-    static func describe(_ error: any Error, caFileKey: String) -> String {
+    /// endpoint's CA (`forward.ca_file`, `hotline.ca_file`), `caFile` its
+    /// value when set.
+    static func describe(_ error: any Error, caFileKey: String, caFile: String? = nil) -> String {
         if let ssl = error as? NIOSSLError {
             switch ssl {
             case .handshakeFailed(let reason):
                 let text = "\(reason)"
                 if Self.untrustedMarkers.contains(where: text.contains) {
-                    return "certificate not trusted (set \(caFileKey))"
+                    guard let caFile else { return "certificate not trusted (set \(caFileKey))" }
+                    return
+                        "certificate not trusted by \(caFileKey) \(caFile) (is it the CA that signed the endpoint's?)"
                 }
                 return "TLS handshake failed: \(withoutPaths(text))"
             case .uncleanShutdown:

@@ -273,7 +273,8 @@ public final class DeliveryService: Service, Sendable {
             let shuttingDown = Task.isCancelled
             let at =
                 shuttingDown ? 0 : settings.policy.afterFailure(attempt: attempt, nowNs: now(), using: &turn.random)
-            let reason = DeliveryFailure.describe(error, caFileKey: destination?.caFileKey ?? "forward.ca_file")
+            let reason = DeliveryFailure.describe(
+                error, caFileKey: destination?.caFileKey ?? "forward.ca_file", caFile: destination?.caFile)
             outcome = .retry(status: nil, response: shuttingDown ? "interrupted by shutdown" : reason, at: at)
             if !shuttingDown {
                 onAttempt(kind, "failed")

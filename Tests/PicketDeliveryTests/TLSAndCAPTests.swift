@@ -99,6 +99,27 @@ import Testing
         #expect(!response.contains(" at /"), "\(response)")
     }
 
+    /// A CA file that did not sign the endpoint's certificate is named as such.
+    @Test func aCAFileThatDidNotSignTheCertificateIsNamed() async throws {
+        let f = try Fixture()
+        let certs = try Self.makeCertificates(in: f.dir)
+        let other = f.dir.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        let stranger = try Self.makeCertificates(in: other)
+        let receiver = try Self.tlsReceiver(certs)
+        try f.seed([f.alert(1)])
+        var refused: Delivery?
+        try await f.deliver(to: receiver, scheme: "https", caFile: stranger.ca) {
+            refused = try f.store().deliveries().first
+            return (refused?.attempts ?? 0) >= 1 && refused?.state == .pending && refused?.lastResponse != nil
+        }
+        #expect(
+            refused?.lastResponse
+                == "certificate not trusted by forward.ca_file \(stranger.ca) (is it the CA that signed the endpoint's?)"
+        )
+        #expect(receiver.requests.isEmpty)
+    }
+
     @Test func capBodiesAreSignedXML() async throws {
         let f = try Fixture()
         let receiver = try TestReceiver()
