@@ -172,7 +172,11 @@ struct AlertsCommand: ParsableCommand {
 
     @OptionGroup var rows: RowOptions
 
-    @Flag(name: .long, help: "Only alerts waiting for delivery (pending or in flight).")
+    @Flag(
+        name: .long,
+        help:
+            "Only alerts waiting for delivery (pending or in flight); also lists texts held back (quiet hours, hourly cap)."
+    )
     var pending = false
 
     @Flag(name: .long, help: "Only alerts on the dead-letter list, with the response that put them there.")
@@ -238,11 +242,13 @@ struct AlertsCommand: ParsableCommand {
     }
 
     /// The outbox behind `--pending` / `--dead`: every message (texts too)
-    /// with its attempts and the last response.
+    /// with its attempts and the last response; with `--pending` also the
+    /// texts held back (quiet hours, the hourly cap), state `held`.
     private func printOutbox(_ store: Store) throws {
         let states: [Delivery.State] = (pending ? [.pending, .inFlight] : []) + (dead ? [.dead] : [])
         let messages = try store.deliveries(states: states)
-        guard !messages.isEmpty else { return }
+        let held = pending ? try store.heldTexts() : []
+        guard !messages.isEmpty || !held.isEmpty else { return }
         Console.out("")
         var table = Table("ID", "TO", "STATE", "ATTEMPTS", "NEXT_ATTEMPT", "LAST_STATUS", "LAST_RESPONSE")
         for d in messages {
@@ -250,6 +256,12 @@ struct AlertsCommand: ParsableCommand {
                 d.id, d.destination, d.state.rawValue, String(d.attempts),
                 d.state == .pending && d.nextAttemptTs > 0 ? UTCTime.format(d.nextAttemptTs) : "-",
                 d.lastStatus.map(String.init) ?? "-", d.lastResponse ?? "-",
+            ])
+        }
+        for h in held {
+            table.add([
+                h.alert, "sms:\(h.subscriber)", "held", "0", "-", "-",
+                "held since \(UTCTime.format(h.heldTs)): quiet hours or the hourly cap",
             ])
         }
         table.print()
