@@ -5,7 +5,9 @@ import PicketCore
 /// URLs, numbers and times is checked, so `check-config` works offline in
 /// the field and the daemon never starts with a subscriber it cannot text.
 extension ConfigurationBuilder {
-    static let forwardKeys = ["url", "secret_file", "format", "ca_file", "status_interval_s", "status_url"]
+    static let forwardKeys = [
+        "url", "secret_file", "format", "ca_file", "status_interval_s", "status_url", "cap_radius_m",
+    ]
     static let hotlineKeys = ["url", "from", "credentials_file", "subscribers", "ca_file"]
     static let subscriberKeys = ["name", "phone", "zones", "min_severity", "quiet_hours", "max_per_hour"]
     static let phoneExpectation = "must be an E.164 number: + then 2 to 15 digits, e.g. \"+18025550199\""
@@ -29,10 +31,16 @@ extension ConfigurationBuilder {
                     "must be a whole number of seconds from 0 (off) to 604800, e.g. 300")
             } ?? 300
         let statusURL = map.optional("status_url").flatMap(httpURL)
+        let capRadius =
+            map.optional("cap_radius_m").flatMap {
+                reader.wholeNumber(
+                    $0, minimum: 1, maximum: ForwardConfig.maximumCAPRadiusM,
+                    "must be a whole number of metres from 1 to \(ForwardConfig.maximumCAPRadiusM), e.g. 100")
+            } ?? ForwardConfig.defaultCAPRadiusM
         guard let url, let secretFile else { return nil }
         return ForwardConfig(
             url: url, secretFile: secretFile, format: format, caFile: caFile, statusIntervalS: statusInterval,
-            statusURL: statusURL)
+            statusURL: statusURL, capRadiusM: capRadius)
     }
 
     func hotline(_ field: Field) -> HotlineConfig? {

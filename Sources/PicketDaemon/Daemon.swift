@@ -41,7 +41,7 @@ public enum Daemon {
         configuration: PicketConfiguration, databasePath: String, drivers: [any InputDriver], logger: Logger,
         clock: UTCMapping = UTCMapping(), health: DriverHealthBoard? = nil,
         driverCounters: (@Sendable () -> [String: Int])? = nil, recordTo: String? = nil, reload: Reload? = nil,
-        signals: ShutdownSignals
+        exercise: Bool = false, signals: ShutdownSignals
     ) async throws {
         // SIGHUP's default is to end the process: ignored from here on, and
         // handled by the reload service while a cycle runs.
@@ -56,7 +56,7 @@ public enum Daemon {
             let next = try await cycle(
                 configuration: current.configuration, databasePath: databasePath, drivers: current.drivers,
                 logger: logger, clock: clock, health: health, driverCounters: current.counters, recorder: recorder,
-                reload: reload, metrics: metrics, signals: signals),
+                reload: reload, exercise: exercise, metrics: metrics, signals: signals),
             !signals.requested
         {
             current = (next.configuration, next.selection.drivers, next.selection.counters)
@@ -71,7 +71,7 @@ public enum Daemon {
     static func cycle(
         configuration: PicketConfiguration, databasePath: String, drivers: [any InputDriver], logger: Logger,
         clock: UTCMapping, health: DriverHealthBoard?, driverCounters: (@Sendable () -> [String: Int])?,
-        recorder: RecordingWriter?, reload: Reload?, metrics: PicketMetrics, signals: ShutdownSignals
+        recorder: RecordingWriter?, reload: Reload?, exercise: Bool, metrics: PicketMetrics, signals: ShutdownSignals
     ) async throws -> (configuration: PicketConfiguration, selection: LiveDrivers.Selection)? {
         // Secrets first: a missing or world-readable one stops the start.
         let delivery =
@@ -79,7 +79,7 @@ public enum Daemon {
             ? try DeliveryService(
                 // The wall clock: what a request is signed with and a status says
                 // must be the box's real time, which a receiver checks.
-                configuration: configuration, databasePath: databasePath, logger: logger,
+                configuration: configuration, databasePath: databasePath, logger: logger, exercise: exercise,
                 now: { clock.wall(clock.now()) },
                 onAttempt: { destination, result in
                     metrics.deliveryAttempt(

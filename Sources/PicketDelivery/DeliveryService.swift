@@ -50,19 +50,21 @@ public final class DeliveryService: Service, Sendable {
 
     /// Reads the secrets now, so a missing or world-readable file stops the
     /// daemon before it starts (exit 78), not at the first alert.
+    /// `exercise`: the alerts come from a simulated field kit (`picket run
+    /// --simulate`), so CAP bodies say `Exercise`, never `Actual`.
     public convenience init(
         configuration: PicketConfiguration, databasePath: String, logger: Logger, settings: Settings = Settings(),
-        now: @escaping @Sendable () -> Int64,
+        exercise: Bool, now: @escaping @Sendable () -> Int64,
         onAttempt: @escaping @Sendable (_ destination: String, _ result: String) -> Void = { _, _ in }
     ) throws(SecretFileError) {
         try self.init(
-            configuration: configuration, databasePath: databasePath, logger: logger, settings: settings, now: now,
-            status: .system(databasePath: databasePath), onAttempt: onAttempt)
+            configuration: configuration, databasePath: databasePath, logger: logger, settings: settings,
+            exercise: exercise, now: now, status: .system(databasePath: databasePath), onAttempt: onAttempt)
     }
 
     init(
         configuration: PicketConfiguration, databasePath: String, logger: Logger, settings: Settings,
-        now: @escaping @Sendable () -> Int64, status: StatusDestination.Environment,
+        exercise: Bool, now: @escaping @Sendable () -> Int64, status: StatusDestination.Environment,
         onAttempt: @escaping @Sendable (_ destination: String, _ result: String) -> Void = { _, _ in }
     ) throws(SecretFileError) {
         self.onAttempt = onAttempt
@@ -72,7 +74,8 @@ public final class DeliveryService: Service, Sendable {
         self.settings = settings
         self.now = now
         let secrets = try LoadedSecrets(configuration)
-        destinations = Destinations.configured(configuration, secrets: secrets, status: status)
+        destinations = Destinations.configured(
+            configuration, secrets: secrets, status: status, exercise: exercise)
     }
 
     /// Reads the configuration's secrets and checks its `ca_file`s: the one
@@ -249,10 +252,17 @@ public final class DeliveryService: Service, Sendable {
                     try await client.execute(httpRequest, timeout: self.settings.requestTimeout)
                 }
                 : try await client.execute(httpRequest, timeout: settings.requestTimeout)
-            let body = try await response.body.collect(upTo: 65_536)
-            let full = String(buffer: body)
-            let text = Self.excerpt(full)
+            // The status decides; of the body only its start is kept (the
+            // sector's reports, a dead letter's reason), the rest discarded.
+            let full = try await Self.head(of: response.body)
             let status = Int(response.status.code)
+            var text = Self.excerpt(full)
+            if (300..<400).contains(status) {
+                let location = response.headers.first(name: "Location").map { Self.excerpt($0) } ?? "(no Location)"
+                text =
+                    "redirected to \(location): set \(destination?.urlKey ?? "the URL") to the final address"
+                    + (text.isEmpty ? "" : "; \(text)")
+            }
             let retryAfter = response.headers.first(name: "Retry-After")
             switch settings.policy.outcome(
                 status: status, retryAfter: retryAfter, attempt: attempt, nowNs: now(), using: &turn.random)
@@ -287,10 +297,12 @@ public final class DeliveryService: Service, Sendable {
             let shuttingDown = Task.isCancelled
             let at =
                 shuttingDown ? 0 : settings.policy.afterFailure(attempt: attempt, nowNs: now(), using: &turn.random)
-            outcome = .retry(status: nil, response: shuttingDown ? "interrupted by shutdown" : "\(error)", at: at)
+            let reason = DeliveryFailure.describe(
+                error, caFileKey: destination?.caFileKey ?? "forward.ca_file", caFile: destination?.caFile)
+            outcome = .retry(status: nil, response: shuttingDown ? "interrupted by shutdown" : reason, at: at)
             if !shuttingDown {
                 onAttempt(kind, "failed")
-                logger.warning("delivery failed, will retry", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+                logger.warning("delivery failed, will retry", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
             }
         }
         if !(await write(outcome, of: delivery, store: store)) {
@@ -416,10 +428,13 @@ public final class DeliveryService: Service, Sendable {
     }
 
     /// The sector's body: the alert's JSON, or CAP 1.2 XML.
-    static func body(_ alert: Alert, format: ForwardConfig.Format, sentNs: Int64) -> String {
-        switch format {
+    static func body(_ alert: Alert, forward: ForwardConfig, sentNs: Int64, exercise: Bool) -> String {
+        switch forward.format {
         case .json: AlertJSON.object(alert)
-        case .cap: CAPDocument.xml(for: alert, sentNs: sentNs)
+        case .cap:
+            CAPDocument.xml(
+                for: alert, sentNs: sentNs,
+                settings: CAPDocument.Settings(exercise: exercise, radiusM: forward.capRadiusM))
         }
     }
 
@@ -435,9 +450,10 @@ public final class DeliveryService: Service, Sendable {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls, redirectConfiguration: .disallow,
             timeout: .init(connect: settings.connectTimeout, read: settings.requestTimeout))
-        // The outbox has its own backoff: a refused connection or a failed
-        // handshake ends the attempt at once instead of being retried inside
-        // the client until the connect timeout, holding the one sender.
+        // A failed connection (refused, an untrusted certificate) fails the
+        // attempt at once, with its own error: the outbox's backoff is the
+        // one retry schedule, instead of the client retrying the same
+        // handshake for the whole connect timeout while the sender waits.
         configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }

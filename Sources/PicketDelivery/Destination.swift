@@ -19,6 +19,12 @@ public protocol Destination: Sendable {
     /// PEM certificates its HTTP client trusts instead of the system's
     /// roots; destinations with the same file share one client.
     var caFile: String? { get }
+    /// The configuration key of that file (`forward.ca_file`), named when
+    /// a certificate is not trusted.
+    var caFileKey: String { get }
+    /// The configuration key of its URL (`forward.url`), named when the
+    /// endpoint redirects.
+    var urlKey: String { get }
     /// Whether its messages wait while any other message is due (statuses
     /// never delay alerts).
     var yieldsToOthers: Bool { get }
@@ -59,12 +65,14 @@ extension Destination {
 /// The registry: every destination a configuration names.
 public enum Destinations {
     /// The destinations of `configuration`, with the secrets read at start.
+    /// `exercise`: the alerts are a drill (`--simulate`).
     static func configured(
-        _ configuration: PicketConfiguration, secrets: LoadedSecrets, status: StatusDestination.Environment
+        _ configuration: PicketConfiguration, secrets: LoadedSecrets, status: StatusDestination.Environment,
+        exercise: Bool
     ) -> [any Destination] {
         var out: [any Destination] = []
         if let forward = configuration.forward, let secret = secrets.sector {
-            out.append(SectorDestination(forward: forward, secret: secret))
+            out.append(SectorDestination(forward: forward, secret: secret, exercise: exercise))
             if forward.statusIntervalS > 0 {
                 out.append(
                     StatusDestination(

@@ -22,6 +22,8 @@ struct HotlineDestination: Destination {
 
     var kind: String { "sms" }
     var caFile: String? { hotline.caFile }
+    var caFileKey: String { "hotline.ca_file" }
+    var urlKey: String { "hotline.url" }
     func owns(_ key: String) -> Bool { key.hasPrefix("sms:") }
 
     func queue(_ alerts: [Alert], into batch: inout StoreBatch) {

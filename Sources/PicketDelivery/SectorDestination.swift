@@ -8,9 +8,13 @@ struct SectorDestination: Destination {
 
     let forward: ForwardConfig
     let secret: [UInt8]
+    /// The alerts come from a simulated field kit: CAP says `Exercise`.
+    let exercise: Bool
 
     var kind: String { Self.key }
     var caFile: String? { forward.caFile }
+    var caFileKey: String { "forward.ca_file" }
+    var urlKey: String { "forward.url" }
     var answersCarryReports: Bool { true }
     func owns(_ key: String) -> Bool { key == Self.key }
 
@@ -28,7 +32,10 @@ struct SectorDestination: Destination {
     func request(for delivery: Delivery, store: Store, timestamp: Int64) throws -> OutgoingRequest? {
         guard let alert = try store.alert(id: delivery.id) else { return nil }
         // CAP's `sent` is the alert's last_ts, so every retry carries the same body.
-        let body = Array(DeliveryService.body(alert, format: forward.format, sentNs: alert.lastTs).utf8)
+        let body = Array(
+            DeliveryService.body(
+                alert, forward: forward, sentNs: alert.lastTs, exercise: exercise
+            ).utf8)
         return .sector(alert, forward: forward, secret: secret, timestamp: timestamp, body: body)
     }
 }

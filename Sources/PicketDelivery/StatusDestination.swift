@@ -50,6 +50,8 @@ final class StatusDestination: Destination {
 
     var kind: String { Self.key }
     var caFile: String? { forward.caFile }
+    var caFileKey: String { "forward.ca_file" }
+    var urlKey: String { forward.statusURL == nil ? "forward.url (or forward.status_url)" : "forward.status_url" }
     var yieldsToOthers: Bool { true }
     var keepsNewestOnly: Bool { true }
     func owns(_ key: String) -> Bool { key == Self.key }

@@ -189,5 +189,12 @@ enum Schema {
         """
         ALTER TABLE events ADD COLUMN clock_synced INTEGER;
         """,
+        // 8 (issue 10): an alert with no sector delivery (stored by a replay
+        // or a box without `forward`) is `not_forwarded`, not `pending`
+        // forever; new ones are stored so.
+        """
+        UPDATE alerts SET delivery = 'not_forwarded'
+            WHERE delivery = 'pending' AND NOT EXISTS (SELECT 1 FROM deliveries WHERE deliveries.id = alerts.id);
+        """,
     ]
 }

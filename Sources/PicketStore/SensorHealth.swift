@@ -54,10 +54,15 @@ public struct SensorHealth: Sendable, Equatable {
 /// An alert as stored, with its delivery state.
 public struct StoredAlert: Sendable, Equatable {
     public var alert: Alert
-    /// The sector delivery's state: `pending` (also for a box with no
-    /// endpoint, and in a replay, which forwards nothing), `in_flight`,
-    /// `delivered` or `dead`.
+    /// The sector delivery's state: `pending`, `in_flight`, `delivered`,
+    /// `dead`, or `not_forwarded` for an alert that is never sent (a
+    /// replay, which forwards nothing; a box with no `forward`).
     public var delivery: String
+
+    /// An alert waiting for its sector delivery.
+    public static let pending = "pending"
+    /// An alert with no sector delivery, now or later.
+    public static let notForwarded = "not_forwarded"
 
     public init(alert: Alert, delivery: String) {
         self.alert = alert

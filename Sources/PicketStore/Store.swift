@@ -159,7 +159,10 @@ public final class Store {
             try database.transaction {
                 try insertEvents(batch.events)
                 try markTaken(batch.takenReports, run: run, now: now)
-                try insertAlerts(batch.alerts)
+                // An alert with no sector delivery in its batch (a replay, a
+                // box without `forward`) is never sent: `not_forwarded`.
+                let forwarded = Set(batch.outbox.map(\.id))
+                try insertAlerts(batch.alerts, forwarded: forwarded)
                 try enqueue(batch.outbox, now: now)
                 try hold(batch.hotlineMatches, now: now)
                 try updateStatuses(batch.statuses)
@@ -255,13 +258,14 @@ public final class Store {
         }
     }
 
-    private func insertAlerts(_ alerts: [Alert]) throws {
+    /// `forwarded`: the ids of alerts whose sector delivery the batch queues.
+    private func insertAlerts(_ alerts: [Alert], forwarded: Set<String>) throws {
         guard !alerts.isEmpty else { return }
         let s = try database.statement(
             """
             INSERT OR IGNORE INTO alerts (id, rule, severity, severity_rank, box, sector, zone, first_ts, last_ts,
-                direction, events, lat, lon, summary)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                direction, events, lat, lon, summary, delivery)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for a in alerts {
             s.reset()
@@ -279,6 +283,7 @@ public final class Store {
             s.bind(12, a.position?.lat)
             s.bind(13, a.position?.lon)
             s.bind(14, a.summary)
+            s.bind(15, forwarded.contains(a.id) ? StoredAlert.pending : StoredAlert.notForwarded)
             try s.run()
         }
     }

@@ -26,6 +26,19 @@ import Testing
         #expect(cap?.forward?.format == .cap)
     }
 
+    /// `cap_radius_m`: the CAP area's radius, 100 m unless set, a whole
+    /// number of metres from 1 to 50 km.
+    @Test func capRadiusIsReadWithItsDefaultAndValidated() {
+        let head = sensorsPrefix + "forward: {url: https://s.example/a, secret_file: /etc/k, format: cap"
+        #expect(configuration(head + "}\n")?.forward?.capRadiusM == 100)
+        #expect(configuration(head + ", cap_radius_m: 250}\n")?.forward?.capRadiusM == 250)
+        for bad in ["0", "-5", "1.5", "50001", "wide"] {
+            let found = problems(head + ", cap_radius_m: \(bad)}\n")
+            #expect(found.count == 1, "\(bad): \(found)")
+            #expect(found.first?.hasPrefix("test.yaml:10: forward.cap_radius_m: must be") == true, "\(found)")
+        }
+    }
+
     @Test func caFilesAndTheTimeZoneAreRead() {
         let config = configuration(
             sensorsPrefix + "forward: {url: https://s.example/a, secret_file: /etc/k, ca_file: /etc/picket/ca.pem}\n"

@@ -86,6 +86,24 @@ import Testing
         #expect(none.status == 0 && none.out.contains("no dead deliveries"), "\(none.out)")
     }
 
+    /// A text held back (quiet hours, the hourly cap) is waiting too:
+    /// `--pending` lists it with its subscriber, `--dead` does not.
+    @Test func heldTextsAreListedAsPending() async throws {
+        let f = try Fixture()
+        let alert = f.alert(1)
+        var batch = StoreBatch(alerts: [alert])
+        batch.hotlineMatches = [("North farm", alert.id)]
+        try f.store().write(batch, run: "test", now: alert.firstTs)
+
+        let pending = try await Self.picket(["alerts", "--pending", "--db", f.db])
+        #expect(pending.status == 0, "\(pending.err)")
+        let row = pending.out.split(separator: "\n").first { $0.hasPrefix(alert.id + " ") }
+        #expect(row?.contains("sms:North farm") == true, "\(pending.out)")
+        #expect(row?.contains(" held ") == true, "\(pending.out)")
+        #expect(row?.contains("quiet hours or the hourly cap") == true, "\(pending.out)")
+        #expect(try await Self.picket(["alerts", "--dead", "--db", f.db]).out.contains("sms:") == false)
+    }
+
     /// A world-readable secret stops `picket run` before it starts: exit 78, naming file and key.
     @Test func aWorldReadableSecretStopsTheDaemon() async throws {
         let f = try Fixture()

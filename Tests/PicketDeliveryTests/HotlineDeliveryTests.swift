@@ -35,10 +35,10 @@ import Testing
             chmod(credentials, 0o600)
         }
 
-        func configuration(_ receiver: TestReceiver) -> PicketConfiguration {
+        func configuration(_ receiver: TestReceiver, scheme: String = "http") -> PicketConfiguration {
             var c = PicketConfiguration(box: "test-box", sector: "test-sector")
             c.hotline = HotlineConfig(
-                url: "http://127.0.0.1:\(receiver.port)/2010-04-01/Messages", from: "+18025550199",
+                url: "\(scheme)://127.0.0.1:\(receiver.port)/2010-04-01/Messages", from: "+18025550199",
                 credentialsFile: credentials, subscribers: [HotlineDeliveryTests.subscriber])
             c.timeZone = "UTC"
             return c
@@ -71,7 +71,7 @@ import Testing
         let clock = desk.clock
         let service = try DeliveryService(
             configuration: desk.configuration(receiver), databasePath: desk.f.db, logger: desk.f.logger,
-            settings: Fixture.fastSettings, now: { clock.now })
+            settings: Fixture.fastSettings, exercise: false, now: { clock.now })
         let task = Task { try await service.run() }
         defer { task.cancel() }
         func texts() -> [[String: String]] { receiver.requests.map { Self.form($0.text) } }
@@ -122,6 +122,32 @@ import Testing
         #expect(Set(receiver.requests.compactMap { $0.header("Idempotency-Key") }).count == 4)
         task.cancel()
         try await task.value
+    }
+
+    /// A gateway whose certificate the system does not trust: the text
+    /// waits, and its outbox row names the setting that fixes it.
+    @Test func anUntrustedGatewayNamesHotlineCAFile() async throws {
+        let desk = try Desk()
+        let certs = try TLSAndCAPTests.makeCertificates(in: desk.f.dir)
+        let receiver = try TLSAndCAPTests.tlsReceiver(certs)
+        let clock = desk.clock
+        let service = try DeliveryService(
+            configuration: desk.configuration(receiver, scheme: "https"), databasePath: desk.f.db,
+            logger: desk.f.logger, settings: Fixture.fastSettings, exercise: false, now: { clock.now })
+        let task = Task { try await service.run() }
+        defer { task.cancel() }
+        try desk.raise("a1", .critical)
+        // The virtual clock stands still: one attempt, then the text waits.
+        var text: Delivery?
+        try await eventually("an attempt at the text", timeout: .seconds(30)) {
+            text = try desk.f.store().deliveries().first { $0.destination.hasPrefix("sms:") && $0.attempts >= 1 }
+            return text?.lastResponse != nil
+        }
+        task.cancel()
+        try await task.value
+        #expect(text?.state == .pending)
+        #expect(text?.lastResponse == "certificate not trusted (set hotline.ca_file)")
+        #expect(receiver.requests.isEmpty)
     }
 
     /// Decodes application/x-www-form-urlencoded.

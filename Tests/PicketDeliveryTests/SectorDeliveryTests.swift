@@ -83,8 +83,11 @@ import Testing
             return batches
         }
         let start = Date()
+        // Until the outbox has every outcome too: stopping the sender the
+        // moment the receiver has the last request would leave that one
+        // "interrupted by shutdown", pending.
         try await f.deliver(to: receiver, settings: settings, timeout: .seconds(120)) {
-            receiver.uniqueKeys.count == count
+            try receiver.uniqueKeys.count == count && f.store().deliveries(states: [.delivered]).count == count
         }
         let elapsed = Date().timeIntervalSince(start)
         ingest.cancel()
@@ -151,6 +154,56 @@ import Testing
         #expect(receiver.requests.count == 2)
     }
 
+    /// A 2xx is delivered whatever its body: a megabyte of it (more than
+    /// the 64 KiB the sender reads) is cut off, not a reason to POST again.
+    @Test func a2xxWithAMegabyteBodyIsDeliveredOnce() async throws {
+        let f = try Fixture()
+        let megabyte = String(repeating: "0123456789abcdef", count: 65_536)
+        let receiver = try TestReceiver { _, _ in .init(status: 200, body: megabyte) }
+        try f.seed([f.alert(1)])
+        try await f.deliver(to: receiver) { try f.store().deliveries(states: [.delivered]).count == 1 }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(receiver.requests.count == 1)
+        let delivery = try #require(try f.store().deliveries().first)
+        #expect(delivery.attempts == 1)
+        #expect(delivery.lastStatus == 200)
+        #expect(try f.store().alerts().map(\.delivery) == ["delivered"])
+    }
+
+    /// A 4xx with a big body is dead at once, with the body's start as the
+    /// reason, however long the rest.
+    @Test func a4xxWithABigBodyIsDeadWithItsStart() async throws {
+        let f = try Fixture()
+        let body = "{\"error\":\"unknown zone north-fork\"}" + String(repeating: " ", count: 1_048_576)
+        let receiver = try TestReceiver { _, _ in .init(status: 422, body: body) }
+        try f.seed([f.alert(1)])
+        try await f.deliver(to: receiver) { try f.store().deliveries(states: [.dead]).count == 1 }
+        let dead = try #require(try f.store().deliveries(states: [.dead]).first)
+        #expect(dead.lastStatus == 422)
+        #expect(dead.lastResponse?.hasPrefix("{\"error\":\"unknown zone north-fork\"}") == true)
+        #expect((dead.lastResponse?.count ?? .max) <= 503)
+        #expect(receiver.requests.count == 1)
+    }
+
+    /// A redirect is a URL to correct, not a reason to POST again: dead at
+    /// once, with where it points and which setting to change.
+    @Test func aRedirectIsDeadWithItsLocation() async throws {
+        let f = try Fixture()
+        let receiver = try TestReceiver { _, _ in
+            .init(status: 307, headers: [("Location", "https://sector.example/v2/alerts")], body: "moved")
+        }
+        try f.seed([f.alert(1)])
+        try await f.deliver(to: receiver) { try f.store().deliveries(states: [.dead]).count == 1 }
+        let dead = try #require(try f.store().deliveries(states: [.dead]).first)
+        #expect(dead.lastStatus == 307)
+        let response = try #require(dead.lastResponse)
+        #expect(response.contains("redirected to https://sector.example/v2/alerts"), "\(response)")
+        #expect(response.contains("forward.url"), "\(response)")
+        #expect(try f.store().alerts(deliveries: ["dead"]).map(\.alert.id) == [f.alert(1).id])
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(receiver.requests.count == 1)
+    }
+
     /// Refused connections and a response slower than the request timeout
     /// keep the alert pending, with the reason, and it goes out once the
     /// endpoint answers.
@@ -180,7 +233,7 @@ import Testing
         #expect(throws: SecretFileError.self) {
             _ = try DeliveryService(
                 configuration: f.configuration(url: "http://127.0.0.1:1/"), databasePath: f.db, logger: f.logger,
-                now: { 0 })
+                exercise: false, now: { 0 })
         }
         do {
             _ = try Secrets.read(f.secretPath, key: "forward.secret_file")
@@ -198,6 +251,9 @@ import Testing
         }
         #expect(policy.outcome(status: 204, retryAfter: nil, attempt: 1, nowNs: 0, using: &random) == .delivered)
         #expect(policy.outcome(status: 404, retryAfter: nil, attempt: 1, nowNs: 0, using: &random) == .dead)
+        for redirect in [301, 302, 303, 307, 308] {
+            #expect(policy.outcome(status: redirect, retryAfter: nil, attempt: 1, nowNs: 0, using: &random) == .dead)
+        }
         #expect(
             policy.outcome(status: 503, retryAfter: "7", attempt: 1, nowNs: 5, using: &random)
                 == .retry(atNs: 7_000_000_005))
@@ -243,14 +299,16 @@ struct Fixture {
 
     func store() throws -> Store { try Store(path: db) }
 
-    func configuration(url: String, format: ForwardConfig.Format = .json, caFile: String? = nil)
-        -> PicketConfiguration
-    {
+    func configuration(
+        url: String, format: ForwardConfig.Format = .json, caFile: String? = nil,
+        capRadiusM: Int = ForwardConfig.defaultCAPRadiusM
+    ) -> PicketConfiguration {
         PicketConfiguration(
             box: "test-box", sector: "test-sector",
             // No statuses: these tests count the alerts' requests.
             forward: ForwardConfig(
-                url: url, secretFile: secretPath, format: format, caFile: caFile, statusIntervalS: 0))
+                url: url, secretFile: secretPath, format: format, caFile: caFile, statusIntervalS: 0,
+                capRadiusM: capRadiusM))
     }
 
     /// When the fixture was made: alerts are `n` seconds after it.
@@ -274,12 +332,13 @@ struct Fixture {
 
     func deliver(
         to receiver: TestReceiver, scheme: String = "http", settings: DeliveryService.Settings = fastSettings,
-        format: ForwardConfig.Format = .json, caFile: String? = nil, timeout: Duration = .seconds(30),
+        format: ForwardConfig.Format = .json, caFile: String? = nil, exercise: Bool = false,
+        capRadiusM: Int = ForwardConfig.defaultCAPRadiusM, timeout: Duration = .seconds(30),
         until done: () throws -> Bool
     ) async throws {
         try await deliver(
             url: "\(scheme)://127.0.0.1:\(receiver.port)/alerts", settings: settings, format: format, caFile: caFile,
-            timeout: timeout, until: done)
+            exercise: exercise, capRadiusM: capRadiusM, timeout: timeout, until: done)
     }
 
     func deliver(toPort port: Int, until done: () throws -> Bool) async throws {
@@ -289,11 +348,13 @@ struct Fixture {
     /// Runs a sender on the outbox until `done` holds (`timeout` at most), then stops it.
     func deliver(
         url: String, settings: DeliveryService.Settings, format: ForwardConfig.Format = .json, caFile: String? = nil,
-        timeout: Duration = .seconds(30), until done: () throws -> Bool
+        exercise: Bool = false, capRadiusM: Int = ForwardConfig.defaultCAPRadiusM, timeout: Duration = .seconds(30),
+        until done: () throws -> Bool
     ) async throws {
         let service = try DeliveryService(
-            configuration: configuration(url: url, format: format, caFile: caFile), databasePath: db, logger: logger,
-            settings: settings, now: { Int64(Date().timeIntervalSince1970 * 1e9) })
+            configuration: configuration(url: url, format: format, caFile: caFile, capRadiusM: capRadiusM),
+            databasePath: db, logger: logger, settings: settings, exercise: exercise,
+            now: { Int64(Date().timeIntervalSince1970 * 1e9) })
         let task = Task { try await service.run() }
         defer { task.cancel() }
         try await eventually("deliveries done", timeout: timeout, done)

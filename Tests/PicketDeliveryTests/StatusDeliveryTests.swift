@@ -31,7 +31,7 @@ import Testing
         started: (DeliveryService) async throws -> Void = { _ in }, until done: () throws -> Bool
     ) async throws {
         let service = try DeliveryService(
-            configuration: configuration, databasePath: f.db, logger: f.logger, settings: settings,
+            configuration: configuration, databasePath: f.db, logger: f.logger, settings: settings, exercise: false,
             now: { Int64(Date().timeIntervalSince1970 * 1e9) })
         let task = Task { try await service.run() }
         defer { task.cancel() }

@@ -43,15 +43,18 @@ final class TestReceiver: Sendable {
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let channel: any Channel
     private let state: NIOLockedValueBox<(requests: [Request], script: Script)>
+    private let accepted = NIOLockedValueBox(0)
     let port: Int
 
     init(tls: NIOSSLContext? = nil, script: @escaping Script = { _, _ in Reply() }) throws {
         let state = NIOLockedValueBox<(requests: [Request], script: Script)>(([], script))
         self.state = state
+        let accepted = accepted
         channel = try ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                accepted.withLockedValue { $0 += 1 }
+                return channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(state: state))
@@ -67,6 +70,9 @@ final class TestReceiver: Sendable {
     }
 
     var requests: [Request] { state.withLockedValue { $0.requests } }
+
+    /// Connections accepted (for TLS: handshakes begun), answered or not.
+    var connections: Int { accepted.withLockedValue { $0 } }
 
     func setScript(_ script: @escaping Script) { state.withLockedValue { $0.script = script } }
 

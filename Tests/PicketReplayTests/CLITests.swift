@@ -40,9 +40,13 @@ import Testing
         let since = try await Support.picket(["events", "--db", db, "--json", "--since", "2026-06-05T03:13:00Z"])
         #expect(since.out.split(separator: "\n").count == 2)
 
-        let alerts = try await Support.picket(["alerts", "--db", db, "--json", "--pending"])
+        let alerts = try await Support.picket(["alerts", "--db", db, "--json"])
         let alertLines = alerts.out.split(separator: "\n").map(String.init)
         #expect(alertLines.count == 6)
+        // A replay forwards nothing: its alerts are never sent, not waiting.
+        for line in alertLines { #expect(try Support.object(line)["delivery"] as? String == "not_forwarded") }
+        let pending = try await Support.picket(["alerts", "--db", db, "--json", "--pending"])
+        #expect(pending.status == 0 && pending.out.isEmpty, "\(pending.out)")
         let crossing = try Support.object(alertLines[1])
         #expect(crossing["rule"] as? String == "crossing")
         #expect((crossing["events"] as? [String])?.count == 2)

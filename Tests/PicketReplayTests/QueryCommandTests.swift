@@ -33,10 +33,19 @@ import Testing
 
     static func time(_ n: Int) -> String { UTCTime.format(t0 + Int64(n) * s) }
 
-    /// A database with events 0...9 and alerts 0...5, the way a daemon writes them.
+    /// A database with events 0...9 and alerts 0...5, the way a daemon
+    /// with `forward` writes them (each alert pending for the sector).
     static func seed(_ db: String, events: ClosedRange<Int> = 0...9, alerts: ClosedRange<Int> = 0...5) throws {
         let store = try Store(path: db)
-        try store.write(StoreBatch(events: events.map(event), alerts: alerts.map(alert)), run: "test", now: t0)
+        var batch = StoreBatch(events: events.map(event), alerts: alerts.map(alert))
+        batch.outbox = batch.alerts.map(sectorEntry)
+        try store.write(batch, run: "test", now: t0)
+    }
+
+    static func sectorEntry(_ alert: Alert) -> OutboxEntry {
+        OutboxEntry(
+            id: alert.id, destination: "sector", alerts: [alert.id], severityRank: alert.severity.rank,
+            createdTs: alert.firstTs)
     }
 
     /// Each JSON line's `ts` (events) or `first_ts` (alerts), as the n of its row.
@@ -129,11 +138,7 @@ import Testing
         let db = dir.appendingPathComponent("q.db").path
         let store = try Store(path: db)
         var batch = StoreBatch(alerts: [Self.alert(1)])
-        batch.outbox = batch.alerts.map {
-            OutboxEntry(
-                id: $0.id, destination: "sector", alerts: [$0.id], severityRank: $0.severity.rank, createdTs: $0.firstTs
-            )
-        }
+        batch.outbox = batch.alerts.map(Self.sectorEntry)
         try store.write(batch, run: "test", now: Self.t0)
         try store.write(StoreBatch(alerts: [Self.alert(2)]), run: "test", now: Self.t0)
         try store.markInFlight("alert-1", now: Self.t0)
@@ -146,7 +151,17 @@ import Testing
             lines[0].hasSuffix(
                 #""delivery":"pending","attempts":1,"next_attempt_ts":"\#(Self.time(9))","last_status":503,"#
                     + #""last_response":"busy"}"#), "\(lines[0])")
-        #expect(lines[1].hasSuffix(#""delivery":"pending"}"#), "\(lines[1])")
+        // Alert 2 has no sector delivery (a box without forward): it is never sent.
+        #expect(lines[1].hasSuffix(#""delivery":"not_forwarded"}"#), "\(lines[1])")
+        let text = try await Support.picket(["alerts", "--db", db])
+        #expect(text.status == 0, "\(text.err)")
+        let rows = text.out.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.count == 3, "\(text.out)")
+        // Columns: ID, FIRST_TS, RULE, SEVERITY, ZONE, DELIVERY, SUMMARY.
+        #expect(rows.first?[5] == "DELIVERY", "\(text.out)")
+        #expect(rows.dropFirst().map { $0.count > 5 ? $0[5] : "" } == ["pending", "not_forwarded"], "\(text.out)")
+        let pending = try await Support.picket(["alerts", "--db", db, "--pending", "--json"])
+        #expect(pending.out.split(separator: "\n").count == 1, "\(pending.out)")
     }
 
     @Test func badUntilAndLimitAreUsageErrorsNamingTheOption() async throws {
@@ -226,7 +241,9 @@ import Testing
         let fresh = try Store(path: empty)
         let first = try Follower(["alerts", "--follow", "--json", "--pending", "--db", empty], in: dir, name: "empty")
         defer { first.kill() }
-        try fresh.write(StoreBatch(alerts: [Self.alert(4)]), run: "test", now: Self.t0)
+        var pending = StoreBatch(alerts: [Self.alert(4)])
+        pending.outbox = pending.alerts.map(Self.sectorEntry)
+        try fresh.write(pending, run: "test", now: Self.t0)
         try await first.waitForLines(1)
         #expect(try first.lines.map { try Support.object($0)["id"] as? String } == ["alert-4"])
         #expect(try await first.stop(SIGINT) == 0, "\(first.stderr)")

@@ -50,7 +50,14 @@ final class QueryStoreTests: Sendable {
         for part in [[5, 6, 7, 8, 9], [0, 1, 2, 3, 4]] {
             try store.write(StoreBatch(events: part.map(Self.event)), run: "r", now: Self.t0)
         }
-        try store.write(StoreBatch(alerts: [3, 4, 5, 0, 1, 2].map(Self.alert)), run: "r", now: Self.t0)
+        // With their sector deliveries, as a box with `forward` stores them.
+        var batch = StoreBatch(alerts: [3, 4, 5, 0, 1, 2].map(Self.alert))
+        batch.outbox = batch.alerts.map {
+            OutboxEntry(
+                id: $0.id, destination: "sector", alerts: [$0.id], severityRank: $0.severity.rank,
+                createdTs: $0.firstTs)
+        }
+        try store.write(batch, run: "r", now: Self.t0)
         return store
     }
 

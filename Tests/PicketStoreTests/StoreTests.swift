@@ -124,6 +124,32 @@ final class StoreTests: Sendable {
         #expect(try again.database.userVersion == Store.schemaVersion)
     }
 
+    /// Migration 8: alerts an older Picket left `pending` with no sector
+    /// delivery (a replay, a box without `forward`) are `not_forwarded`;
+    /// one with a delivery keeps its state.
+    @Test("alerts that will never be sent become not_forwarded on migration")
+    func notForwardedMigration() throws {
+        do {
+            let store = try Store(path: path)
+            var batch = StoreBatch(alerts: [Self.crossing, Self.detection])
+            batch.outbox = [
+                OutboxEntry(
+                    id: Self.crossing.id, destination: "sector", alerts: [Self.crossing.id],
+                    severityRank: Self.crossing.severity.rank, createdTs: Self.crossing.firstTs)
+            ]
+            try store.write(batch, run: "r", now: Self.t0)
+            // As an older Picket stored them: both pending.
+            try store.database.execute(
+                "UPDATE alerts SET delivery = 'pending'; PRAGMA user_version = \(Store.schemaVersion - 1)")
+        }
+        let store = try Store(path: path)
+        #expect(try store.database.userVersion == Store.schemaVersion)
+        #expect(
+            try store.alerts().map(\.delivery) == ["pending", "not_forwarded"]
+                || store.alerts().map(\.delivery) == ["not_forwarded", "pending"])
+        #expect(try store.alerts(deliveries: ["pending"]).map(\.alert.id) == [Self.crossing.id])
+    }
+
     @Test("a database with a higher user_version is refused with .schemaTooNew")
     func schemaTooNew() throws {
         do {
@@ -220,12 +246,14 @@ final class StoreTests: Sendable {
         #expect(try store.events(sensor: "pir-1") == [Self.pirOn, Self.pirOff])
 
         let alerts = try store.alerts()
+        // No sector delivery in their batch (a replay, no `forward`): never sent.
         #expect(
             alerts == [
-                StoredAlert(alert: Self.crossing, delivery: "pending"),
-                StoredAlert(alert: Self.detection, delivery: "pending"),
+                StoredAlert(alert: Self.crossing, delivery: "not_forwarded"),
+                StoredAlert(alert: Self.detection, delivery: "not_forwarded"),
             ])
-        #expect(try store.alerts(deliveries: ["pending"]).count == 2)
+        #expect(try store.alerts(deliveries: ["pending"]).isEmpty)
+        #expect(try store.alerts(deliveries: ["not_forwarded"]).count == 2)
         #expect(try store.alerts(deliveries: ["dead"]).isEmpty)
 
         let fix = try #require(try store.boxFix())

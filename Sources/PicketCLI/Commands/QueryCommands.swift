@@ -163,17 +163,22 @@ struct AlertsCommand: ParsableCommand {
         commandName: "alerts", abstract: "Lists alerts and their delivery state.",
         discussion: """
             An alert's delivery is its sector endpoint's: pending (waiting, or retrying after a failure), \
-            in_flight, delivered or dead (refused for good, with the endpoint's status and response). A box \
-            without forward: keeps its alerts pending; a replay forwards nothing. --retry ID puts a dead \
-            delivery (an alert's, or a text's, by id or a unique prefix of one, as the ID column shows it) back \
-            in the queue; --all-dead puts every dead delivery back. A running daemon sends them within 5 s.
+            in_flight, delivered, dead (refused for good, with the endpoint's status and response), or \
+            not_forwarded: never sent, because a replay forwards nothing and a box without forward: has \
+            nowhere to send to. --retry ID puts a dead delivery (an alert's, or a text's, by id or a unique \
+            prefix of one, as the ID column shows it) back in the queue; --all-dead puts every dead delivery \
+            back. A running daemon sends them within 5 s.
             """)
 
     @OptionGroup var database: DatabaseOption
 
     @OptionGroup var rows: RowOptions
 
-    @Flag(name: .long, help: "Only alerts waiting for delivery (pending or in flight).")
+    @Flag(
+        name: .long,
+        help:
+            "Only alerts waiting for delivery (pending or in flight); also lists texts held back (quiet hours, hourly cap)."
+    )
     var pending = false
 
     @Flag(name: .long, help: "Only alerts on the dead-letter list, with the response that put them there.")
@@ -212,7 +217,7 @@ struct AlertsCommand: ParsableCommand {
                 minimumWidths: [
                     Self.shortID, 30, 0, Severity.allCases.map(\.rawValue.count).max() ?? 0,
                     try store.longestSensorAndZone().zone,
-                    Delivery.State.allCases.map(\.rawValue.count).max() ?? 0,
+                    max(Delivery.State.allCases.map(\.rawValue.count).max() ?? 0, StoredAlert.notForwarded.count),
                 ])
             try RowStream.run(
                 query, follow: rows.follow, lastSeq: store.lastAlertSeq,
@@ -273,11 +278,13 @@ struct AlertsCommand: ParsableCommand {
     }
 
     /// The outbox behind `--pending` / `--dead`: every message (texts too)
-    /// with its attempts and the last response.
+    /// with its attempts and the last response; with `--pending` also the
+    /// texts held back (quiet hours, the hourly cap), state `held`.
     private func printOutbox(_ store: Store) throws {
         let states: [Delivery.State] = (pending ? [.pending, .inFlight] : []) + (dead ? [.dead] : [])
         let messages = try store.deliveries(states: states)
-        guard !messages.isEmpty else { return }
+        let held = pending ? try store.heldTexts() : []
+        guard !messages.isEmpty || !held.isEmpty else { return }
         Console.out("")
         var table = Table("ID", "TO", "STATE", "ATTEMPTS", "NEXT_ATTEMPT", "LAST_STATUS", "LAST_RESPONSE")
         for d in messages {
@@ -285,6 +292,12 @@ struct AlertsCommand: ParsableCommand {
                 d.id, d.destination, d.state.rawValue, String(d.attempts),
                 d.state == .pending && d.nextAttemptTs > 0 ? UTCTime.format(d.nextAttemptTs) : "-",
                 d.lastStatus.map(String.init) ?? "-", d.lastResponse ?? "-",
+            ])
+        }
+        for h in held {
+            table.add([
+                h.alert, "sms:\(h.subscriber)", "held", "0", "-", "-",
+                "held since \(UTCTime.format(h.heldTs)): quiet hours or the hourly cap",
             ])
         }
         table.print()

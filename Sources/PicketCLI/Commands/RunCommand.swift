@@ -83,7 +83,8 @@ struct RunCommand: AsyncParsableCommand {
             try await Daemon.run(
                 configuration: configuration, databasePath: path, drivers: selection.drivers, logger: logger,
                 clock: clock, health: health, driverCounters: selection.counters, recordTo: record, reload: reload,
-                signals: signals)
+                // The simulated kit's alerts are a drill: CAP says `Exercise`.
+                exercise: simulate, signals: signals)
         }
     }
 }

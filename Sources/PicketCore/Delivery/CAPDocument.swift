@@ -13,21 +13,47 @@
 ///   need a list of addresses that only the endpoint knows.
 /// - `certainty` is `Observed` and `urgency` `Immediate`: a sensor saw it,
 ///   just now. `category` is `Security`.
+/// - `status` is `Actual`, or `Exercise` for alerts of a run that watches
+///   no real field (`picket run --simulate`, a replay): a receiver must never
+///   mistake a drill for an intrusion.
 /// - `sent` is the caller's choice: pass `lastTs` for a body that is the same
-///   on every retry. Times have second precision and an explicit `+00:00`;
-///   CAP forbids `Z` and fractional seconds.
-/// - `headline` is the summary, `onset` the alert's `firstTs`; parameters
-///   carry `box`, `sector`, `zone`, `direction` and `events` (the event ids,
-///   space-separated, as CAP separates list items); an `area` carries the
-///   alert's position as a circle of radius 0 km, described by the zone.
+///   on every retry. Times have second precision and UTC is written with the
+///   offset `-00:00`, as CAP 1.2 (3.3.2) asks; CAP forbids `Z` and fractional
+///   seconds.
+/// - `headline` is the summary, `onset` the alert's `firstTs`, `expires` one
+///   hour after `sent` (`lifetimeNs`): someone crossing a fence line is news
+///   for the next hour, and a receiver may take it off live displays after
+///   that (it keeps the record). An alert that waited out a long outage in
+///   the outbox arrives already expired, which is what it is by then.
+/// - Parameters carry `box`, `sector`, `zone`, `direction` and `events`
+///   (the event ids, space-separated, as CAP separates list items); an
+///   `area` carries the alert's position as a circle of radius
+///   `forward.cap_radius_m` (default 100 m; CAP counts in km), described by
+///   the zone.
 ///
 /// Text is escaped for XML, and characters XML 1.0 cannot carry at all (most
 /// control characters) become U+FFFD.
 public enum CAPDocument {
     public static let namespace = "urn:oasis:names:tc:emergency:cap:1.2"
+    /// How long after `sent` an alert `expires`: an hour.
+    public static let lifetimeNs: Int64 = 3_600_000_000_000
+
+    /// What the document says beyond the alert itself.
+    public struct Settings: Sendable, Equatable {
+        /// `status` `Exercise` instead of `Actual`: the alert comes from a
+        /// simulated field kit or a replay.
+        public var exercise: Bool
+        /// The area circle's radius in metres (`forward.cap_radius_m`).
+        public var radiusM: Int
+
+        public init(exercise: Bool, radiusM: Int = ForwardConfig.defaultCAPRadiusM) {
+            self.exercise = exercise
+            self.radiusM = radiusM
+        }
+    }
 
     /// The whole document, with an XML declaration, indented by two spaces.
-    public static func xml(for alert: Alert, sentNs: Int64) -> String {
+    public static func xml(for alert: Alert, sentNs: Int64, settings: Settings) -> String {
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<alert xmlns=\"\(namespace)\">\n"
         func element(_ name: String, _ value: String, indent: Int) {
@@ -36,7 +62,7 @@ public enum CAPDocument {
         element("identifier", token(alert.id), indent: 1)
         element("sender", sender(for: alert), indent: 1)
         element("sent", dateTime(sentNs), indent: 1)
-        element("status", "Actual", indent: 1)
+        element("status", settings.exercise ? "Exercise" : "Actual", indent: 1)
         element("msgType", "Alert", indent: 1)
         element("scope", "Restricted", indent: 1)
         element("restriction", "sector \(alert.sector)", indent: 1)
@@ -48,6 +74,7 @@ public enum CAPDocument {
         element("severity", severity(alert.severity), indent: 2)
         element("certainty", "Observed", indent: 2)
         element("onset", dateTime(alert.firstTs), indent: 2)
+        element("expires", dateTime(sentNs + lifetimeNs), indent: 2)
         if !alert.summary.isEmpty { element("headline", alert.summary, indent: 2) }
         var parameters = [("box", alert.box), ("sector", alert.sector)]
         if let zone = alert.zone { parameters.append(("zone", zone)) }
@@ -59,7 +86,7 @@ public enum CAPDocument {
             element("value", value, indent: 3)
             out += "    </parameter>\n"
         }
-        if let position = alert.position, let circle = circle(position) {
+        if let position = alert.position, let circle = circle(position, radiusM: settings.radiusM) {
             out += "    <area>\n"
             element("areaDesc", alert.zone ?? "sector \(alert.sector)", indent: 3)
             element("circle", circle, indent: 3)
@@ -85,18 +112,19 @@ public enum CAPDocument {
         }
     }
 
-    /// `2026-06-05T03:12:01+00:00`: CAP's dateTime, whole seconds (rounded
-    /// down) with an explicit offset.
+    /// `2026-06-05T03:12:01-00:00`: CAP's dateTime, whole seconds (rounded
+    /// down), UTC written `-00:00` as CAP 1.2 section 3.3.2 requires.
     public static func dateTime(_ ns: Int64) -> String {
-        String(UTCTime.format(ns).prefix(19)) + "+00:00"
+        String(UTCTime.format(ns).prefix(19)) + "-00:00"
     }
 
-    /// `lat,lon 0` with up to six decimals (about 10 cm), never in exponent
+    /// `lat,lon radius` (the radius in km, as CAP counts) with up to six
+    /// decimals (about 10 cm, a metre for the radius), never in exponent
     /// notation; nil for a position that is not on the globe.
-    static func circle(_ position: Position) -> String? {
+    static func circle(_ position: Position, radiusM: Int) -> String? {
         guard position.lat.isFinite, position.lon.isFinite, abs(position.lat) <= 90, abs(position.lon) <= 180
         else { return nil }
-        return "\(decimal(position.lat)),\(decimal(position.lon)) 0"
+        return "\(decimal(position.lat)),\(decimal(position.lon)) \(decimal(Double(radiusM) / 1000))"
     }
 
     static func decimal(_ value: Double) -> String {

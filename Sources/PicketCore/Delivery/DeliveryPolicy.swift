@@ -31,8 +31,11 @@ public struct DeliveryPolicy: Sendable, Equatable {
     /// The outcome of an HTTP response `status` to the `attempt`-th try
     /// (1-based) at `nowNs`, with the response's `Retry-After` if any.
     /// 2xx delivers; 408, 429 and 5xx retry (429 and 503 after
-    /// `Retry-After`); any other 4xx is dead; anything else (1xx, 3xx: a
-    /// misconfigured URL) retries with backoff so nothing is lost to it.
+    /// `Retry-After`); any other 4xx is dead, and so is a 3xx: a redirect is
+    /// a URL to correct in the configuration (the sender follows none, so a
+    /// signed alert never goes where it was not configured to), and
+    /// retrying it would only repeat it over a metered link. Anything else
+    /// (1xx) retries with backoff so nothing is lost to it.
     public func outcome<R: RandomNumberGenerator>(
         status: Int, retryAfter: String?, attempt: Int, nowNs: Int64, using random: inout R
     ) -> Outcome {
@@ -46,7 +49,7 @@ public struct DeliveryPolicy: Sendable, Equatable {
                 return .retry(atNs: nowNs + min(wait, Self.maximumRetryAfterNs))
             }
             return .retry(atNs: nowNs + delay(attempt: attempt, using: &random))
-        case 400..<500:
+        case 300..<500:
             return .dead
         default:
             return .retry(atNs: nowNs + delay(attempt: attempt, using: &random))

@@ -181,10 +181,18 @@ public struct ForwardConfig: Sendable, Equatable {
     public var statusIntervalS: Int
     /// `status_url`; nil: `url` with its last path segment replaced by `status`.
     public var statusURL: String?
+    /// `cap_radius_m`: the radius in metres of the circle a CAP alert's
+    /// area draws around the box (how far its sensors see).
+    public var capRadiusM: Int
+
+    /// `cap_radius_m` when the configuration sets none.
+    public static let defaultCAPRadiusM = 100
+    /// The largest `cap_radius_m`: 50 km is already far past any sensor.
+    public static let maximumCAPRadiusM = 50_000
 
     public init(
         url: String, secretFile: String, format: Format = .json, caFile: String? = nil, statusIntervalS: Int = 300,
-        statusURL: String? = nil
+        statusURL: String? = nil, capRadiusM: Int = defaultCAPRadiusM
     ) {
         self.url = url
         self.secretFile = secretFile
@@ -192,6 +200,7 @@ public struct ForwardConfig: Sendable, Equatable {
         self.caFile = caFile
         self.statusIntervalS = statusIntervalS
         self.statusURL = statusURL
+        self.capRadiusM = capRadiusM
     }
 
     /// Where statuses go: `status_url`, else `url` with its last path
