@@ -8,7 +8,7 @@ extension ConfigurationBuilder {
     static let forwardKeys = [
         "url", "secret_file", "format", "ca_file", "status_interval_s", "status_url", "cap_radius_m",
     ]
-    static let hotlineKeys = ["url", "from", "credentials_file", "subscribers", "ca_file"]
+    static let hotlineKeys = ["url", "from", "credentials_file", "subscribers", "ca_file", "contact"]
     static let subscriberKeys = ["name", "phone", "zones", "min_severity", "quiet_hours", "max_per_hour"]
     static let phoneExpectation = "must be an E.164 number: + then 2 to 15 digits, e.g. \"+18025550199\""
 
@@ -57,9 +57,12 @@ extension ConfigurationBuilder {
         }
         let subscribers = entries(map, "subscribers", "must be a list of subscribers", subscriber)
         let caFile = map.optional("ca_file").flatMap { reader.text($0) }
+        // The number a landowner calls back, as they dial it: E.164 like `from`.
+        let contact = map.optional("contact").flatMap(phone)
         guard let url, let from, let credentialsFile else { return nil }
         return HotlineConfig(
-            url: url, from: from, credentialsFile: credentialsFile, subscribers: subscribers, caFile: caFile)
+            url: url, from: from, credentialsFile: credentialsFile, subscribers: subscribers, caFile: caFile,
+            contact: contact)
     }
 
     /// `health: {heartbeat_timeout_s, battery_min_mv, gps_lost_s,

@@ -82,8 +82,8 @@ public enum Destinations {
         if let hotline = configuration.hotline, let credentials = secrets.gateway {
             out.append(
                 HotlineDestination(
-                    hotline: hotline, timeZoneName: configuration.timeZone, user: credentials.user,
-                    password: credentials.password))
+                    hotline: hotline, timeZoneName: configuration.timeZone, sector: configuration.sector,
+                    user: credentials.user, password: credentials.password))
         }
         return out
     }

@@ -10,9 +10,12 @@ import PicketStore
 struct HotlineDesk: Sendable {
     let hotline: HotlineConfig
     let timeZone: TimeZone
+    /// Named in a subscriber's first text.
+    let sector: String
 
-    init(hotline: HotlineConfig, timeZoneName: String) {
+    init(hotline: HotlineConfig, timeZoneName: String, sector: String) {
         self.hotline = hotline
+        self.sector = sector
         // The configuration checked the name; UTC only if the system lost it since.
         timeZone = TimeZone(identifier: timeZoneName) ?? TimeZone(identifier: "UTC")!
     }
@@ -30,10 +33,14 @@ struct HotlineDesk: Sendable {
             let plan = HotlinePlanner.plan(
                 now: now, subscriber: subscriber, timeZone: timeZone, sentTimes: sent, held: held)
             guard !plan.messages.isEmpty else { continue }
-            let texts = plan.messages.map { message in
+            // Never texted before: the first of these says who sends them and how to stop.
+            let first = try store.queuedTimes(destination: destination, since: Int64.min).isEmpty
+            let texts = plan.messages.enumerated().map { index, message in
                 (
                     id: Identifier.text(subscriber: name, alerts: message.alertIDs),
-                    alerts: held.filter { message.alertIDs.contains($0.id) }, body: message.body
+                    alerts: held.filter { message.alertIDs.contains($0.id) },
+                    body: HotlinePlanner.framed(
+                        message.body, sector: sector, first: first && index == 0, contact: hotline.contact)
                 )
             }
             try store.queueTexts(subscriber: name, destination: destination, texts, now: now)

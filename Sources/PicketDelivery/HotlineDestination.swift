@@ -13,9 +13,9 @@ struct HotlineDestination: Destination {
     let user: String
     let password: String
 
-    init(hotline: HotlineConfig, timeZoneName: String, user: String, password: String) {
+    init(hotline: HotlineConfig, timeZoneName: String, sector: String, user: String, password: String) {
         self.hotline = hotline
-        desk = HotlineDesk(hotline: hotline, timeZoneName: timeZoneName)
+        desk = HotlineDesk(hotline: hotline, timeZoneName: timeZoneName, sector: sector)
         self.user = user
         self.password = password
     }

@@ -52,6 +52,16 @@ import Testing
         #expect(hotline?.hotline?.caFile == "/ca.pem")
     }
 
+    /// `hotline.contact` (PRODUCT.md sections 7 and 9): the number a text ends with, E.164 like `from`.
+    @Test func hotlineContactIsReadAndValidated() {
+        let head = sensorsPrefix + "hotline: {url: https://g.example, from: \"+18025550199\", credentials_file: /c, "
+        #expect(
+            configuration(head + "contact: \"+18025550111\", subscribers: []}\n")?.hotline?.contact == "+18025550111")
+        #expect(configuration(head + "subscribers: []}\n")?.hotline?.contact == nil)
+        let bad = problems(head + "contact: \"call the barn\", subscribers: []}\n")
+        #expect(bad.count == 1 && bad[0].hasPrefix("test.yaml:10: hotline.contact:"), "\(bad)")
+    }
+
     @Test func metricsListenIsReadOrSwitchedOff() {
         #expect(configuration(sensorsPrefix)?.metricsListen == "127.0.0.1:9464")
         #expect(configuration(sensorsPrefix + "metrics: {listen: \"0.0.0.0:9100\"}\n")?.metricsListen == "0.0.0.0:9100")

@@ -125,7 +125,7 @@ import Testing
                         Subscriber(
                             name: "North farm", phone: "+18025550100", zones: ["north-fork"], minSeverity: .high,
                             quietHours: Subscriber.QuietHours(startMinute: 22 * 60, endMinute: 6 * 60), maxPerHour: 4)
-                    ], caFile: "/etc/picket/gateway-ca.pem"))
+                    ], caFile: "/etc/picket/gateway-ca.pem", contact: "+18025550111"))
     }
 
     /// The example names its ports the stable way, so it draws no warning;

@@ -39,7 +39,8 @@ import Testing
             var c = PicketConfiguration(box: "test-box", sector: "test-sector")
             c.hotline = HotlineConfig(
                 url: "\(scheme)://127.0.0.1:\(receiver.port)/2010-04-01/Messages", from: "+18025550199",
-                credentialsFile: credentials, subscribers: [HotlineDeliveryTests.subscriber])
+                credentialsFile: credentials, subscribers: [HotlineDeliveryTests.subscriber],
+                contact: "+18025550111")
             c.timeZone = "UTC"
             return c
         }
@@ -89,6 +90,9 @@ import Testing
         #expect(critical.text.hasPrefix("To=%2B18025550100&From=%2B18025550199&Body="))
         #expect(texts()[0]["Body"]?.contains("CRITICAL") == true)
         #expect((texts()[0]["Body"]?.count ?? 999) <= 160)
+        // The subscriber's first text says who sends it and how to stop; every text ends with the contact.
+        #expect(texts()[0]["Body"]?.hasPrefix("Picket alerts from sector test-sector; reply STOP to stop.") == true)
+        #expect(texts()[0]["Body"]?.hasSuffix(" Call +18025550111") == true, "\(texts()[0])")
         #expect(critical.uri == "/2010-04-01/Messages")
         try await Task.sleep(for: .milliseconds(200))
         #expect(receiver.requests.count == 1)
@@ -98,6 +102,8 @@ import Testing
         clock.set("2026-06-06T06:05:00Z")
         try await eventually("the morning text", timeout: .seconds(30)) { receiver.requests.count == 2 }
         #expect(texts()[1]["Body"]?.contains("HIGH") == true)
+        #expect(texts()[1]["Body"]?.contains("reply STOP") == false, "only the first text introduces itself")
+        #expect(texts()[1]["Body"]?.hasSuffix(" Call +18025550111") == true)
         #expect(try desk.f.store().heldAlerts(subscriber: "North farm").isEmpty)
 
         // 06:10: three at once, one text left in the hour (max 2): one digest.

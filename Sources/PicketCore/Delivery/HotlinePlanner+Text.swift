@@ -77,6 +77,17 @@ extension HotlinePlanner {
         return head + " " + truncated(summary, to: room)
     }
 
+    /// A planned text as it goes out: a subscriber's first text begins by
+    /// saying who sends it and how to stop it, and every text ends with the
+    /// sector's contact number where one is set (PRODUCT.md section 7). The
+    /// body gives way when the whole would pass 160 characters.
+    public static func framed(_ body: String, sector: String, first: Bool, contact: String?) -> String {
+        let prefix = first ? gsm("Picket alerts from sector \(sector); reply STOP to stop.") + " " : ""
+        let suffix = contact.map { " Call " + gsm($0) } ?? ""
+        let room = maxTextLength - prefix.count - suffix.count
+        return truncated(prefix + truncated(body, to: max(8, room)) + suffix, to: maxTextLength)
+    }
+
     /// `text` itself when it fits in `limit` characters, else its start and `...`.
     static func truncated(_ text: String, to limit: Int) -> String {
         guard text.count > limit else { return text }

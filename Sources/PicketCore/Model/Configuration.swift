@@ -228,13 +228,19 @@ public struct HotlineConfig: Sendable, Equatable {
     public var subscribers: [Subscriber]
     /// `ca_file`: PEM certificates to trust for the gateway.
     public var caFile: String?
+    /// `contact`: the sector's number a text ends with ("Call +1802...").
+    public var contact: String?
 
-    public init(url: String, from: String, credentialsFile: String, subscribers: [Subscriber], caFile: String? = nil) {
+    public init(
+        url: String, from: String, credentialsFile: String, subscribers: [Subscriber], caFile: String? = nil,
+        contact: String? = nil
+    ) {
         self.url = url
         self.from = from
         self.credentialsFile = credentialsFile
         self.subscribers = subscribers
         self.caFile = caFile
+        self.contact = contact
     }
 }
 
