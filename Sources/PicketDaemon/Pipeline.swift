@@ -252,10 +252,7 @@ public final class Pipeline {
         let counters = processor.counters
         var counterRows = Self.counterRows(counters, hub: hub)
         for (name, value) in externalCounters?() ?? [:] { counterRows[name] = value }
-        for (index, source) in sourceNames.enumerated() {
-            let drops = hub.drops(of: index < hub.lineCount ? .line(index) : .port(index - hub.lineCount))
-            if drops > 0 { counterRows["ring_drops.\(source)"] = drops }
-        }
+        for (source, drops) in dropsBySource() where drops > 0 { counterRows["ring_drops.\(source)"] = drops }
         let sensorRows = Self.sensorRows(counters)
         let lazy =
             pending.fix != nil || pending.clockOffset != nil || counterRows != committedCounters
@@ -315,6 +312,15 @@ public final class Pipeline {
 
     /// The hub's sources by name (GPIO lines as `chip:line`, then serial ports).
     public var sourceNames: [String] { PicketMetrics.sourceNames(configuration) }
+
+    /// Inputs each source's ring dropped this run, by source name.
+    public func dropsBySource() -> [String: Int] {
+        var out: [String: Int] = [:]
+        for (index, source) in sourceNames.enumerated() {
+            out[source] = hub.drops(of: index < hub.lineCount ? .line(index) : .port(index - hub.lineCount))
+        }
+        return out
+    }
 
     /// Ends the input: open debounce windows complete, everything is committed.
     /// Live, the reports waiting in the inbox are taken first.

@@ -230,14 +230,8 @@ public final class ProcessingService: Service, @unchecked Sendable {
                     publishedInputs = inputs
                     publishedDrops = drops
                     let counters = pipeline.currentCounters()
-                    var bySource: [String: Int] = [:]
-                    for (index, source) in pipeline.sourceNames.enumerated() {
-                        let hub = pipeline.hub
-                        bySource[source] = hub.drops(
-                            of: index < hub.lineCount ? .line(index) : .port(index - hub.lineCount))
-                    }
                     metrics.update(
-                        counters, ringDepth: pipeline.hub.depth, drops: bySource,
+                        counters, ringDepth: pipeline.hub.depth, drops: pipeline.dropsBySource(),
                         backlog: pipeline.backlog)
                 }
             }
