@@ -13,29 +13,8 @@ import Testing
 /// keeps breaking backs off and stays quiet in the log, and a kernel
 /// console on it is pointed out.
 @Suite struct SerialPortOnRealBoxesTests {
-    fileprivate struct Harness {
-        let sink = CollectingSink()
-        let health = HealthLog()
-        let log = CapturedLog()
-        let mapping = UTCMapping()
-
-        func driver(
-            _ path: String, stableAfterNs: Int64 = 60_000_000_000, logIntervalNs: Int64 = 600_000_000_000
-        ) -> TermiosSerialDriver {
-            TermiosSerialDriver(
-                portIndex: 0, config: SerialPortConfig(port: path, baud: 9600), mapping: mapping,
-                health: health.board, logger: log.logger,
-                retry: RetryPolicy(initialNs: 20_000_000, maximumNs: 200_000_000), stableAfterNs: stableAfterNs,
-                logIntervalNs: logIntervalNs)
-        }
-
-        func start(_ driver: TermiosSerialDriver) -> Task<Void, any Error> {
-            let sink = sink
-            return Task { try await driver.run(into: sink) }
-        }
-
-        var healthyCount: Int { health.statuses.count { $0.healthy } }
-    }
+    /// Drivers log a repeated failure once per 10 minutes here unless a test says otherwise.
+    static func harness() -> SerialDriverHarness { SerialDriverHarness(logIntervalNs: 600_000_000_000) }
 
     // MARK: Exclusive open
 
@@ -44,8 +23,8 @@ import Testing
     /// lets go, the second takes the port over.
     @Test func aSecondReaderIsRefusedAsBusyAndTheFirstLosesNothing() async throws {
         let pty = try PseudoTerminal()
-        let first = Harness()
-        let second = Harness()
+        let first = Self.harness()
+        let second = Self.harness()
         let firstTask = first.start(first.driver(pty.slavePath))
         defer { firstTask.cancel() }
         try await eventually("the first open") { first.healthyCount == 1 }
@@ -129,7 +108,7 @@ import Testing
         _ = try SystemCall.retrying("tcgetattr", "master") { tcgetattr(pty.master, &before) }
         #expect(before.c_cflag & tcflag_t(HUPCL) != 0, "the test needs HUPCL on to start with")
 
-        let h = Harness()
+        let h = Self.harness()
         let task = h.start(h.driver(pty.slavePath))
         defer { task.cancel() }
         try await eventually("the port open") { h.healthyCount == 1 }
@@ -175,7 +154,7 @@ import Testing
         let link = dir.appendingPathComponent("usb-radio-if00").path
         var pty = try PseudoTerminal()
         try PseudoTerminal.pointLink(link, to: pty.slavePath)
-        let h = Harness()
+        let h = Self.harness()
         let task = h.start(h.driver(link, stableAfterNs: sessionsAreStable ? 0 : 60_000_000_000))
         defer { task.cancel() }
         let cycles = 6
@@ -252,7 +231,7 @@ import Testing
         let link = dir.appendingPathComponent("usb-radio-if00").path
         var pty = try PseudoTerminal()
         try PseudoTerminal.pointLink(link, to: pty.slavePath)
-        let h = Harness()
+        let h = Self.harness()
         let interval: Int64 = 300_000_000
         let task = h.start(h.driver(link, logIntervalNs: interval))
         defer { task.cancel() }

@@ -12,49 +12,8 @@ import Testing
 /// the master must reach the sink byte for byte, and unplugging (closing the
 /// master) must end in a gap, an unhealthy report and a reconnect.
 @Suite struct TermiosSerialDriverTests {
-    /// Fast enough that reconnect tests take milliseconds, slow enough to show backoff.
-    static let fastRetry = RetryPolicy(initialNs: 20_000_000, maximumNs: 200_000_000)
-
-    /// One driver under test with everything it reports into.
-    fileprivate struct Harness {
-        let sink = CollectingSink()
-        let health = HealthLog()
-        let log = CapturedLog()
-        let mapping = UTCMapping()
-
-        func driver(
-            _ path: String, portIndex: Int = 0, baud: Int = 9600, retry: RetryPolicy = fastRetry
-        ) -> TermiosSerialDriver {
-            TermiosSerialDriver(
-                portIndex: portIndex, config: SerialPortConfig(port: path, baud: baud), mapping: mapping,
-                health: health.board, logger: log.logger, retry: retry)
-        }
-
-        /// Runs `driver` while `body` runs, then cancels it and waits for it to return.
-        func running<R>(_ driver: TermiosSerialDriver, _ body: () async throws -> R) async throws -> R {
-            let sink = sink
-            let task = Task { try await driver.run(into: sink) }
-            do {
-                let result = try await body()
-                #expect(sink.edges.isEmpty, "a serial driver offered a GPIO edge")
-                task.cancel()
-                try await task.value
-                return result
-            } catch {
-                task.cancel()
-                _ = try? await task.value
-                throw error
-            }
-        }
-
-        /// Waits until the newest status is healthy and there are `count` healthy ones.
-        func waitHealthy(count: Int = 1) async throws {
-            try await eventually("\(count) healthy report(s)") {
-                let statuses = health.statuses
-                return statuses.last?.healthy == true && statuses.count { $0.healthy } >= count
-            }
-        }
-    }
+    typealias Harness = SerialDriverHarness
+    static let fastRetry = SerialDriverHarness.fastRetry
 
     @Test func sentencesArriveCompleteAndInOrder() async throws {
         let pty = try PseudoTerminal()

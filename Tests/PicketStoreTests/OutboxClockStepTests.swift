@@ -7,10 +7,8 @@ import Testing
 /// for the step's length.
 @Suite struct OutboxClockStepTests {
     @Test func aRetryFurtherAheadThanAnyBackoffIsDueAtOnce() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("picket-step-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try Store(path: dir.appendingPathComponent("picket.db").path)
+        let database = try TemporaryDatabase("picket-step")
+        let store = try Store(path: database.path)
         let now: Int64 = 1_780_000_000_000_000_000
         let minute: Int64 = 60_000_000_000
         var batch = StoreBatch()

@@ -10,17 +10,12 @@ final class ReportStoreTests: Sendable {
     static let s: Int64 = 1_000_000_000
     static let t0: Int64 = 1_780_629_120 * s
 
-    let directory: URL
-    var path: String { directory.appendingPathComponent("picket.db").path }
+    let database: TemporaryDatabase
+    var directory: URL { database.directory }
+    var path: String { database.path }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "picket-report-store-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: directory)
+        database = try TemporaryDatabase("picket-report-store-tests")
     }
 
     static func report(at offset: Int64, note: String? = "two people at the gate") -> Event {

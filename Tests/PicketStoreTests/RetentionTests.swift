@@ -14,17 +14,12 @@ final class RetentionTests: Sendable {
     static let now: Int64 = 1_780_629_120 * s
     static let ninetyDays = PruneSettings(retainNs: 90 * day)
 
-    let directory: URL
-    var path: String { directory.appendingPathComponent("picket.db").path }
+    let database: TemporaryDatabase
+    var directory: URL { database.directory }
+    var path: String { database.path }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "picket-retention-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: directory)
+        database = try TemporaryDatabase("picket-retention-tests")
     }
 
     // MARK: Fixtures

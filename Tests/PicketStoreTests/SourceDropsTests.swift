@@ -6,10 +6,8 @@ import Testing
 /// `picket sensors` names each sensor's source and the inputs its ring dropped.
 @Suite struct SourceDropsTests {
     @Test func eachSensorCarriesItsSourceAndRingDropsAcrossRuns() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("picket-drops-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try Store(path: dir.appendingPathComponent("picket.db").path)
+        let database = try TemporaryDatabase("picket-drops")
+        let store = try Store(path: database.path)
         let t0: Int64 = 1_780_000_000_000_000_000
         let sensors = [SensorConfig(id: "pir-1", kind: .pir), SensorConfig(id: "seis-7", kind: .seismic)]
         for (run, drops) in [("live:1", 5), ("live:2", 7)] {
