@@ -216,6 +216,13 @@ public final class ChildProcess {
         try process.run()
     }
 
+    /// A test that fails before it stops its child must not leave it
+    /// running: an orphaned daemon keeps reopening its port's path and takes
+    /// bytes from whichever later test gets that pty number.
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
     public var stderr: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     public func waitForLog(_ text: String, timeout: Duration = .seconds(30)) async throws {
