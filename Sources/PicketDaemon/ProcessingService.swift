@@ -118,10 +118,15 @@ public final class ProcessingService: Service, @unchecked Sendable {
     /// `PICKET_TEST_STALL_HOT_PATH_MS=N`: the loop stops making progress N ms
     /// after start, so a test can see the watchdog pings stop. Never set in
     /// the field.
+    /// Only in debug builds (the tests'): a release binary has no such hook.
     static func testStall() -> Int64? {
-        guard let text = ProcessInfo.processInfo.environment["PICKET_TEST_STALL_HOT_PATH_MS"], let ms = Int64(text)
-        else { return nil }
-        return monotonic() + ms * 1_000_000
+        #if DEBUG
+            guard let text = ProcessInfo.processInfo.environment["PICKET_TEST_STALL_HOT_PATH_MS"], let ms = Int64(text)
+            else { return nil }
+            return monotonic() + ms * 1_000_000
+        #else
+            return nil
+        #endif
     }
 
     /// How long an idle hot path sleeps when nothing waits for time to

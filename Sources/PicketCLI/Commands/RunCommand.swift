@@ -50,12 +50,15 @@ struct RunCommand: AsyncParsableCommand {
         // Trapped first: a SIGTERM while the configuration loads still stops cleanly.
         let signals = await ShutdownSignals.trap(logger: logger)
         defer { signals.cancel() }
-        // Test hook: a start as slow as a box's SD card can make it, to show
-        // that a signal meanwhile still stops cleanly.
-        if let ms = ProcessInfo.processInfo.environment["PICKET_TEST_SLOW_START_MS"].flatMap(Int.init) {
-            logger.notice("slow start (test hook)", metadata: ["ms": "\(ms)"])
-            try? await Task.sleep(for: .milliseconds(ms))
-        }
+        #if DEBUG
+            // Test hook, only in debug builds (the tests'): a start as slow as
+            // a box's SD card can make it, to show that a signal meanwhile
+            // still stops cleanly. A release binary has no such hook.
+            if let ms = ProcessInfo.processInfo.environment["PICKET_TEST_SLOW_START_MS"].flatMap(Int.init) {
+                logger.notice("slow start (test hook)", metadata: ["ms": "\(ms)"])
+                try? await Task.sleep(for: .milliseconds(ms))
+            }
+        #endif
         try await reportingErrors {
             let configuration = try loadConfiguration(simulate ? config : config ?? DefaultPaths.configuration)
             if !simulate {
