@@ -19,8 +19,9 @@ struct HotlineDesk: Sendable {
         self.hotline = hotline
         self.sector = sector
         // The configuration checked the name; UTC only if the system lost it since.
-        let timeZone = TimeZone(identifier: timeZoneName) ?? TimeZone(identifier: "UTC")!
-        clock = LocalClock(timeZone: timeZone, names: Self.zoneNames(timeZone.identifier))
+        let known = TimeZone(identifier: timeZoneName)
+        let timeZone = known ?? TimeZone(identifier: "UTC")!
+        clock = LocalClock(timeZone: timeZone, names: Self.zoneNames(known == nil ? "UTC" : timeZoneName))
     }
 
     /// The abbreviations of `identifier` from the system's tz database
@@ -57,7 +58,8 @@ struct HotlineDesk: Sendable {
             guard !plan.messages.isEmpty else { continue }
             // Only for texts that go now: what each alert saw, from its events.
             for alert in held {
-                wording.sightings[alert.id] = Sighting.of(alert, events: try store.events(ids: alert.events))
+                let events = try store.events(ids: alert.events)
+                wording.sightings[alert.id] = Sighting.of(alert, events: events)
             }
             plan = HotlinePlanner.plan(now: now, subscriber: subscriber, wording: wording, sentTimes: sent, held: held)
             let texts = plan.messages.map { message in

@@ -25,7 +25,7 @@ struct HotlineTextTests {
 
     static func alert(
         _ id: String = "a", _ severity: Severity = .high, rule: String = "crossing", zone: String? = "north-fork",
-        at ts: Int64 = at("2026-12-06T14:05:00+01:00"), direction: String? = nil
+        at ts: Int64 = HotlineTextTests.at("2026-12-06T14:05:00+01:00"), direction: String? = nil
     ) -> Alert {
         Alert(
             id: id, rule: rule, severity: severity, box: "swanton-07", sector: "swanton", zone: zone, firstTs: ts,
@@ -134,7 +134,7 @@ struct HotlineTextTests {
             HotlinePlanner.text(for: Self.alert(), wording: wording)
                 == "Picket: someone on foot in north-fork, Sun 6 Dec 14:05 CET. Call +4930555000")
         #expect(
-            HotlinePlanner.text(for: Self.alert(.critical, direction: "northbound"), wording: wording)
+            HotlinePlanner.text(for: Self.alert("a", .critical, direction: "northbound"), wording: wording)
                 == "URGENT Picket: someone on foot in north-fork heading northbound, Sun 6 Dec 14:05 CET. "
                 + "Call +4930555000")
         let summer = Self.alert(at: Self.at("2026-06-05T05:12:00+02:00"))
@@ -173,7 +173,7 @@ struct HotlineTextTests {
             for first in [false, true] {
                 let wording = HotlinePlanner.Wording(
                     clock: clock, sightings: ["a": .foot], introduce: sector, contact: "+493055500012345")
-                let alert = Self.alert(severity, zone: zone, direction: direction)
+                let alert = Self.alert("a", severity, zone: zone, direction: direction)
                 let text = HotlinePlanner.text(for: alert, wording: wording, first: first)
                 #expect(Self.isOneSegment(text), "\(text.count): \(text)")
                 #expect(text.hasSuffix(", Sun 6 Dec 14:05 CET. Call +493055500012345"), "\(text)")

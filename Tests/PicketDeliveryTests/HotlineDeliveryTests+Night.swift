@@ -142,4 +142,26 @@ extension HotlineDeliveryTests {
         task.cancel()
         try await task.value
     }
+
+    /// The desk reads the zone's abbreviations from the tz database
+    /// (`$TZDIR`, else /usr/share/zoneinfo); without the file a text gives
+    /// the offset, and a name that climbs out of the directory reads nothing.
+    @Test func theDeskReadsTheZonesNamesFromTheTZDatabase() throws {
+        let hotline = HotlineConfig(
+            url: "http://127.0.0.1:9/Messages", from: "+18025550199", credentialsFile: "/nonexistent",
+            subscribers: [])
+        let winter = try #require(UTCTime.parse("2026-12-06T13:05:00Z"))
+        let desk = HotlineDesk(hotline: hotline, timeZoneName: "Europe/Berlin", sector: "swanton")
+        #expect(desk.clock.stamp(winter) == "Sun 6 Dec 14:05 CET")
+        let utc = HotlineDesk(hotline: hotline, timeZoneName: "UTC", sector: "swanton")
+        #expect(utc.clock.stamp(winter) == "Sun 6 Dec 13:05 UTC")
+
+        let empty = try temporaryDirectory("picket-tzdir")
+        #expect(HotlineDesk.zoneNames("Europe/Berlin", environment: ["TZDIR": empty.path]) == nil)
+        #expect(HotlineDesk.zoneNames("Europe/Berlin", environment: ["TZDIR": "/usr/share/zoneinfo"]) != nil)
+        #expect(HotlineDesk.zoneNames("../../../etc/passwd") == nil)
+        #expect(HotlineDesk.zoneNames("/etc/passwd") == nil)
+        let without = LocalClock(timeZone: try #require(TimeZone(identifier: "Europe/Berlin")), names: nil)
+        #expect(without.stamp(winter) == "Sun 6 Dec 14:05 UTC+01:00")
+    }
 }

@@ -41,8 +41,7 @@ public struct LocalClock: Sendable {
     public func abbreviation(_ ns: Int64) -> String {
         let offset = Int(LocalTime.offset(ns, timeZone))
         let date = Date(timeIntervalSince1970: Double(LocalTime.seconds(ns)))
-        let isDST = timeZone.isDaylightSavingTime(for: date)
-        if let name = names?.name(at: LocalTime.seconds(ns), offset: offset, isDST: isDST), Self.isPlain(name) {
+        if let name = names?.name(at: LocalTime.seconds(ns), offset: offset), Self.isPlain(name) {
             return name
         }
         // Foundation's own name where it has one (not `GMT` for every zero offset).

@@ -46,7 +46,7 @@ public enum Sighting: String, Sendable, CaseIterable {
             (.foot, ["foot", "footstep", "footsteps", "walking", "walker", "walkers", "person", "people"]),
             (.animal, ["deer", "animal", "animals", "anim", "wildlife"]),
         ]
-        for (sighting, names) in lexicon where words.contains(where: names.contains) { return sighting }
+        for (sighting, names) in lexicon where words.contains(where: { names.contains($0) }) { return sighting }
         return nil
     }
 }

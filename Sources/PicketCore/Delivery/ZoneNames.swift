@@ -20,13 +20,12 @@ public struct ZoneNames: Sendable, Equatable {
     var kindAfter: [Int]
     var kinds: [Kind]
     /// From the footer's POSIX TZ string (`CET-1CEST,M3.5.0,M10.5.0/3`): the
-    /// names for times after the last transition, standard and daylight.
-    var futureStandard: String?
-    var futureDaylight: String?
+    /// names and offsets for times after the last transition.
+    var future: [Kind] = []
 
     /// Parses a TZif file; nil when the bytes are not one.
     public init?(tzif bytes: [UInt8]) {
-        var reader = Reader(bytes: bytes)
+        var reader = Reader(data: bytes)
         guard let first = reader.header() else { return nil }
         var header = first
         var timeSize = 4
@@ -53,7 +52,7 @@ public struct ZoneNames: Sendable, Equatable {
             }
             raw.append((Int(offset), dst != 0, Int(nameIndex)))
         }
-        guard let characters = reader.bytes(header.charCount) else { return nil }
+        guard let characters = reader.bytes(header.charCount).map(Array.init) else { return nil }
         var kinds: [Kind] = []
         for entry in raw {
             guard entry.nameIndex < characters.count else { return nil }
@@ -68,18 +67,17 @@ public struct ZoneNames: Sendable, Equatable {
             reader.skip(header.blockLength(timeSize: 8) - header.dataLength(timeSize: 8)),
             let footer = reader.footer()
         {
-            (futureStandard, futureDaylight) = Self.names(posixTZ: footer)
+            future = Self.kinds(posixTZ: footer)
         }
     }
 
     /// The abbreviation at `seconds` (UTC), when the file's kind in force
-    /// then has `offset` and `isDST` (what Foundation says of the instant);
-    /// nil when they disagree or the file has no name for it.
-    public func name(at seconds: Int64, offset: Int, isDST: Bool) -> String? {
-        if let last = transitions.last, seconds >= last, let futureStandard {
+    /// then is `offset` seconds from UTC (what Foundation says of the
+    /// instant); nil when they disagree or the file has no name for it.
+    public func name(at seconds: Int64, offset: Int) -> String? {
+        if let last = transitions.last, seconds >= last, !future.isEmpty {
             // The footer's rule governs everything after the last transition.
-            if !isDST { return futureStandard }
-            if let futureDaylight { return futureDaylight }
+            return future.first { $0.offset == offset }?.name
         }
         let kind: Kind
         if let index = transitions.lastIndex(where: { $0 <= seconds }) {
@@ -87,12 +85,14 @@ public struct ZoneNames: Sendable, Equatable {
         } else {
             kind = kinds[0]
         }
-        return kind.offset == offset && kind.isDST == isDST ? kind.name : nil
+        return kind.offset == offset ? kind.name : nil
     }
 
-    /// The standard and daylight names of a POSIX TZ string: `EST5EDT,...`
-    /// gives `EST` and `EDT`, `<+0330>-3:30` gives `+0330` and nil.
-    static func names(posixTZ: String) -> (String?, String?) {
+    /// The standard and daylight kinds of a POSIX TZ string: `EST5EDT,...`
+    /// gives EST at -5 h and EDT at -4 h, `<+0330>-3:30` +0330 at +3:30.
+    /// POSIX counts hours west of Greenwich; daylight time is an hour ahead
+    /// of standard time unless it says otherwise.
+    static func kinds(posixTZ: String) -> [Kind] {
         var rest = Substring(posixTZ)
         func name() -> String? {
             if rest.first == "<" {
@@ -105,9 +105,29 @@ public struct ZoneNames: Sendable, Equatable {
             rest = rest.dropFirst(letters.count)
             return letters.count >= 3 ? String(letters) : nil
         }
-        guard let standard = name() else { return (nil, nil) }
-        rest = rest.drop { "+-0123456789:".contains($0) }
-        return (standard, name())
+        func offset() -> Int? {
+            let text = rest.prefix { "+-0123456789:".contains($0) }
+            rest = rest.dropFirst(text.count)
+            var digits = Substring(text)
+            var sign = -1
+            if let first = digits.first, first == "+" || first == "-" {
+                if first == "-" { sign = 1 }
+                digits = digits.dropFirst()
+            }
+            let parts = digits.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+            guard !parts.isEmpty, parts.count <= 3, parts.allSatisfy({ $0 != nil }) else { return nil }
+            let values = parts.map { $0 ?? 0 }
+            let seconds = values[0] * 3600 + (values.count > 1 ? values[1] * 60 : 0) + (values.count > 2 ? values[2] : 0)
+            return sign * seconds
+        }
+        guard let standard = name(), let standardOffset = offset() else { return [] }
+        var kinds = [Kind(offset: standardOffset, isDST: false, name: standard)]
+        if let daylight = name() {
+            let explicit = rest.first.map { "+-0123456789".contains($0) } ?? false
+            let daylightOffset = explicit ? offset() : standardOffset + 3600
+            if let daylightOffset { kinds.append(Kind(offset: daylightOffset, isDST: true, name: daylight)) }
+        }
+        return kinds
     }
 
     /// The header fields that size the data that follows.
@@ -133,13 +153,13 @@ public struct ZoneNames: Sendable, Equatable {
 
     /// Big-endian fields from the front of a byte array; nil past its end.
     struct Reader {
-        let bytes: [UInt8]
+        let data: [UInt8]
         var at = 0
 
         mutating func bytes(_ n: Int) -> ArraySlice<UInt8>? {
-            guard n >= 0, n <= bytes.count - at else { return nil }
+            guard n >= 0, n <= data.count - at else { return nil }
             defer { at += n }
-            return bytes[at..<at + n]
+            return data[at..<at + n]
         }
 
         mutating func skip(_ n: Int) -> Bool { bytes(n) != nil }
@@ -174,8 +194,8 @@ public struct ZoneNames: Sendable, Equatable {
         /// The text between the newlines that close a version 2+ file.
         mutating func footer() -> String? {
             guard byte() == UInt8(ascii: "\n") else { return nil }
-            let text = bytes[at...].prefix { $0 != UInt8(ascii: "\n") }
-            guard !text.isEmpty, at + text.count < bytes.count else { return nil }
+            let text = data[at...].prefix { $0 != UInt8(ascii: "\n") }
+            guard !text.isEmpty, at + text.count < data.count else { return nil }
             return String(decoding: text, as: UTF8.self)
         }
     }
