@@ -28,7 +28,7 @@ extension HotlineDeliveryTests {
         func settle() async throws { try await Task.sleep(for: .milliseconds(400)) }
 
         // 21:30 CEST: before quiet hours, at once.
-        try desk.raise("before", .high)
+        try desk.raise("before", .high, zone: "gate")
         try await eventually("the evening text") { receiver.requests.count == 1 }
         #expect(
             bodies()[0]
@@ -37,16 +37,16 @@ extension HotlineDeliveryTests {
 
         // 23:00 CEST, 02:30 CEST (the first 02:30), 02:30 CET (the second): held.
         desk.clock.set("2026-10-24T21:00:00Z")
-        try desk.raise("q1", .high)
+        try desk.raise("q1", .high, zone: "gate")
         desk.clock.set("2026-10-25T00:30:00Z")
-        try desk.raise("q2", .high, class: "VEH")
+        try desk.raise("q2", .high, zone: "gate", class: "VEH")
         // 02:15 CET: critical, never held, and already in CET.
         desk.clock.set("2026-10-25T01:15:00Z")
-        try desk.raise("urgent", .critical, class: "ANIM")
+        try desk.raise("urgent", .critical, zone: "gate", class: "ANIM")
         try await eventually("the critical text") { receiver.requests.count == 2 }
         #expect(bodies()[1] == "URGENT Picket: an animal in gate, Sun 25 Oct 02:15 CET. Call +18025550111")
         desk.clock.set("2026-10-25T01:30:00Z")
-        try desk.raise("q3", .high, class: nil)
+        try desk.raise("q3", .high, zone: "gate", class: nil)
         try await settle()
         #expect(receiver.requests.count == 2)
         #expect(try desk.held() == ["q1", "q2", "q3"])
@@ -70,7 +70,7 @@ extension HotlineDeliveryTests {
 
         // 07:00 CET: after quiet hours, at once.
         desk.clock.set("2026-10-25T06:00:00Z")
-        try desk.raise("after", .high)
+        try desk.raise("after", .high, zone: "gate")
         try await eventually("the morning text") { receiver.requests.count == 4 }
         #expect(bodies()[3] == "Picket: someone on foot in gate, Sun 25 Oct 07:00 CET. Call +18025550111")
         try await eventually("four texts delivered") {

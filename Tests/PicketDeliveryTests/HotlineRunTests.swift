@@ -25,6 +25,7 @@ import Testing
                   - {port: \(pty.slavePath), baud: 9600, protocol: nmea}
                 sensors:
                   - {id: seis-7, kind: seismic, zone: north-fork, severity: high}
+                  - {id: seis-8, kind: seismic, zone: south-gate, severity: high}
                 hotline:
                   url: http://127.0.0.1:\(receiver.port)/2010-04-01/Accounts/AC123/Messages.json
                   from: "+18025550199"
