@@ -105,7 +105,8 @@ extension HotlineDeliveryTests {
         try await eventually("the first text dead") { try desk.f.store().deliveries(states: [.dead]).count == 1 }
         try desk.raise("t2", .critical)
         try await eventually("the second text dead") { try desk.f.store().deliveries(states: [.dead]).count == 2 }
-        // Dead is final: the virtual clock stands still, and nothing is due.
+        // Dead is final: two hours later (past any backoff) nothing went again.
+        desk.clock.set("2026-06-06T01:00:00Z")
         try await Task.sleep(for: .milliseconds(400))
         #expect(receiver.requests.count == 2)
         let dead = try desk.f.store().deliveries(states: [.dead])
