@@ -139,7 +139,9 @@ struct HotlineTextTests {
                 + "Call +4930555000")
         let summer = Self.alert(at: Self.at("2026-06-05T05:12:00+02:00"))
         let plain = HotlinePlanner.Wording(clock: berlin, sightings: ["a": .vehicle])
-        #expect(HotlinePlanner.text(for: summer, wording: plain) == "Picket: a vehicle in north-fork, Fri 5 Jun 05:12 CEST.")
+        #expect(
+            HotlinePlanner.text(for: summer, wording: plain) == "Picket: a vehicle in north-fork, Fri 5 Jun 05:12 CEST."
+        )
         let newYork = HotlinePlanner.Wording(clock: try Self.clock("America/New_York"))
         #expect(
             HotlinePlanner.text(for: Self.alert(rule: "footsteps"), wording: newYork)
@@ -216,7 +218,8 @@ struct HotlineTextTests {
     func longDigest() throws {
         let clock = try Self.clock("Europe/Berlin")
         let alerts = (0..<40).map { i in
-            Self.alert("a\(i)", zone: "zone-\(i % 12)", at: Self.at("2026-12-06T14:05:00+01:00") + Int64(i) * 60 * Self.s)
+            Self.alert(
+                "a\(i)", zone: "zone-\(i % 12)", at: Self.at("2026-12-06T14:05:00+01:00") + Int64(i) * 60 * Self.s)
         }
         let wording = HotlinePlanner.Wording(
             clock: clock, sightings: ["a0": .foot, "a1": .vehicle], contact: "+4930555000")
@@ -255,6 +258,7 @@ struct HotlineTextTests {
         ]
         #expect(
             HotlinePlanner.digest(alerts, wording: wording)
-                == "Picket: 2 alerts since Sun 25 Oct 02:30 CEST: motion north-fork 02:30, motion north-fork 02:30 CET.")
+                == "Picket: 2 alerts since Sun 25 Oct 02:30 CEST: motion north-fork 02:30, motion north-fork 02:30 CET."
+        )
     }
 }

@@ -51,7 +51,8 @@ import Testing
         // The words the landowner reads: who, what, where, when on Berlin's clock, whom to call.
         let alert = try #require(try Store(path: f.db).alerts().first?.alert)
         let zoneFile = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "/usr/share/zoneinfo/Europe/Berlin")))
-        let berlin = LocalClock(timeZone: try #require(TimeZone(identifier: "Europe/Berlin")), names: ZoneNames(tzif: zoneFile))
+        let berlin = LocalClock(
+            timeZone: try #require(TimeZone(identifier: "Europe/Berlin")), names: ZoneNames(tzif: zoneFile))
         #expect(["CET", "CEST"].contains(berlin.abbreviation(alert.firstTs)))
         let body = try #require(form["Body"])
         #expect(

@@ -85,7 +85,8 @@ extension HotlinePlanner {
         guard let earliest = sorted.first else { return "Picket: no alerts." }
         let clock = wording.clock
         let zoneName = clock.abbreviation(earliest.firstTs)
-        let head = "Picket: \(sorted.count) alert\(sorted.count == 1 ? "" : "s") since \(clock.stamp(earliest.firstTs)): "
+        let head =
+            "Picket: \(sorted.count) alert\(sorted.count == 1 ? "" : "s") since \(clock.stamp(earliest.firstTs)): "
         func time(_ alert: Alert) -> String {
             let abbreviation = clock.abbreviation(alert.firstTs)
             return " " + clock.hhmm(alert.firstTs) + (abbreviation == zoneName ? "" : " " + abbreviation)

@@ -59,7 +59,8 @@ public struct LocalClock: Sendable {
 
     /// Two to six ASCII letters: a name a landowner reads, not an offset.
     static func isPlain(_ name: String) -> Bool {
-        (2...6).contains(name.count) && name.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("a"..."z").contains($0) }
+        (2...6).contains(name.count)
+            && name.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("a"..."z").contains($0) }
     }
 
     static func floorDiv(_ a: Int64, _ n: Int64) -> Int64 {

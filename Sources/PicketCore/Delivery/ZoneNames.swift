@@ -117,7 +117,8 @@ public struct ZoneNames: Sendable, Equatable {
             let parts = digits.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
             guard !parts.isEmpty, parts.count <= 3, parts.allSatisfy({ $0 != nil }) else { return nil }
             let values = parts.map { $0 ?? 0 }
-            let seconds = values[0] * 3600 + (values.count > 1 ? values[1] * 60 : 0) + (values.count > 2 ? values[2] : 0)
+            let seconds =
+                values[0] * 3600 + (values.count > 1 ? values[1] * 60 : 0) + (values.count > 2 ? values[2] : 0)
             return sign * seconds
         }
         guard let standard = name(), let standardOffset = offset() else { return [] }
