@@ -80,6 +80,39 @@ extension HotlineDeliveryTests {
         try await task.value
     }
 
+    /// 2026-03-29: at 02:00 CET (01:00Z) Berlin's clocks jump to 03:00
+    /// CEST, so quiet hours end at 06:00 CEST, 04:00Z (on the evening's
+    /// offset they would end an hour later).
+    @Test func quietHoursAcrossTheNightTheClocksGoForward() async throws {
+        let desk = try Desk(start: "2026-03-28T22:00:00Z", subscriber: Self.berliner)
+        let receiver = try TestReceiver { _, _ in .init(status: 201, body: "{\"sid\":\"SM1\"}") }
+        let task = try desk.start(receiver, timeZone: "Europe/Berlin")
+        defer { task.cancel() }
+        func bodies() -> [String] { receiver.requests.map { Self.form($0.text)["Body"] ?? "" } }
+
+        // 23:00 CET: held.
+        try desk.raise("night", .high, zone: "gate")
+        // 05:59 CEST, 03:59Z: still quiet.
+        desk.clock.set("2026-03-29T03:59:00Z")
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(receiver.requests.isEmpty)
+        #expect(try desk.held() == ["night"])
+
+        // 06:00 CEST: the night's one alert, as its own text, with the evening's CET.
+        desk.clock.set("2026-03-29T04:00:00Z")
+        try await eventually("the morning text") { receiver.requests.count == 1 }
+        #expect(
+            bodies()[0]
+                == "Picket alerts from sector test-sector; reply STOP to stop. "
+                + "Picket: someone on foot in gate, Sat 28 Mar 23:00 CET. Call +18025550111")
+        desk.clock.set("2026-03-29T04:10:00Z")
+        try desk.raise("morning", .high, zone: "gate", class: "VEH")
+        try await eventually("the next text") { receiver.requests.count == 2 }
+        #expect(bodies()[1] == "Picket: a vehicle in gate, Sun 29 Mar 06:10 CEST. Call +18025550111")
+        task.cancel()
+        try await task.value
+    }
+
     /// A gateway that refuses a text (400 with its reason, 401 for wrong
     /// credentials) puts it on the dead-letter list at once, never retried;
     /// `picket alerts --dead` shows it with the answer, and `--retry` of
