@@ -80,7 +80,7 @@ struct HotlinePlannerTests {
         #expect(released.messages.first?.alertIDs == ["a"])
         #expect(released.messages.first?.isDigest == false)
         #expect(
-            released.messages.first?.body == "Picket HIGH: crossing in north-fork at 23:10. pir pir-1 + seismic seis-7")
+            released.messages.first?.body == "Picket: motion in north-fork, Fri 5 Jun 23:10 UTC-04:00.")
         #expect(released.nextCheck == nil)
     }
 
@@ -97,8 +97,8 @@ struct HotlinePlannerTests {
             plan.messages == [
                 HotlinePlanner.Message(
                     alertIDs: ["a", "b", "c"],
-                    body: "Picket digest: 3 alerts in north-fork, south-gate 22:14-05:58 (1 high, 2 medium). "
-                        + "Latest: crossing 05:58.",
+                    body: "Picket: 3 alerts since Fri 5 Jun 22:14 UTC-04:00: motion north-fork 22:14, "
+                        + "motion south-gate 01:30, motion north-fork 05:58.",
                     isDigest: true)
             ])
         #expect(plan.nextCheck == nil)
@@ -111,7 +111,7 @@ struct HotlinePlannerTests {
         let critical = Self.alert("c", .critical, at: Self.at("2026-06-06T03:12:00-04:00"))
         let plan = Self.plan(subscriber, now: critical.lastTs, held: [high, critical])
         #expect(plan.messages.map(\.alertIDs) == [["c"]])
-        #expect(plan.messages.first?.body.hasPrefix("Picket CRITICAL: crossing in north-fork at 03:12.") == true)
+        #expect(plan.messages.first?.body == "URGENT Picket: motion in north-fork, Sat 6 Jun 03:12 UTC-04:00.")
         #expect(plan.nextCheck == Self.at("2026-06-06T06:00:00-04:00"))
     }
 
@@ -189,9 +189,28 @@ struct HotlinePlannerTests {
         let a = Self.alert("a", at: Self.at("2026-06-05T23:00:00Z"))
         let plan = Self.plan(Self.subscriber(quietHours: Self.night), now: a.lastTs, held: [a], timeZone: utc)
         #expect(plan.nextCheck == Self.at("2026-06-06T06:00:00Z"))
-        #expect(HotlinePlanner.text(for: a, timeZone: utc).contains("at 23:00."))
+        #expect(HotlinePlanner.text(for: a, wording: .init(clock: LocalClock(timeZone: utc))).contains("23:00 UTC."))
         let phoenix = TimeZone(identifier: "America/Phoenix")!
-        #expect(HotlinePlanner.text(for: a, timeZone: phoenix).contains("at 16:00."))
+        let text = HotlinePlanner.text(for: a, wording: .init(clock: LocalClock(timeZone: phoenix)))
+        #expect(text.contains("Fri 5 Jun 16:00 UTC-07:00."))
+    }
+
+    @Test("a first round's introduction goes on its first text only; every text carries the contact")
+    func introductionOnTheFirstTextOnly() {
+        let a = Self.alert("a", .critical, at: Self.at("2026-06-06T03:12:00-04:00"))
+        let b = Self.alert("b", .critical, zone: "south-gate", at: Self.at("2026-06-06T03:13:00-04:00"))
+        let wording = HotlinePlanner.Wording(
+            clock: LocalClock(timeZone: Self.newYork), sightings: ["a": .foot, "b": .vehicle], introduce: "swanton",
+            contact: "+18025550111")
+        let plan = HotlinePlanner.plan(
+            now: b.lastTs, subscriber: Self.subscriber(quietHours: Self.night), wording: wording, sentTimes: [],
+            held: [a, b])
+        #expect(
+            plan.messages.map(\.body) == [
+                "Picket alerts from sector swanton; reply STOP to stop. "
+                    + "URGENT Picket: someone on foot in north-fork, Sat 6 Jun 03:12 UTC-04:00. Call +18025550111",
+                "URGENT Picket: a vehicle in south-gate, Sat 6 Jun 03:13 UTC-04:00. Call +18025550111",
+            ])
     }
 
     // MARK: The hourly cap

@@ -25,62 +25,86 @@ import Testing
 
     struct Desk {
         let f: Fixture
-        let clock = VirtualClock(UTCTime.parse("2026-06-05T23:00:00Z")!)
+        let clock: VirtualClock
         let credentials: String
+        let subscriber: Subscriber
 
-        init() throws {
+        init(start: String = "2026-06-05T23:00:00Z", subscriber: Subscriber = HotlineDeliveryTests.subscriber) throws {
             f = try Fixture()
+            clock = VirtualClock(UTCTime.parse(start)!)
+            self.subscriber = subscriber
             credentials = f.dir.appendingPathComponent("hotline.cred").path
             try "AC123:s3cret\n".write(toFile: credentials, atomically: true, encoding: .utf8)
             chmod(credentials, 0o600)
         }
 
-        func configuration(_ receiver: TestReceiver, scheme: String = "http") -> PicketConfiguration {
+        func configuration(_ receiver: TestReceiver, scheme: String = "http", timeZone: String = "UTC")
+            -> PicketConfiguration
+        {
             var c = PicketConfiguration(box: "test-box", sector: "test-sector")
             c.hotline = HotlineConfig(
                 url: "\(scheme)://127.0.0.1:\(receiver.port)/2010-04-01/Messages", from: "+18025550199",
-                credentialsFile: credentials, subscribers: [HotlineDeliveryTests.subscriber],
-                contact: "+18025550111")
-            c.timeZone = "UTC"
+                credentialsFile: credentials, subscribers: [subscriber], contact: "+18025550111")
+            c.timeZone = timeZone
             return c
         }
 
-        /// Alerts at the virtual now, in one batch, held for the subscriber
-        /// where they match (as a live batch does).
-        func raise(_ ids: [String], _ severity: Severity, zone: String = "north-fork") throws {
-            let alerts = ids.map { id in
-                Alert(
-                    id: id, rule: "crossing", severity: severity, box: "test-box", sector: "test-sector", zone: zone,
-                    firstTs: clock.now, lastTs: clock.now, direction: nil, events: ["e-\(id)"], position: nil,
-                    summary: "crossing: pir pir-1 + seismic seis-7 in \(zone)")
-            }
-            var batch = StoreBatch(alerts: alerts)
-            for alert in alerts where HotlinePlanner.matches(alert, HotlineDeliveryTests.subscriber) {
-                batch.hotlineMatches.append((HotlineDeliveryTests.subscriber.name, alert.id))
-            }
-            try f.store().write(batch, run: "test", now: clock.now)
+        /// The sender on the virtual clock, running until the test ends.
+        func start(_ receiver: TestReceiver, timeZone: String = "UTC") throws -> Task<Void, any Error> {
+            let clock = clock
+            let service = try DeliveryService(
+                configuration: configuration(receiver, timeZone: timeZone), databasePath: f.db, logger: f.logger,
+                settings: Fixture.fastSettings, exercise: false, now: { clock.now })
+            return Task { try await service.run() }
         }
 
-        func raise(_ id: String, _ severity: Severity, zone: String = "north-fork") throws {
-            try raise([id], severity, zone: zone)
+        /// Alerts at the virtual now, in one batch, each with its event
+        /// (a ground sensor's detection of `classes[i]`, nil for none), held
+        /// for the subscriber where they match (as a live batch does). The
+        /// i-th of n alerts began n - 1 - i minutes before now.
+        func raise(
+            _ ids: [String], _ severity: Severity, zone: String = "north-fork", classes: [String?]? = nil
+        ) throws {
+            let now = clock.now
+            let events = ids.enumerated().map { i, id in
+                let detectionClass: String? = classes.map { $0[i] } ?? "FOOT"
+                return Event(
+                    id: "e-\(id)", box: "test-box", sector: "test-sector", sensor: "seis-7", kind: .seismic, zone: zone,
+                    source: .serial, state: .active, ts: now - Int64(ids.count - 1 - i) * 60_000_000_000,
+                    episode: "e-\(id)", detectionClass: detectionClass, strength: 60)
+            }
+            let alerts = zip(ids, events).map { id, event in
+                Alert(
+                    id: id, rule: "detection", severity: severity, box: "test-box", sector: "test-sector", zone: zone,
+                    firstTs: event.ts, lastTs: now, direction: nil, events: [event.id], position: nil,
+                    summary: "seismic seis-7 in \(zone)")
+            }
+            var batch = StoreBatch(events: events, alerts: alerts)
+            for alert in alerts where HotlinePlanner.matches(alert, subscriber) {
+                batch.hotlineMatches.append((subscriber.name, alert.id))
+            }
+            try f.store().write(batch, run: "test", now: now)
         }
+
+        func raise(_ id: String, _ severity: Severity, zone: String = "north-fork", class: String? = "FOOT") throws {
+            try raise([id], severity, zone: zone, classes: [`class`])
+        }
+
+        func held() throws -> [String] { try f.store().heldAlerts(subscriber: subscriber.name).map(\.id) }
     }
 
     @Test func quietHoursTheCapAndTheDigest() async throws {
         let desk = try Desk()
         let receiver = try TestReceiver { _, _ in .init(status: 201, body: "{\"sid\":\"SM1\"}") }
         let clock = desk.clock
-        let service = try DeliveryService(
-            configuration: desk.configuration(receiver), databasePath: desk.f.db, logger: desk.f.logger,
-            settings: Fixture.fastSettings, exercise: false, now: { clock.now })
-        let task = Task { try await service.run() }
+        let task = try desk.start(receiver)
         defer { task.cancel() }
         func texts() -> [[String: String]] { receiver.requests.map { Self.form($0.text) } }
 
         // 23:00, quiet hours: the high alert waits, the critical one goes now;
         // a low one and one in another zone are not this landowner's.
         try desk.raise("a1", .high)
-        try desk.raise("a2", .critical)
+        try desk.raise("a2", .critical, class: "VEH")
         try desk.raise("a3", .low)
         try desk.raise("a4", .high, zone: "south-gate")
         try await eventually("the critical text", timeout: .seconds(30)) { receiver.requests.count == 1 }
@@ -88,37 +112,42 @@ import Testing
         #expect(critical.header("Authorization") == "Basic " + Data("AC123:s3cret".utf8).base64EncodedString())
         #expect(critical.header("Content-Type") == "application/x-www-form-urlencoded")
         #expect(critical.text.hasPrefix("To=%2B18025550100&From=%2B18025550199&Body="))
-        #expect(texts()[0]["Body"]?.contains("CRITICAL") == true)
-        #expect((texts()[0]["Body"]?.count ?? 999) <= 160)
         // The subscriber's first text says who sends it and how to stop; every text ends with the contact.
-        #expect(texts()[0]["Body"]?.hasPrefix("Picket alerts from sector test-sector; reply STOP to stop.") == true)
-        #expect(texts()[0]["Body"]?.hasSuffix(" Call +18025550111") == true, "\(texts()[0])")
+        #expect(
+            texts()[0]["Body"]
+                == "Picket alerts from sector test-sector; reply STOP to stop. "
+                + "URGENT Picket: a vehicle in north-fork, Fri 5 Jun 23:00 UTC. Call +18025550111")
         #expect(critical.uri == "/2010-04-01/Messages")
         try await Task.sleep(for: .milliseconds(200))
         #expect(receiver.requests.count == 1)
-        #expect(try desk.f.store().heldAlerts(subscriber: "North farm").map(\.id) == ["a1"])
+        #expect(try desk.held() == ["a1"])
 
         // 06:05: quiet hours are over; the one held alert goes out on its own.
         clock.set("2026-06-06T06:05:00Z")
         try await eventually("the morning text", timeout: .seconds(30)) { receiver.requests.count == 2 }
-        #expect(texts()[1]["Body"]?.contains("HIGH") == true)
-        #expect(texts()[1]["Body"]?.contains("reply STOP") == false, "only the first text introduces itself")
-        #expect(texts()[1]["Body"]?.hasSuffix(" Call +18025550111") == true)
-        #expect(try desk.f.store().heldAlerts(subscriber: "North farm").isEmpty)
+        #expect(texts()[1]["Body"] == "Picket: someone on foot in north-fork, Fri 5 Jun 23:00 UTC. Call +18025550111")
+        #expect(try desk.held().isEmpty)
 
-        // 06:10: three at once, one text left in the hour (max 2): one digest.
+        // 06:10: three at once, one text left in the hour (max 2): one
+        // digest, naming each alert in its own words, zone and time.
         clock.set("2026-06-06T06:10:00Z")
-        try desk.raise(["b1", "b2", "b3"], .high)
+        try desk.raise(["b1", "b2", "b3"], .high, classes: ["FOOT", "VEH", nil])
         try await eventually("the digest", timeout: .seconds(30)) { receiver.requests.count == 3 }
-        #expect(texts()[2]["Body"]?.lowercased().contains("digest") == true)
+        #expect(
+            texts()[2]["Body"]
+                == "Picket: 3 alerts since Sat 6 Jun 06:08 UTC: someone on foot north-fork 06:08, "
+                + "a vehicle north-fork 06:09, motion north-fork 06:10. Call +18025550111")
+        #expect(try desk.f.store().deliveries().last?.alerts == ["b1", "b2", "b3"])
 
         // 06:20: the hour is full; this one waits until 07:05 frees a text.
         clock.set("2026-06-06T06:20:00Z")
-        try desk.raise("c1", .high)
+        try desk.raise("c1", .high, class: "ANIM")
         try await Task.sleep(for: .milliseconds(300))
         #expect(receiver.requests.count == 3)
+        #expect(try desk.held() == ["c1"])
         clock.set("2026-06-06T07:06:00Z")
         try await eventually("the held text", timeout: .seconds(30)) { receiver.requests.count == 4 }
+        #expect(texts()[3]["Body"] == "Picket: an animal in north-fork, Sat 6 Jun 06:20 UTC. Call +18025550111")
 
         try await eventually("four texts delivered", timeout: .seconds(30)) {
             try desk.f.store().deliveries(states: [.delivered]).count == 4

@@ -92,10 +92,39 @@ public enum HotlinePlanner {
     public static func plan(
         now: Int64, subscriber: Subscriber, timeZone: TimeZone, sentTimes: [Int64], held: [Alert]
     ) -> Plan {
+        plan(
+            now: now, subscriber: subscriber, wording: Wording(clock: LocalClock(timeZone: timeZone)),
+            sentTimes: sentTimes, held: held)
+    }
+
+    /// The texts to send to `subscriber` at `now`, worded as `wording` says:
+    /// its clock's zone is the landowner's, for quiet hours and the times in
+    /// texts, and the first message introduces the sender when
+    /// `wording.introduce` is set (the subscriber was never texted before).
+    public static func plan(
+        now: Int64, subscriber: Subscriber, wording: Wording, sentTimes: [Int64], held: [Alert]
+    ) -> Plan {
+        let chosen = choose(now: now, subscriber: subscriber, timeZone: wording.clock.timeZone, sentTimes, held)
+        let messages = chosen.groups.enumerated().map { index, group in
+            let first = wording.introduce != nil && index == 0
+            return Message(
+                alertIDs: group.alerts.map(\.id),
+                body: group.isDigest
+                    ? digest(group.alerts, wording: wording, first: first)
+                    : text(for: group.alerts[0], wording: wording, first: first),
+                isDigest: group.isDigest)
+        }
+        return Plan(messages: messages, nextCheck: chosen.nextCheck)
+    }
+
+    /// Which alerts go out now, alone or together, and when to ask again.
+    private static func choose(
+        now: Int64, subscriber: Subscriber, timeZone: TimeZone, _ sentTimes: [Int64], _ held: [Alert]
+    ) -> (groups: [(alerts: [Alert], isDigest: Bool)], nextCheck: Int64?) {
         let critical = held.filter { $0.severity == .critical }
         let others = held.filter { $0.severity != .critical }
-        var messages = critical.map { individual($0, timeZone) }
-        guard !others.isEmpty else { return Plan(messages: messages, nextCheck: nil) }
+        var messages = critical.map { (alerts: [$0], isDigest: false) }
+        guard !others.isEmpty else { return (messages, nil) }
 
         let before = Budget(subscriber: subscriber, timeZone: timeZone, sent: sentTimes)
         // The criticals going out now count against the window from now on.
@@ -104,20 +133,15 @@ public enum HotlinePlanner {
             sent: sentTimes + Array(repeating: now, count: critical.count))
         let room = budget.room(at: now)
         guard !budget.isQuiet(now), room > 0 else {
-            return Plan(messages: messages, nextCheck: budget.release(from: now))
+            return (messages, budget.release(from: now))
         }
         let heldBack = others.contains { !before.isOpen($0.lastTs) }
         if others.count == 1 || (!heldBack && others.count <= room) {
-            messages += others.map { individual($0, timeZone) }
+            messages += others.map { (alerts: [$0], isDigest: false) }
         } else {
-            messages.append(
-                Message(alertIDs: others.map(\.id), body: digest(others, timeZone: timeZone), isDigest: true))
+            messages.append((others, true))
         }
-        return Plan(messages: messages, nextCheck: nil)
-    }
-
-    private static func individual(_ alert: Alert, _ timeZone: TimeZone) -> Message {
-        Message(alertIDs: [alert.id], body: text(for: alert, timeZone: timeZone), isDigest: false)
+        return (messages, nil)
     }
 
     /// Quiet hours and the cap for one subscriber over a fixed set of sent
