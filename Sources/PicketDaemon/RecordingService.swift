@@ -126,7 +126,8 @@ public enum Recorder {
         if let duration {
             services.append(
                 .init(
-                    service: StopAfterService(seconds: duration, clock: clock), successTerminationBehavior: .gracefullyShutdownGroup))
+                    service: StopAfterService(seconds: duration, clock: clock),
+                    successTerminationBehavior: .gracefullyShutdownGroup))
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
