@@ -1,4 +1,5 @@
 import Foundation
+import PicketCore
 
 /// `picket replay`'s progress on standard error when that is a terminal:
 /// one line rewritten in place at the start and then once a second (lines
@@ -7,8 +8,9 @@ import Foundation
 final class ReplayProgress {
     let recording: String
     let size: Int
-    private let clock = ContinuousClock()
-    private var last: ContinuousClock.Instant?
+    private let clock: any PicketClock = SystemClock()
+    /// Monotonic ns of the last line shown.
+    private var last: Int64?
     private var lines = 0
 
     init(recording: String) {
@@ -18,8 +20,8 @@ final class ReplayProgress {
 
     func update(lines: Int, bytes: Int) {
         self.lines = lines
-        let now = clock.now
-        if let last, now - last < .seconds(1) { return }
+        let now = clock.monotonicNs()
+        if let last, now - last < 1_000_000_000 { return }
         last = now
         show(lines: lines, bytes: bytes, end: "")
     }

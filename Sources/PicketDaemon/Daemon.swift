@@ -80,7 +80,7 @@ public enum Daemon {
                 // The wall clock: what a request is signed with and a status says
                 // must be the box's real time, which a receiver checks.
                 configuration: configuration, databasePath: databasePath, logger: logger, exercise: exercise,
-                now: { clock.wall(clock.now()) },
+                clock: clock,
                 onAttempt: { destination, result in
                     metrics.deliveryAttempt(
                         destination: destination, result: result,
@@ -105,28 +105,23 @@ public enum Daemon {
                 batteryMv: sensor.batteryMv)
         }
         let hub = InputHub(lines: configuration.gpio.count, ports: configuration.serial.count)
+        let live = Pipeline.LiveSettings(
+            burstHoldNs: Processor.liveBurstHoldNs, delivery: delivery, healthBoard: health, recorder: recorder,
+            externalCounters: driverCounters, wallClockStep: { clock.stepNs },
+            clockSynchronised: { SystemFacts.clockSynced() },
+            onAlert: { alert in
+                logger.notice(
+                    "alert",
+                    metadata: [
+                        "id": "\(alert.id)", "rule": "\(alert.rule)", "severity": "\(alert.severity.rawValue)",
+                        "zone": "\(alert.zone ?? "-")", "summary": "\(alert.summary)",
+                    ])
+            },
+            onCommitted: { events, statuses in metrics.committed(events: events, statuses: statuses) })
         let pipeline = Pipeline(
-            configuration: configuration, hub: hub, store: store, runID: runID, logger: logger,
-            burstHoldNs: Processor.liveBurstHoldNs)
-        pipeline.onAlert = { alert in
-            logger.notice(
-                "alert",
-                metadata: [
-                    "id": "\(alert.id)", "rule": "\(alert.rule)", "severity": "\(alert.severity.rawValue)",
-                    "zone": "\(alert.zone ?? "-")", "summary": "\(alert.summary)",
-                ])
-        }
-        pipeline.healthBoard = health
-        pipeline.inputsMoveTime = false
-        pipeline.takesReports = true
-        pipeline.delivery = delivery
-        pipeline.recorder = recorder
-        pipeline.externalCounters = driverCounters
-        pipeline.onCommitted = { events, statuses in metrics.committed(events: events, statuses: statuses) }
-        pipeline.wallClockStep = { clock.stepNs }
-        pipeline.clockSynchronised = { SystemFacts.clockSynced() }
+            configuration: configuration, hub: hub, store: store, runID: runID, logger: logger, mode: .live(live))
         let processing = ProcessingService(
-            pipeline: pipeline, logger: logger, now: { clock.now() },
+            pipeline: pipeline, logger: logger, clock: clock, now: { clock.now() },
             tick: {
                 guard let step = clock.refresh() else { return }
                 logger.warning(
@@ -150,7 +145,7 @@ public enum Daemon {
         let retention = RetentionService(
             retention: configuration.retention, databasePath: databasePath, keepRun: runID, logger: logger,
             // Stored times are the wall clock's, so their age is too.
-            now: { clock.wall(clock.now()) })
+            clock: clock)
         // Under systemd (Type=notify): READY, watchdog pings, STATUS, STOPPING.
         let systemd = SystemdNotifier().map { notifier in
             SystemdService(

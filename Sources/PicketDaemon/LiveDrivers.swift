@@ -18,7 +18,7 @@ public enum LiveDrivers {
     ) throws -> Selection {
         if simulate {
             health.expect([])
-            let driver = SimulatedDriver(configuration: configuration, utcNow: { clock.now() })
+            let driver = SimulatedDriver(configuration: configuration, mapping: clock)
             return Selection(drivers: [driver], counters: { [:] })
         }
         guard !configuration.gpio.isEmpty || !configuration.serial.isEmpty else {

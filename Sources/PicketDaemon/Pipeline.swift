@@ -8,8 +8,65 @@ import PicketStore
 ///
 /// One pipeline, whatever feeds the hub: the replay runner drives it in lock
 /// step on the recording's clock, the daemon from its processing thread on
-/// the wall clock. Not thread-safe: one owner.
+/// the wall clock. What differs between the two is its `Mode`, given at
+/// `init`. Not thread-safe: one owner.
 public final class Pipeline {
+    /// How the pipeline is driven, and what a live one is connected to.
+    public enum Mode {
+        /// A recording's inputs, in one ring in time order: each moves the
+        /// clock; nothing is forwarded and no hotline report is taken, so a
+        /// replay gives the same result every time.
+        case replay
+        /// The daemon's: inputs from every source's ring, the clock moved
+        /// by the processing loop.
+        case live(LiveSettings)
+    }
+
+    /// What a live pipeline is connected to; a replay has none of it.
+    public struct LiveSettings {
+        /// The processor's cap on how long a bouncing line holds other events back.
+        public var burstHoldNs: Int64
+        /// New alerts enter the outbox (sector, hotline) in the batch that
+        /// stores them, through the sender's destinations; nil: not forwarded.
+        public var delivery: DeliveryService?
+        /// Where live drivers report their sources' health; taken to the store.
+        public var healthBoard: DriverHealthBoard?
+        /// Writes what the hot path consumes to a recording (`picket run
+        /// --record`), so a replay of it reproduces this run.
+        public var recorder: RecordingWriter?
+        /// Counters kept outside the processor (drivers), merged into the run's.
+        public var externalCounters: (() -> [String: Int])?
+        /// What the wall clock's steps since start add to the processing
+        /// time (`UTCMapping.stepNs`). The processor runs on the processing
+        /// time, which never steps; what is stored carries the wall clock's time.
+        public var wallClockStep: (() -> Int64)?
+        /// Whether the kernel says the clock is synchronised (nil: it cannot
+        /// tell). Events stored while it is not carry `clock_synced: false`.
+        public var clockSynchronised: (() -> Bool?)?
+        /// Called with each alert once it is committed.
+        public var onAlert: ((Alert) -> Void)?
+        /// Called after each commit with what it stored (metrics).
+        public var onCommitted: ((_ events: [Event], _ statuses: [SensorStatus]) -> Void)?
+
+        public init(
+            burstHoldNs: Int64 = Processor.liveBurstHoldNs, delivery: DeliveryService? = nil,
+            healthBoard: DriverHealthBoard? = nil, recorder: RecordingWriter? = nil,
+            externalCounters: (() -> [String: Int])? = nil, wallClockStep: (() -> Int64)? = nil,
+            clockSynchronised: (() -> Bool?)? = nil, onAlert: ((Alert) -> Void)? = nil,
+            onCommitted: ((_ events: [Event], _ statuses: [SensorStatus]) -> Void)? = nil
+        ) {
+            self.burstHoldNs = burstHoldNs
+            self.delivery = delivery
+            self.healthBoard = healthBoard
+            self.recorder = recorder
+            self.externalCounters = externalCounters
+            self.wallClockStep = wallClockStep
+            self.clockSynchronised = clockSynchronised
+            self.onAlert = onAlert
+            self.onCommitted = onCommitted
+        }
+    }
+
     public let configuration: PicketConfiguration
     public let hub: InputHub
     public let store: Store
@@ -22,26 +79,34 @@ public final class Pipeline {
     public private(set) var commits = 0
     public private(set) var lastCommitNs: Int64 = 0
     private var reportedDrops = 0
-    /// Called with each alert once it is committed.
-    public var onAlert: ((Alert) -> Void)?
-    /// Where live drivers report their sources' health; taken to the store.
-    public var healthBoard: DriverHealthBoard?
-    /// Counters kept outside the processor (drivers), merged into the run's.
-    public var externalCounters: (() -> [String: Int])?
+    private let onAlert: ((Alert) -> Void)?
+    private let healthBoard: DriverHealthBoard?
+    private let externalCounters: (() -> [String: Int])?
     private var pendingReports: [DriverStatus] = []
 
-    /// - Parameter burstHoldNs: the processor's cap on how long a bouncing
-    ///   line holds other events back (live); nil in a replay.
     public init(
-        configuration: PicketConfiguration, hub: InputHub, store: Store, runID: String, logger: Logger,
-        burstHoldNs: Int64?
+        configuration: PicketConfiguration, hub: InputHub, store: Store, runID: String, logger: Logger, mode: Mode
     ) {
         self.configuration = configuration
         self.hub = hub
         self.store = store
         self.runID = runID
         self.logger = logger
-        processor = Processor(configuration: configuration, burstHoldNs: burstHoldNs)
+        let live: LiveSettings?
+        if case .live(let settings) = mode { live = settings } else { live = nil }
+        // A replay: the processor holds nothing back for bursts, inputs move
+        // the clock, nothing is forwarded, recorded or taken from the inbox.
+        processor = Processor(configuration: configuration, burstHoldNs: live?.burstHoldNs)
+        inputsMoveTime = live == nil
+        takesReports = live != nil
+        delivery = live?.delivery
+        recorder = live?.recorder
+        healthBoard = live?.healthBoard
+        externalCounters = live?.externalCounters
+        wallClockStep = live?.wallClockStep
+        clockSynchronised = live?.clockSynchronised
+        onAlert = live?.onAlert
+        onCommitted = live?.onCommitted
     }
 
     /// Handles one input on the pipeline's clock.
@@ -57,12 +122,12 @@ public final class Pipeline {
     /// another, and letting it move the clock would close that one's debounce
     /// window early. There the clock is the wall clock less the processing
     /// latency (`advance(to:)` from the processing loop) and nothing else.
-    public var inputsMoveTime = true
+    private let inputsMoveTime: Bool
 
     /// Live runs: new alerts enter the outbox (sector, hotline) in the
     /// batch that stores them, through the sender's destinations. A replay
     /// forwards nothing (nil).
-    public var delivery: DeliveryService?
+    private let delivery: DeliveryService?
     /// The system clock's last offset from GPS time, readable from any
     /// thread (the metrics' `picket_clock_gps_offset_seconds`).
     public let clockOffsets = ClockOffsetBoard()
@@ -70,7 +135,7 @@ public final class Pipeline {
     /// Live runs take hotline reports (`picket report`) from the database's
     /// inbox into the processor. A replay does not: reports are not inputs
     /// of a recording, and a replay must give the same result every time.
-    public var takesReports = false
+    private let takesReports: Bool
     /// Reports handed to the processor whose taking is not committed yet.
     private var handedReports: Set<String> = []
 
@@ -98,9 +163,8 @@ public final class Pipeline {
         return handed
     }
 
-    /// Writes what the hot path consumes to a recording (`picket run
-    /// --record`), so a replay of it reproduces this run.
-    public var recorder: RecordingWriter?
+    /// Live, with `picket run --record`; nil once it failed.
+    private var recorder: RecordingWriter?
     private var recordBatch: [RawInput] = []
 
     /// Drains the hub once, fairly. Returns how many inputs were handled.
@@ -166,13 +230,9 @@ public final class Pipeline {
     /// heartbeats are never held back for it.
     public var lazyCommitIntervalNs: Int64 = 60_000_000_000
 
-    /// Live: what the wall clock's steps since start add to the processing
-    /// time (`UTCMapping.stepNs`). The processor runs on the processing time,
-    /// which never steps; what is stored carries the wall clock's time.
-    public var wallClockStep: (() -> Int64)?
-    /// Live: whether the kernel says the clock is synchronised (nil: it
-    /// cannot tell). Events stored while it is not carry `clock_synced: false`.
-    public var clockSynchronised: (() -> Bool?)?
+    /// Live: `LiveSettings.wallClockStep` and `clockSynchronised`.
+    private let wallClockStep: (() -> Int64)?
+    private let clockSynchronised: (() -> Bool?)?
     private var synchronised: (checkedAt: Int64?, value: Bool?) = (nil, nil)
 
     /// Moves what the processor made from processing time to wall-clock time
@@ -202,8 +262,7 @@ public final class Pipeline {
         }
     }
 
-    /// Called after each commit with what it stored (metrics).
-    public var onCommitted: ((_ events: [Event], _ statuses: [SensorStatus]) -> Void)?
+    private let onCommitted: ((_ events: [Event], _ statuses: [SensorStatus]) -> Void)?
 
     /// Collects the processor's output; commits when the batch is full or
     /// `force`. Returns whether it wrote to the store: a forced commit with

@@ -40,6 +40,9 @@ public final class ProcessingService: Service, @unchecked Sendable {
     public var commitIntervalNs: Int64 = 250_000_000
     /// UTC now, on the same clock the drivers stamp inputs with.
     private let now: @Sendable () -> Int64
+    /// What turns, commits and the health checks (`SystemdService`,
+    /// `/livez`) are timed on: its monotonic time.
+    public let clock: any PicketClock
     /// Called every `tickIntervalNs` (refreshes the drivers' UTC mapping).
     private let tick: @Sendable () -> Void
     public var tickIntervalNs: Int64 = 5_000_000_000
@@ -47,14 +50,17 @@ public final class ProcessingService: Service, @unchecked Sendable {
     /// Where each commit's counts and latency go (`/metrics`).
     private let metrics: PicketMetrics?
 
+    /// - Parameter now: the processing time (`UTCMapping.now()`); nil: the
+    ///   clock's wall time.
     public init(
-        pipeline: Pipeline, logger: Logger, now: @escaping @Sendable () -> Int64 = SystemClock.utcNow,
-        tick: @escaping @Sendable () -> Void = {}, metrics: PicketMetrics? = nil
+        pipeline: Pipeline, logger: Logger, clock: any PicketClock = SystemClock(),
+        now: (@Sendable () -> Int64)? = nil, tick: @escaping @Sendable () -> Void = {}, metrics: PicketMetrics? = nil
     ) {
         self.metrics = metrics
+        self.clock = clock
         self.pipeline = pipeline
         self.logger = logger
-        self.now = now
+        self.now = now ?? { clock.wallNs() }
         self.tick = tick
     }
 
@@ -109,11 +115,8 @@ public final class ProcessingService: Service, @unchecked Sendable {
         return Int64(info.f_bavail) * Int64(info.f_frsize)
     }
 
-    static func monotonic() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
+    /// The system's monotonic time, for the test hook below (the loop reads `clock`).
+    static func monotonic() -> Int64 { SystemClock().monotonicNs() }
 
     /// `PICKET_TEST_STALL_HOT_PATH_MS=N`: the loop stops making progress N ms
     /// after start, so a test can see the watchdog pings stop. Never set in
@@ -160,7 +163,7 @@ public final class ProcessingService: Service, @unchecked Sendable {
         started.store(true, ordering: .releasing)
         let stallAfter = Self.testStall()
         while !stopping.load(ordering: .acquiring) {
-            let turn = Self.monotonic()
+            let turn = clock.monotonicNs()
             lastTurnNs.store(turn, ordering: .relaxed)
             if let stallAfter, turn >= stallAfter {
                 // Test hook (PICKET_TEST_STALL_HOT_PATH_MS): a hung hot path.
@@ -190,9 +193,9 @@ public final class ProcessingService: Service, @unchecked Sendable {
                     lastCommitTry = now
                     takeReports(failing: &reportsFailing)
                 }
-                let commitStart = Self.monotonic()
+                let commitStart = clock.monotonicNs()
                 if try pipeline.collect(now: now, force: due) {
-                    metrics?.commitLatency.recordNanoseconds(Self.monotonic() - commitStart)
+                    metrics?.commitLatency.recordNanoseconds(clock.monotonicNs() - commitStart)
                 }
                 if failures.isActive {
                     let unsaid = failures.cleared()
@@ -202,16 +205,16 @@ public final class ProcessingService: Service, @unchecked Sendable {
                         metadata: ["db": "\(pipeline.store.path)", "failures_not_logged": "\(unsaid)"])
                 }
                 // Committed, or nothing to commit: the store keeps up.
-                if !pipeline.hasPendingOutput || due { lastCommitNs.store(Self.monotonic(), ordering: .relaxed) }
+                if !pipeline.hasPendingOutput || due { lastCommitNs.store(clock.monotonicNs(), ordering: .relaxed) }
             } catch {
                 // Keep the backlog in memory (bounded) and try again; log once
                 // per 30 s with a count. The attempt returned: the store answers,
                 // it is not hung, so the watchdog does not restart the box into
                 // the same full disk (which would lose the backlog).
-                lastCommitNs.store(Self.monotonic(), ordering: .relaxed)
+                lastCommitNs.store(clock.monotonicNs(), ordering: .relaxed)
                 let waiting = pipeline.backlog
                 problem.withLock { $0 = "store: cannot commit (\(waiting) events wait in memory): \(error)" }
-                if let unsaid = failures.occurred(now: Self.monotonic()) {
+                if let unsaid = failures.occurred(now: clock.monotonicNs()) {
                     logger.error(
                         "cannot commit to the store, retrying",
                         metadata: [
@@ -226,7 +229,7 @@ public final class ProcessingService: Service, @unchecked Sendable {
             backlog.store(pipeline.backlog, ordering: .relaxed)
             // Metrics from the turn, not the commit: current through a storm
             // and while the store is stalled; no work while nothing moved.
-            let metricsNow = Self.monotonic()
+            let metricsNow = clock.monotonicNs()
             if let metrics, metricsNow - lastMetricsNs >= metricsIntervalNs {
                 lastMetricsNs = metricsNow
                 let inputs = pipeline.processor.counters.inputs

@@ -19,11 +19,14 @@ public final class RecordingService: Service, @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     /// Called every few seconds (refreshes the drivers' UTC mapping).
     private let tick: @Sendable () -> Void
+    /// What the ticks are timed on.
+    private let clock: any PicketClock
 
     public init(
         hub: InputHub, writer: RecordingWriter, health: DriverHealthBoard?, logger: Logger,
-        tick: @escaping @Sendable () -> Void = {}
+        clock: any PicketClock = SystemClock(), tick: @escaping @Sendable () -> Void = {}
     ) {
+        self.clock = clock
         self.hub = hub
         self.writer = writer
         self.health = health
@@ -51,12 +54,11 @@ public final class RecordingService: Service, @unchecked Sendable {
     }
 
     private func loop() throws {
-        let clock = ContinuousClock()
-        var lastTick = clock.now
+        var lastTick = clock.monotonicNs()
         while !stopping.load(ordering: .acquiring) {
-            if clock.now - lastTick >= .seconds(5) {
+            if clock.monotonicNs() - lastTick >= 5_000_000_000 {
                 tick()
-                lastTick = clock.now
+                lastTick = clock.monotonicNs()
             }
             var batch: [RawInput] = []
             let handled = hub.drainRound { batch.append($0) }
@@ -87,12 +89,16 @@ public final class RecordingService: Service, @unchecked Sendable {
 /// Ends a service group after a fixed time (`picket record --duration`).
 public struct StopAfterService: Service {
     let nanoseconds: Int64
+    let clock: any PicketClock
 
-    public init(seconds: Double) { nanoseconds = Int64(seconds * 1e9) }
+    public init(seconds: Double, clock: any PicketClock = SystemClock()) {
+        nanoseconds = Int64(seconds * 1e9)
+        self.clock = clock
+    }
 
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
-            try await Task.sleep(for: .nanoseconds(nanoseconds))
+            try await clock.sleep(forNs: nanoseconds)
         }
     }
 }
@@ -114,13 +120,14 @@ public enum Recorder {
         let writer = try RecordingWriter(path: path, configuration: configuration, startedUTC: clock.now())
         let hub = InputHub(lines: configuration.gpio.count, ports: configuration.serial.count)
         let recording = RecordingService(
-            hub: hub, writer: writer, health: health, logger: logger, tick: { clock.refresh() })
+            hub: hub, writer: writer, health: health, logger: logger, clock: clock, tick: { clock.refresh() })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: recording)]
         services += drivers.map { .init(service: DriverService(driver: $0, sink: hub, logger: logger)) }
         if let duration {
             services.append(
                 .init(
-                    service: StopAfterService(seconds: duration), successTerminationBehavior: .gracefullyShutdownGroup))
+                    service: StopAfterService(seconds: duration, clock: clock),
+                    successTerminationBehavior: .gracefullyShutdownGroup))
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))

@@ -28,11 +28,12 @@ public struct ReplaySummary: Sendable {
 public enum ReplayRunner {
     public static func run(
         recording: String, configuration: PicketConfiguration, databasePath: String, realtime: Bool = false,
-        logger: Logger, progress: ((_ linesRead: Int, _ bytesRead: Int) -> Void)? = nil
+        logger: Logger, clock: any PicketClock = SystemClock(),
+        progress: ((_ linesRead: Int, _ bytesRead: Int) -> Void)? = nil
     ) async throws -> ReplaySummary {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let driver = try ReplayDriver(path: recording, configuration: configuration, realtime: realtime)
+        let start = clock.monotonicNs()
+        let driver = try ReplayDriver(
+            path: recording, configuration: configuration, realtime: realtime, clock: clock)
         if let box = driver.header.box, box != configuration.box {
             logger.warning(
                 "recording box differs from the configuration's; events carry the configuration's",
@@ -43,7 +44,7 @@ public enum ReplayRunner {
         let hub = InputHub(
             lines: configuration.gpio.count, ports: configuration.serial.count, capacity: 8192, sharedRing: true)
         let pipeline = Pipeline(
-            configuration: configuration, hub: hub, store: store, runID: runID, logger: logger, burstHoldNs: nil)
+            configuration: configuration, hub: hub, store: store, runID: runID, logger: logger, mode: .replay)
         let sink = LockstepSink(hub: hub, immediate: realtime) { [pipeline] () throws(StoreError) in
             pipeline.drain()
             try pipeline.collect(now: pipeline.processor.watermark)
@@ -71,11 +72,10 @@ public enum ReplayRunner {
             try? store.database.execute("ROLLBACK")
             throw error
         }
-        let elapsed = clock.now - start
         return ReplaySummary(
             recording: recording, database: databasePath, linesRead: driver.reader.linesRead,
             counters: pipeline.processor.counters, ringDrops: hub.totalDrops,
-            elapsedNs: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000,
+            elapsedNs: clock.monotonicNs() - start,
             recordedSpanNs: lastT - driver.header.startedUTC)
     }
 }

@@ -33,19 +33,22 @@ public final class RetentionService: Service, Sendable {
     let databasePath: String
     let keepRun: String?
     let logger: Logger
-    let now: @Sendable () -> Int64
+    let clock: any PicketClock
     let timing: Timing
 
     /// - Parameter keepRun: the daemon's current run, whose counters stay.
+    /// - Parameter clock: stored times are the wall clock's, so their age
+    ///   is measured on its `wallNs()`; passes are scheduled on its
+    ///   monotonic time.
     public init(
         retention: RetentionSettings, databasePath: String, keepRun: String?, logger: Logger,
-        now: @escaping @Sendable () -> Int64, timing: Timing = Timing()
+        clock: any PicketClock, timing: Timing = Timing()
     ) {
         settings = PruneSettings(retention)
         self.databasePath = databasePath
         self.keepRun = keepRun
         self.logger = logger
-        self.now = now
+        self.clock = clock
         self.timing = timing
     }
 
@@ -55,11 +58,10 @@ public final class RetentionService: Service, Sendable {
 
     /// Passes are scheduled on the monotonic clock, so a step of the wall
     /// clock neither stalls nor hurries them; the horizon of each pass is
-    /// the injected `now`.
+    /// the clock's wall time.
     private func loop() async {
-        let clock = ContinuousClock()
         var store: Store?
-        var nextPass = clock.now
+        var nextPass = clock.monotonicNs()
         var converted = false
         var toldUnreachable = false
         while !Task.isCancelled {
@@ -68,9 +70,9 @@ public final class RetentionService: Service, Sendable {
                 let open = try store ?? Self.open(databasePath)
                 store = open
                 let over = try settings.maxBytes.map { try open.storageSize().budgetBytes > $0 } ?? false
-                if clock.now >= nextPass || over {
+                if clock.monotonicNs() >= nextPass || over {
                     let report = try await pass(open)
-                    nextPass = clock.now + .nanoseconds(timing.intervalNs)
+                    nextPass = clock.monotonicNs() + timing.intervalNs
                     if report.budgetUnreachable {
                         if !toldUnreachable {
                             logger.warning(
@@ -94,8 +96,8 @@ public final class RetentionService: Service, Sendable {
                 logger.error("pruning failed, trying again later", metadata: ["error": "\(error)"])
             }
             var wake = nextPass
-            if settings.maxBytes != nil || failed { wake = min(wake, clock.now + .nanoseconds(timing.checkNs)) }
-            try? await clock.sleep(until: max(wake, clock.now + .milliseconds(10)))
+            if settings.maxBytes != nil || failed { wake = min(wake, clock.monotonicNs() + timing.checkNs) }
+            try? await clock.sleep(untilMonotonic: max(wake, clock.monotonicNs() + 10_000_000))
         }
     }
 
@@ -107,9 +109,8 @@ public final class RetentionService: Service, Sendable {
 
     /// One pass, logged when it deleted anything.
     private func pass(_ store: Store) async throws -> PruneReport {
-        let pauseNs = UInt64(timing.pauseNs)
-        let report = try await store.prune(now: now(), settings: settings, keepRun: keepRun) {
-            try? await Task.sleep(nanoseconds: pauseNs)
+        let report = try await store.prune(now: clock.wallNs(), settings: settings, keepRun: keepRun) {
+            try? await self.clock.sleep(forNs: self.timing.pauseNs)
             return !Task.isCancelled
         }
         if report.total > 0 {

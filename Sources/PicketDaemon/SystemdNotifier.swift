@@ -94,7 +94,7 @@ public struct SystemdService: Service {
 
     /// Why the daemon is not alive now (for `/livez` and the watchdog), or nil.
     public static func problem(_ processing: ProcessingService, stuckNs: Int64 = SystemdService.stuckNs) -> String? {
-        let now = ProcessingService.monotonic()
+        let now = processing.clock.monotonicNs()
         let turn = processing.lastTurnNs.load(ordering: .relaxed)
         let commit = processing.lastCommitNs.load(ordering: .relaxed)
         if turn == 0 || commit == 0 { return "starting: the hot path has not committed yet" }
@@ -114,17 +114,17 @@ public struct SystemdService: Service {
                 {
                     break
                 }
-                try? await Task.sleep(nanoseconds: 10_000_000)
+                try? await processing.clock.sleep(forNs: 10_000_000)
             }
             guard !Task.isCancelled else { return }
             notifier.notify("READY=1\nSTATUS=\(status())")
             logger.info("told systemd: ready")
-            var lastStatus = ProcessingService.monotonic()
+            var lastStatus = processing.clock.monotonicNs()
             var wasHealthy = true
             let interval = notifier.watchdogIntervalNs ?? 5_000_000_000
             while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64(min(interval, 5_000_000_000)))
-                let now = ProcessingService.monotonic()
+                try? await processing.clock.sleep(forNs: min(interval, 5_000_000_000))
+                let now = processing.clock.monotonicNs()
                 // The same check as /healthz, so the two never disagree.
                 let problem = Self.problem(processing, stuckNs: stuckNs)
                 let healthy = problem == nil
@@ -145,7 +145,7 @@ public struct SystemdService: Service {
             }
         }
         if reloading() {
-            notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(ProcessingService.monotonic() / 1000)")
+            notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(processing.clock.monotonicNs() / 1000)")
         } else {
             notifier.notify("STOPPING=1")
         }

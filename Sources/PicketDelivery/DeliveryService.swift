@@ -32,6 +32,8 @@ public final class DeliveryService: Service, Sendable {
         public var idleNs: Int64 = 5_000_000_000
         /// How often one repeated error is logged (with its count of repeats).
         public var repeatedErrorLogNs: Int64 = 30_000_000_000
+        /// Where the backoff's jitter comes from (a test injects a fixed one).
+        public var random: @Sendable () -> any RandomNumberGenerator = { SystemRandomNumberGenerator() }
 
         public init() {}
     }
@@ -40,10 +42,13 @@ public final class DeliveryService: Service, Sendable {
     let databasePath: String
     let logger: Logger
     let settings: Settings
-    let now: @Sendable () -> Int64
+    /// What requests are signed with, retries and the 7-day expiry are
+    /// measured on (its wall time: what a receiver checks), and what the
+    /// sender sleeps on between attempts.
+    let clock: any PicketClock
     /// Everywhere this configuration delivers to.
     public let destinations: [any Destination]
-    private let wakeup = Wakeup()
+    private let wakeup: Wakeup
     /// Told of every attempt: destination kind (`sector`, `sms`, `status`),
     /// result (delivered, retry, dead, failed), for the metrics.
     let onAttempt: @Sendable (_ destination: String, _ result: String) -> Void
@@ -54,17 +59,18 @@ public final class DeliveryService: Service, Sendable {
     /// --simulate`), so CAP bodies say `Exercise`, never `Actual`.
     public convenience init(
         configuration: PicketConfiguration, databasePath: String, logger: Logger, settings: Settings = Settings(),
-        exercise: Bool, now: @escaping @Sendable () -> Int64,
+        exercise: Bool, clock: any PicketClock,
         onAttempt: @escaping @Sendable (_ destination: String, _ result: String) -> Void = { _, _ in }
     ) throws(SecretFileError) {
         try self.init(
             configuration: configuration, databasePath: databasePath, logger: logger, settings: settings,
-            exercise: exercise, now: now, status: .system(databasePath: databasePath), onAttempt: onAttempt)
+            exercise: exercise, clock: clock, status: .system(databasePath: databasePath, clock: clock),
+            onAttempt: onAttempt)
     }
 
     init(
         configuration: PicketConfiguration, databasePath: String, logger: Logger, settings: Settings,
-        exercise: Bool, now: @escaping @Sendable () -> Int64, status: StatusDestination.Environment,
+        exercise: Bool, clock: any PicketClock, status: StatusDestination.Environment,
         onAttempt: @escaping @Sendable (_ destination: String, _ result: String) -> Void = { _, _ in }
     ) throws(SecretFileError) {
         self.onAttempt = onAttempt
@@ -72,11 +78,15 @@ public final class DeliveryService: Service, Sendable {
         self.databasePath = databasePath
         self.logger = logger
         self.settings = settings
-        self.now = now
+        self.clock = clock
+        wakeup = Wakeup(clock: clock)
         let secrets = try LoadedSecrets(configuration)
         destinations = Destinations.configured(
-            configuration, secrets: secrets, status: status, exercise: exercise)
+            configuration, secrets: secrets, status: status, clock: clock, exercise: exercise)
     }
+
+    /// The wall-clock UTC time now.
+    func now() -> Int64 { clock.wallNs() }
 
     /// Reads the configuration's secrets and checks its `ca_file`s: the one
     /// check that `run` (before it opens hardware), a SIGHUP reload and
@@ -132,7 +142,7 @@ public final class DeliveryService: Service, Sendable {
 
     /// The sender's mutable state, owned by its loop.
     struct Turn {
-        var random = SystemRandomNumberGenerator()
+        var random: AnyRandomNumberGenerator
         var throttle: LogThrottle
         var unsettled: [Unsettled] = []
     }
@@ -150,7 +160,9 @@ public final class DeliveryService: Service, Sendable {
         for destination in destinations where clients[destination.caFile ?? ""] == nil {
             clients[destination.caFile ?? ""] = try client(caFile: destination.caFile)
         }
-        var turn = Turn(throttle: LogThrottle(intervalNs: settings.repeatedErrorLogNs))
+        var turn = Turn(
+            random: AnyRandomNumberGenerator(settings.random()),
+            throttle: LogThrottle(intervalNs: settings.repeatedErrorLogNs))
         while !Task.isCancelled {
             do {
                 settle(&turn, store: store)
@@ -159,7 +171,7 @@ public final class DeliveryService: Service, Sendable {
                 for delivery in Self.round(due, yields: { self.destination(for: $0)?.yieldsToOthers ?? false }) {
                     guard !Task.isCancelled else { break }
                     await attempt(delivery, store: store, clients: clients, turn: &turn)
-                    try? await Task.sleep(nanoseconds: UInt64(settings.spacingNs))
+                    try? await clock.sleep(forNs: settings.spacingNs)
                 }
                 if due.isEmpty {
                     let next = try store.nextAttemptTs() ?? Int64.max
@@ -353,7 +365,7 @@ public final class DeliveryService: Service, Sendable {
     /// database busy for a moment does not leave the message in flight.
     private func write(_ outcome: Outcome, of delivery: Delivery, store: Store) async -> Bool {
         for attempt in 0..<3 {
-            if attempt > 0 { try? await Task.sleep(nanoseconds: 200_000_000) }
+            if attempt > 0 { try? await clock.sleep(forNs: 200_000_000) }
             if (try? apply(outcome, to: delivery, store: store)) != nil { return true }
         }
         return false
@@ -474,4 +486,14 @@ struct LoadedSecrets: Sendable {
             gateway = try Secrets.credentials(hotline.credentialsFile, key: "hotline.credentials_file")
         }
     }
+}
+
+/// A random number generator of any type, for the generic `using:` of the
+/// backoff (`Settings.random` is an existential).
+struct AnyRandomNumberGenerator: RandomNumberGenerator {
+    var base: any RandomNumberGenerator
+
+    init(_ base: any RandomNumberGenerator) { self.base = base }
+
+    mutating func next() -> UInt64 { base.next() }
 }

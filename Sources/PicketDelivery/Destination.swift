@@ -68,7 +68,7 @@ public enum Destinations {
     /// `exercise`: the alerts are a drill (`--simulate`).
     static func configured(
         _ configuration: PicketConfiguration, secrets: LoadedSecrets, status: StatusDestination.Environment,
-        exercise: Bool
+        clock: any PicketClock, exercise: Bool
     ) -> [any Destination] {
         var out: [any Destination] = []
         if let forward = configuration.forward, let secret = secrets.sector {
@@ -76,7 +76,8 @@ public enum Destinations {
             if forward.statusIntervalS > 0 {
                 out.append(
                     StatusDestination(
-                        configuration: configuration, forward: forward, secret: secret, environment: status))
+                        configuration: configuration, forward: forward, secret: secret, environment: status,
+                        clock: clock))
             }
         }
         if let hotline = configuration.hotline, let credentials = secrets.gateway {

@@ -21,10 +21,11 @@ final class StatusDestination: Destination {
         var diskFreeMB: @Sendable (String) -> Int64? = { SystemFacts.diskFreeMB(at: $0) }
         var databaseMB: @Sendable (String) -> Double? = { SystemFacts.databaseMB(at: $0) }
 
-        static func system(databasePath: String) -> Environment {
-            let start = ContinuousClock.now
+        static func system(databasePath: String, clock: any PicketClock) -> Environment {
+            let start = clock.monotonicNs()
             return Environment(
-                databasePath: databasePath, uptimeS: { SystemFacts.processUptimeS(fallbackStart: start) })
+                databasePath: databasePath,
+                uptimeS: { SystemFacts.processUptimeS(fallbackStartNs: start, clock: clock) })
         }
     }
 
@@ -33,19 +34,25 @@ final class StatusDestination: Destination {
     let secret: [UInt8]
     let environment: Environment
     let intervalNs: Int64
-    /// When the next status is due (monotonic); nil: at the first round.
-    private let nextStatus: Mutex<ContinuousClock.Instant?>
+    /// What the interval is measured on (its monotonic time).
+    let clock: any PicketClock
+    /// When the next status is due (monotonic ns); nil: at the first round.
+    private let nextStatus: Mutex<Int64?>
     /// The status "at start" waits this long, so the drivers have said how
     /// their lines and ports are (a missing chip is not reported healthy).
-    static let firstDelay: Duration = .seconds(3)
+    static let firstDelayNs: Int64 = 3_000_000_000
 
-    init(configuration: PicketConfiguration, forward: ForwardConfig, secret: [UInt8], environment: Environment) {
+    init(
+        configuration: PicketConfiguration, forward: ForwardConfig, secret: [UInt8], environment: Environment,
+        clock: any PicketClock
+    ) {
         self.configuration = configuration
         self.forward = forward
         self.secret = secret
         self.environment = environment
+        self.clock = clock
         intervalNs = Int64(forward.statusIntervalS) * 1_000_000_000
-        nextStatus = Mutex(ContinuousClock.now + Self.firstDelay)
+        nextStatus = Mutex(clock.monotonicNs() + Self.firstDelayNs)
     }
 
     var kind: String { Self.key }
@@ -61,20 +68,19 @@ final class StatusDestination: Destination {
     /// How long until the next status is due (for the sender's sleep).
     var wakeInNs: Int64? {
         guard let next = nextStatus.withLock({ $0 }) else { return 0 }
-        let left = next - ContinuousClock.now
-        return max(0, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
+        return max(0, next - clock.monotonicNs())
     }
 
     func prepare(store: Store, now: Int64, logger: Logger) throws {
-        let clock = ContinuousClock.now
-        guard nextStatus.withLock({ $0.map { clock >= $0 } ?? true }) else { return }
+        let monotonic = clock.monotonicNs()
+        guard nextStatus.withLock({ $0.map { monotonic >= $0 } ?? true }) else { return }
         let document = try document(store: store, now: now)
         try store.queueReplacing(
             OutboxEntry(
                 id: document.id, destination: Self.key, alerts: [], body: document.json, severityRank: Self.rank,
                 createdTs: now), now: now)
         // Only once it is queued: a store that failed tries again next round.
-        nextStatus.withLock { $0 = clock + .nanoseconds(intervalNs) }
+        nextStatus.withLock { $0 = monotonic + intervalNs }
         logger.debug("status queued", metadata: ["id": "\(document.id)"])
     }
 

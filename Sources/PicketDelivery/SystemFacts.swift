@@ -1,4 +1,5 @@
 import Foundation
+import PicketCore
 
 #if canImport(Glibc)
     import Glibc
@@ -54,13 +55,13 @@ public enum SystemFacts {
         return Int64(seconds * 1e9)
     }
 
-    /// Whole seconds the process has run; `fallbackStart` (a monotonic
-    /// instant taken early) where /proc cannot tell.
-    static func processUptimeS(fallbackStart: ContinuousClock.Instant) -> Int64 {
+    /// Whole seconds the process has run; since `fallbackStartNs` (a
+    /// monotonic time of `clock` taken early) where /proc cannot tell.
+    static func processUptimeS(fallbackStartNs: Int64, clock: any PicketClock) -> Int64 {
         if let start = processStartSinceBootNs(), let now = bootUptimeNs(), now >= start {
             return (now - start) / 1_000_000_000
         }
-        return (ContinuousClock.now - fallbackStart).components.seconds
+        return (clock.monotonicNs() - fallbackStartNs) / 1_000_000_000
     }
 
     /// Free megabytes (for an unprivileged user) on the file system of `path`.

@@ -1,10 +1,15 @@
+import PicketCore
 import Synchronization
 
 /// Wakes a sleeping sender at once (`DeliveryService.nudge`): a ring while
 /// nobody sleeps is kept, so the next sleep returns at once and no nudge is
 /// lost.
 final class Wakeup: Sendable {
+    /// What the sleeps are timed on.
+    let clock: any PicketClock
     private let state = Mutex<(rung: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    init(clock: any PicketClock) { self.clock = clock }
 
     func ring() {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
@@ -21,7 +26,7 @@ final class Wakeup: Sendable {
     /// Sleeps for `ns` at most; returns early on a ring or cancellation.
     func sleep(ns: Int64) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(nanoseconds: UInt64(max(0, ns))) }
+            group.addTask { try? await self.clock.sleep(forNs: ns) }
             group.addTask { await self.waitForRing() }
             await group.next()
             group.cancelAll()

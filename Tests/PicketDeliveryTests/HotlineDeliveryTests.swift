@@ -11,12 +11,18 @@ import Testing
 /// the database, planned into texts (quiet hours, the hourly cap, the
 /// digest), sent as the Messages API form with basic auth to a real server.
 @Suite struct HotlineDeliveryTests {
-    /// A settable UTC clock the sender reads instead of the wall clock.
-    final class VirtualClock: Sendable {
+    /// A settable UTC wall clock the sender reads instead of the system's;
+    /// its sleeps (the sender's spacing and idle waits) are real ones.
+    final class VirtualClock: PicketClock {
         let ns: Atomic<Int64>
         init(_ start: Int64) { ns = Atomic(start) }
         func set(_ time: String) { ns.store(UTCTime.parse(time)!, ordering: .relaxed) }
         var now: Int64 { ns.load(ordering: .relaxed) }
+        func wallNs() -> Int64 { now }
+        func monotonicNs() -> Int64 { SystemClock().monotonicNs() }
+        func sleep(untilMonotonic deadline: Int64) async throws {
+            try await SystemClock().sleep(untilMonotonic: deadline)
+        }
     }
 
     static let subscriber = Subscriber(
@@ -54,7 +60,7 @@ import Testing
             let clock = clock
             let service = try DeliveryService(
                 configuration: configuration(receiver, timeZone: timeZone), databasePath: f.db, logger: f.logger,
-                settings: Fixture.fastSettings, exercise: false, now: { clock.now })
+                settings: Fixture.fastSettings, exercise: false, clock: clock)
             return Task { try await service.run() }
         }
 
@@ -168,7 +174,7 @@ import Testing
         let clock = desk.clock
         let service = try DeliveryService(
             configuration: desk.configuration(receiver, scheme: "https"), databasePath: desk.f.db,
-            logger: desk.f.logger, settings: Fixture.fastSettings, exercise: false, now: { clock.now })
+            logger: desk.f.logger, settings: Fixture.fastSettings, exercise: false, clock: clock)
         let task = Task { try await service.run() }
         defer { task.cancel() }
         try desk.raise("a1", .critical)

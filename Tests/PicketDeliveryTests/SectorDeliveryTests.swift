@@ -233,7 +233,7 @@ import Testing
         #expect(throws: SecretFileError.self) {
             _ = try DeliveryService(
                 configuration: f.configuration(url: "http://127.0.0.1:1/"), databasePath: f.db, logger: f.logger,
-                exercise: false, now: { 0 })
+                exercise: false, clock: SystemClock())
         }
         do {
             _ = try Secrets.read(f.secretPath, key: "forward.secret_file")
@@ -242,13 +242,10 @@ import Testing
         }
     }
 
-    @Test func backoffIsFullJitterCappedAndRetryAfterParses() {
+    /// The backoff's schedule is tested through the sender (BackoffScheduleTests).
+    @Test func responsesDecideAndRetryAfterParses() {
         var random = SystemRandomNumberGenerator()
         let policy = DeliveryPolicy.standard
-        for attempt in 1...30 {
-            let delay = policy.delay(attempt: attempt, using: &random)
-            #expect(delay >= 100_000_000 && delay <= 600_000_000_000)
-        }
         #expect(policy.outcome(status: 204, retryAfter: nil, attempt: 1, nowNs: 0, using: &random) == .delivered)
         #expect(policy.outcome(status: 404, retryAfter: nil, attempt: 1, nowNs: 0, using: &random) == .dead)
         for redirect in [301, 302, 303, 307, 308] {
@@ -271,7 +268,8 @@ import Testing
 struct Fixture {
     static let fastSettings: DeliveryService.Settings = {
         var s = DeliveryService.Settings()
-        s.policy = DeliveryPolicy(backoff: RetryPolicy(initialNs: 20_000_000, maximumNs: 100_000_000))
+        s.policy = DeliveryPolicy(
+            backoff: RetryPolicy(initialNs: 20_000_000, maximumNs: 100_000_000, jitter: .full, minimumNs: 100_000_000))
         s.spacingNs = 1_000_000
         s.idleNs = 20_000_000
         s.connectTimeout = .seconds(2)
@@ -354,7 +352,7 @@ struct Fixture {
         let service = try DeliveryService(
             configuration: configuration(url: url, format: format, caFile: caFile, capRadiusM: capRadiusM),
             databasePath: db, logger: logger, settings: settings, exercise: exercise,
-            now: { Int64(Date().timeIntervalSince1970 * 1e9) })
+            clock: SystemClock())
         let task = Task { try await service.run() }
         defer { task.cancel() }
         try await eventually("deliveries done", timeout: timeout, done)

@@ -32,7 +32,7 @@ import Testing
     ) async throws {
         let service = try DeliveryService(
             configuration: configuration, databasePath: f.db, logger: f.logger, settings: settings, exercise: false,
-            now: { Int64(Date().timeIntervalSince1970 * 1e9) })
+            clock: SystemClock())
         let task = Task { try await service.run() }
         defer { task.cancel() }
         try await started(service)

@@ -58,7 +58,7 @@ import Testing
         let driver = h.driver([Self.line(17, "pir-1"), Self.line(22, "pir-2")])
         try await h.running(driver) {
             try await h.waitHealthy(2)
-            let now = UTCMapping.monotonicNow()
+            let now = SystemClock().monotonicNs()
             h.backend.emit(
                 "gpiochip0", 22,
                 [GPIOKernelEvent(timestampNs: now - 3_000_000, rising: true), .init(timestampNs: now, rising: false)])
@@ -84,7 +84,7 @@ import Testing
         let driver = h.driver([Self.line(17, "pir-1")])
         try await h.running(driver) {
             try await h.waitHealthy(1)
-            let t0 = UTCMapping.monotonicNow()
+            let t0 = SystemClock().monotonicNs()
             let storm = (0...40).map { GPIOKernelEvent(timestampNs: t0 + Int64($0) * 1000, rising: $0 % 2 == 0) }
             // Kept: edges 0...15, the last falling; lost: 16...40, ending rising.
             h.backend.emit("gpiochip0", 17, storm, valueAfter: true)
@@ -97,7 +97,7 @@ import Testing
             #expect(driver.fullBatchesRead == 1)
 
             // A full batch whose last edge is the truth needs no synthetic edge.
-            let t1 = UTCMapping.monotonicNow()
+            let t1 = SystemClock().monotonicNs()
             let agreeing = (0..<16).map { GPIOKernelEvent(timestampNs: t1 + Int64($0), rising: $0 % 2 == 1) }
             h.backend.emit("gpiochip0", 17, agreeing + [.init(timestampNs: t1 + 99, rising: false)], valueAfter: true)
             try await eventually("16 more edges") { h.sink.edges.count == 33 }
@@ -115,7 +115,7 @@ import Testing
         // The beam's idle level is high: logical 0, no synthetic edge at start.
         try await h.running(h.driver([Self.line(22, "beam-s", active: .low)])) {
             try await h.waitHealthy(1)
-            let now = UTCMapping.monotonicNow()
+            let now = SystemClock().monotonicNs()
             // Logical rising = the beam broken = the wire going low.
             h.backend.emit("gpiochip0", 22, [.init(timestampNs: now, rising: true)], valueAfter: true)
             try await eventually("one edge") { h.sink.edges.count == 1 }
@@ -143,7 +143,7 @@ import Testing
         h.backend.refuse("gpiochip0", 22, .busy(consumer: "gpioset"), times: 5)
         try await h.running(h.driver([Self.line(17, "pir-1"), Self.line(22, "beam-s")])) {
             try await h.waitHealthy(1)
-            h.backend.emit("gpiochip0", 17, [.init(timestampNs: UTCMapping.monotonicNow(), rising: true)])
+            h.backend.emit("gpiochip0", 17, [.init(timestampNs: SystemClock().monotonicNs(), rising: true)])
             try await eventually("line 17's edge") { h.sink.edges.count == 1 }
             try await h.waitHealthy(2)
             let down = h.health.statuses.filter { !$0.healthy }
@@ -224,8 +224,8 @@ import Testing
     /// before; both land on UTC.
     @Test func kernelTimestampsOfEitherClockMapToUTC() {
         let mapping = UTCMapping()
-        let mono = UTCMapping.monotonicNow()
-        let real = UTCMapping.realtimeNow()
+        let mono = SystemClock().monotonicNs()
+        let real = SystemClock().wallNs()
         let fromMonotonic = mapping.utc(kernelTimestamp: mono - 1_000, monotonicNow: mono, realtimeNow: real)
         let fromRealtime = mapping.utc(kernelTimestamp: real - 1_000, monotonicNow: mono, realtimeNow: real)
         #expect(fromRealtime == real - 1_000)
@@ -274,7 +274,7 @@ final class FakeGPIO: GPIOBackend, Sendable {
         let key = Key(chip: config.chip, line: config.line)
         let refused: GPIORequestError.Reason? = state.withLock { lines in
             lines[key, default: LineState()].requests += 1
-            lines[key]!.requestTimes.append(UTCMapping.monotonicNow())
+            lines[key]!.requestTimes.append(SystemClock().monotonicNs())
             lines[key]!.modes.append(mode)
             if mode == .edges && lines[key]!.noInterrupt { return .noInterrupt }
             guard lines[key]!.refusals > 0 else { return nil }

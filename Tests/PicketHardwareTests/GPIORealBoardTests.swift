@@ -63,7 +63,7 @@ import Testing
             storm: GPIOStormLimit(edgesPerSecond: 10, releaseNs: 200_000_000))
         try await h.running(driver) {
             try await h.waitHealthy(1)
-            let t0 = UTCMapping.monotonicNow()
+            let t0 = SystemClock().monotonicNs()
             h.backend.emit(
                 "gpiochip0", 17, (0..<16).map { GPIOKernelEvent(timestampNs: t0 + Int64($0), rising: $0 % 2 == 0) })
             try await eventually("released") { h.health.statuses.contains { !$0.healthy } }

@@ -21,7 +21,7 @@ import Testing
         let store = try Store(path: dir.appendingPathComponent("picket.db").path)
         let pipeline = Pipeline(
             configuration: configuration, hub: InputHub(lines: 2, ports: 1), store: store, runID: "live:test",
-            logger: Support.logger, burstHoldNs: nil)
+            logger: Support.logger, mode: .replay)
         let processing = ProcessingService(pipeline: pipeline, logger: Support.logger)
         let board = DriverHealthBoard()
         board.expect(["gpiochip0:17", "gpiochip0:22", "/dev/picket-radio"])

@@ -11,18 +11,6 @@ import Testing
 /// rules keep running on the processing time, stored events carry the wall
 /// clock's time, and events stored while the clock is not synchronised say so.
 @Suite struct ClockStepTests {
-    final class Clock: ClockSource, @unchecked Sendable {
-        // @unchecked: the test sets the values from one task before reading.
-        var monotonicNs: Int64 = 1_000_000_000_000
-        var realtimeNs: Int64 = 1_780_000_000_000_000_000
-        func monotonic() -> Int64 { monotonicNs }
-        func realtime() -> Int64 { realtimeNs }
-        func advance(ms: Int64) {
-            monotonicNs += ms * 1_000_000
-            realtimeNs += ms * 1_000_000
-        }
-    }
-
     @Test func aStepBackKeepsDebounceAndRulesRightAndStoresTheNewTime() throws {
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -30,24 +18,21 @@ import Testing
         let configuration = PicketConfiguration(
             box: "step-box", sector: "test",
             gpio: [GPIOLineConfig(chip: "gpiochip0", line: 17, sensor: pir, debounceMs: 30)])
-        let clock = Clock()
+        let clock = ManualClock()
         let mapping = UTCMapping(source: clock)
         let store = try Store(path: dir.appendingPathComponent("picket.db").path)
         try store.beginRun(
-            id: "live:step", mode: "live", startedTs: clock.realtimeNs, input: nil, sensors: configuration.allSensors)
+            id: "live:step", mode: "live", startedTs: clock.wallNs(), input: nil, sensors: configuration.allSensors)
         let hub = InputHub(lines: 1, ports: 0)
+        var synced = true
         let pipeline = Pipeline(
             configuration: configuration, hub: hub, store: store, runID: "live:step", logger: Support.logger,
-            burstHoldNs: Processor.liveBurstHoldNs)
-        pipeline.inputsMoveTime = false
-        pipeline.wallClockStep = { mapping.stepNs }
-        var synced = true
-        pipeline.clockSynchronised = { synced }
+            mode: .live(.init(wallClockStep: { mapping.stepNs }, clockSynchronised: { synced })))
 
         /// What the processing loop does every 10 ms of the fake clock.
         func run(ms: Int64) throws {
             for _ in 0..<(ms / 10) {
-                clock.advance(ms: 10)
+                clock.advance(by: 10_000_000)
                 pipeline.drain()
                 pipeline.advance(to: mapping.now() - 20_000_000)
                 try pipeline.collect(now: mapping.now(), force: true)
@@ -56,24 +41,24 @@ import Testing
         /// A person walks by: the line goes high with contact bounce, then low.
         func walkBy() throws {
             for rising in [true, false, true] {
-                hub.offerEdge(line: 0, rising: rising, t: mapping.utc(monotonic: clock.monotonicNs))
-                clock.advance(ms: 2)
+                hub.offerEdge(line: 0, rising: rising, t: mapping.utc(monotonic: clock.monotonicNs()))
+                clock.advance(by: 2_000_000)
             }
             try run(ms: 500)
-            hub.offerEdge(line: 0, rising: false, t: mapping.utc(monotonic: clock.monotonicNs))
+            hub.offerEdge(line: 0, rising: false, t: mapping.utc(monotonic: clock.monotonicNs()))
             try run(ms: 500)
         }
 
         try walkBy()
-        let firstWall = clock.realtimeNs
+        let firstWall = clock.wallNs()
         try run(ms: 10_000)
         // `date -s` an hour back, seen at the next refresh; the clock is not synchronised now.
-        clock.realtimeNs -= 3_600_000_000_000
+        clock.stepWall(by: -3_600_000_000_000)
         #expect(mapping.refresh() == -3_600_000_000_000)
         synced = false
         try walkBy()
         // Two quiet hours later, a third walk-by, the last one in wall time too.
-        clock.advance(ms: 2 * 3_600_000)
+        clock.advance(by: 2 * 3_600_000_000_000)
         try walkBy()
         try pipeline.finish(now: mapping.now())
 
@@ -90,7 +75,7 @@ import Testing
         // Stored times are the wall clock's.
         #expect(first[0].ts <= firstWall && firstWall - first[0].ts < 2_000_000_000)
         #expect(second[0].ts < first[0].ts - 3_500_000_000_000)
-        #expect(events[5].ts <= clock.realtimeNs && clock.realtimeNs - events[5].ts < 2_000_000_000)
+        #expect(events[5].ts <= clock.wallNs() && clock.wallNs() - events[5].ts < 2_000_000_000)
         #expect(second[1].ts - second[0].ts > 400_000_000, "the release came half a second after the activation")
         #expect(EventsCommand.json(second[0]).contains("\"clock_synced\":false"))
         #expect(!EventsCommand.json(first[0]).contains("clock_synced"))

@@ -30,8 +30,7 @@ import Testing
             hub = InputHub(lines: 0, ports: 1, capacity: 1 << 14)
             pipeline = Pipeline(
                 configuration: configuration, hub: hub, store: store, runID: "live:test", logger: Support.logger,
-                burstHoldNs: Processor.liveBurstHoldNs)
-            pipeline.inputsMoveTime = false
+                mode: .live(.init()))
         }
 
         /// Hands `count` detections to the hub, 1 ms apart from `from`, and processes them.

@@ -163,15 +163,13 @@ import Testing
         let db = dir.appendingPathComponent("x.db").path
         let configuration = try ConfigLoader.parse(yaml: Self.yaml, file: "test.yaml")
         let store = try Store(path: db)
-        func pipeline(_ runID: String) throws -> Pipeline {
+        func pipeline(_ runID: String, mode: Pipeline.Mode = .live(.init())) throws -> Pipeline {
             try store.beginRun(
                 id: runID, mode: "live", startedTs: Self.t0, input: nil, sensors: configuration.allSensors)
-            let pipeline = Pipeline(
+            return Pipeline(
                 configuration: configuration,
                 hub: InputHub(lines: configuration.gpio.count, ports: configuration.serial.count), store: store,
-                runID: runID, logger: Support.logger, burstHoldNs: Processor.liveBurstHoldNs)
-            pipeline.takesReports = true
-            return pipeline
+                runID: runID, logger: Support.logger, mode: mode)
         }
         let live = try pipeline("live:1")
         let report = Report.event(
@@ -210,8 +208,7 @@ import Testing
             Report.event(
                 box: "rep-01", sector: "test", zone: "north-fork", detectionClass: nil, note: nil,
                 ts: Self.t0 + 20 * Self.s, position: nil))
-        let replay = try pipeline("replay:1")
-        replay.takesReports = false
+        let replay = try pipeline("replay:1", mode: .replay)
         #expect(try replay.takeReports() == 0)
         #expect(try pipeline("live:3").takeReports() == 1)
     }

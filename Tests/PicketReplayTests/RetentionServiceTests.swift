@@ -10,6 +10,14 @@ import Testing
 /// the horizon of each pass is the injected clock's, a pass that deleted
 /// something logs one line, and one that deleted nothing logs nothing.
 @Suite struct RetentionServiceTests {
+    /// Whether `condition` holds; when not, and the service sleeps, moves
+    /// the clock to its wake-up (the next pass, or a pause between batches).
+    static func pumping(_ clock: ManualClock, _ condition: () throws -> Bool) rethrows -> Bool {
+        if try condition() { return true }
+        clock.advanceToNextDeadline()
+        return false
+    }
+
     static let day: Int64 = 86_400_000_000_000
     /// 2031-01-01: far from the machine's clock, so only the injected one can matter.
     static let start: Int64 = 1_924_992_000_000_000_000
@@ -30,27 +38,32 @@ import Testing
         ]
         try Store(path: db).write(StoreBatch(events: events), run: "r", now: Self.start)
 
-        let clock = Atomic<Int64>(Self.start)
+        let clock = ManualClock(wallNs: Self.start)
         let log = CapturedLog()
         var timing = RetentionService.Timing()
         timing.intervalNs = 200_000_000
         timing.pauseNs = 1_000_000
         let service = RetentionService(
             retention: RetentionSettings(retainDays: 90), databasePath: db, keepRun: nil, logger: log.logger,
-            now: { clock.load(ordering: .relaxed) }, timing: timing)
+            clock: clock, timing: timing)
         let running = Task { try await service.run() }
         defer { running.cancel() }
 
         let ids = { try Store(path: db, create: false).events().map(\.id) }
-        try await eventually("the event older than 90 days pruned") { try ids() == ["mid", "young"] }
+        try await eventually("the event older than 90 days pruned") {
+            try Self.pumping(clock) { try ids() == ["mid", "young"] }
+        }
         // Several more passes with nothing to do: nothing deleted, nothing logged.
-        try await Task.sleep(for: .seconds(1))
+        let later = clock.monotonicNs() + 5 * timing.intervalNs
+        try await eventually("five more passes") { Self.pumping(clock) { clock.monotonicNs() >= later } }
         #expect(try ids() == ["mid", "young"])
         #expect(log.all.filter { $0.message == "pruned old rows" }.count == 1)
 
         // 45 days later by the daemon's clock, the middle one is old too.
-        clock.store(Self.start + 45 * Self.day, ordering: .relaxed)
-        try await eventually("the event now older than 90 days pruned") { try ids() == ["young"] }
+        clock.advance(by: 45 * Self.day)
+        try await eventually("the event now older than 90 days pruned") {
+            try Self.pumping(clock) { try ids() == ["young"] }
+        }
         running.cancel()
         try await running.value
         #expect(log.all.filter { $0.message == "pruned old rows" }.count == 2)
@@ -71,12 +84,12 @@ import Testing
             #expect(try !store.storageSize().incrementalVacuum)
         }
         let log = CapturedLog()
+        let clock = ManualClock(wallNs: Self.start)
         let service = RetentionService(
-            retention: RetentionSettings(), databasePath: db, keepRun: nil, logger: log.logger,
-            now: { Self.start })
+            retention: RetentionSettings(), databasePath: db, keepRun: nil, logger: log.logger, clock: clock)
         let running = Task { try await service.run() }
         try await eventually("the rewrite logged") {
-            log.all.contains { $0.message.hasPrefix("database rewritten") }
+            Self.pumping(clock) { log.all.contains { $0.message.hasPrefix("database rewritten") } }
         }
         running.cancel()
         try await running.value

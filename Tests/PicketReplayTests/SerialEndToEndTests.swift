@@ -30,7 +30,7 @@ import Testing
         let hub = InputHub(lines: 0, ports: 1)
         let pipeline = Pipeline(
             configuration: configuration, hub: hub, store: store, runID: runID, logger: Support.logger,
-            burstHoldNs: Processor.liveBurstHoldNs)
+            mode: .live(.init()))
         let health = DriverHealthBoard()
         let driver = TermiosSerialDriver(
             portIndex: 0, config: configuration.serial[0], mapping: mapping, health: health, logger: Support.logger,

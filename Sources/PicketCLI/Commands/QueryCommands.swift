@@ -57,7 +57,7 @@ struct RowOptions: ParsableArguments {
         return ns
     }
 
-    static var now: Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
+    static var now: Int64 { SystemClock().wallNs() }
 }
 
 struct EventsCommand: ParsableCommand {

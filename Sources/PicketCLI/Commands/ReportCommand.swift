@@ -100,7 +100,7 @@ struct ReportCommand: ParsableCommand {
                 "no configuration (pass --config) and nothing in \(path) says which box this is: "
                     + "the report is stamped box \(box), sector \(sector)")
         }
-        let ts = SystemClock.utcNow()
+        let ts = SystemClock().wallNs()
         let event = Report.event(
             box: box, sector: sector, zone: trimmedZone, detectionClass: parsedClass, note: trimmedNote, ts: ts,
             position: try store.boxFix()?.position ?? identity?.site)

@@ -17,11 +17,12 @@ public struct DeliveryPolicy: Sendable, Equatable {
         self.backoff = backoff
     }
 
-    /// Full jitter over a ceiling doubling from 2 s to 10 min, so a fleet of
-    /// boxes back on the link after an outage spreads its retries instead of
-    /// hammering the endpoint in lockstep.
+    /// Full jitter over a ceiling doubling from 2 s to 10 min, at least
+    /// 100 ms, so a fleet of boxes back on the link after an outage spreads
+    /// its retries instead of hammering the endpoint in lockstep.
     public static let standard = DeliveryPolicy(
-        backoff: RetryPolicy(initialNs: 2_000_000_000, maximumNs: 600_000_000_000))
+        backoff: RetryPolicy(
+            initialNs: 2_000_000_000, maximumNs: 600_000_000_000, jitter: .full, minimumNs: 100_000_000))
     /// The longest `Retry-After` honoured; a longer one is clamped, so a
     /// misconfigured endpoint cannot park an alert for days.
     public static let maximumRetryAfterNs: Int64 = 3_600_000_000_000
@@ -63,11 +64,10 @@ public struct DeliveryPolicy: Sendable, Equatable {
         nowNs + delay(attempt: attempt, using: &random)
     }
 
-    /// Full jitter: uniform in [0, ceiling] for the `attempt`-th try
-    /// (1-based), at least 100 ms so a failing endpoint is never spun on.
+    /// The backoff's delay after the `attempt`-th try (1-based): the
+    /// first retry waits under the initial ceiling.
     public func delay<R: RandomNumberGenerator>(attempt: Int, using random: inout R) -> Int64 {
-        let ceiling = backoff.ceiling(attempt: max(0, attempt - 1))
-        return max(100_000_000, Int64.random(in: 0...ceiling, using: &random))
+        backoff.delay(attempt: max(0, attempt - 1), using: &random)
     }
 
     /// `Retry-After` as nanoseconds from now: delay-seconds (`120`) or an

@@ -1,17 +1,34 @@
-/// Capped exponential backoff with full jitter for reopening a device that
-/// failed (an unplugged serial adapter, a GPIO line another process holds):
+/// Capped exponential backoff with jitter: the one retry schedule, for
+/// reopening a device that failed (an unplugged serial adapter, a GPIO line
+/// another process holds) and for the outbox's sender (`DeliveryPolicy`):
 /// retry soon after a glitch, settle at `maximumNs` for a long outage, and
-/// spread out so several failed sources do not retry in lockstep.
+/// spread out so several failed sources (or a fleet of boxes back on the
+/// link) do not retry in lockstep.
 public struct RetryPolicy: Sendable, Equatable {
-    public var initialNs: Int64
-    public var maximumNs: Int64
-
-    public init(initialNs: Int64, maximumNs: Int64) {
-        self.initialNs = max(1, initialNs)
-        self.maximumNs = max(self.initialNs, maximumNs)
+    /// Where in [0, ceiling] a delay falls.
+    public enum Jitter: Sendable, Equatable {
+        /// Uniform in [0, ceiling] ("full jitter"): the widest spread, for
+        /// many senders sharing one endpoint.
+        case full
+        /// Uniform in [ceiling / 2, ceiling] ("equal jitter"): a retry
+        /// never comes back at once.
+        case equal
     }
 
-    /// 250 ms doubling to a 30 s ceiling.
+    public var initialNs: Int64
+    public var maximumNs: Int64
+    public var jitter: Jitter
+    /// No delay is shorter than this (a failing endpoint is never spun on).
+    public var minimumNs: Int64
+
+    public init(initialNs: Int64, maximumNs: Int64, jitter: Jitter = .equal, minimumNs: Int64 = 0) {
+        self.initialNs = max(1, initialNs)
+        self.maximumNs = max(self.initialNs, maximumNs)
+        self.jitter = jitter
+        self.minimumNs = max(0, minimumNs)
+    }
+
+    /// 250 ms doubling to a 30 s ceiling, equal jitter: the drivers' reopening.
     public static let `default` = RetryPolicy(initialNs: 250_000_000, maximumNs: 30_000_000_000)
 
     /// The ceiling for the `attempt`-th retry (0-based): initial × 2^attempt, capped.
@@ -21,12 +38,17 @@ public struct RetryPolicy: Sendable, Equatable {
         return overflow ? maximumNs : min(value, maximumNs)
     }
 
-    /// How long to wait before the `attempt`-th retry: uniform in
-    /// [ceiling / 2, ceiling], so a retry never comes back at once yet
-    /// fleets of failures spread out.
+    /// How long to wait before the `attempt`-th retry (0-based): from the
+    /// jitter's lower bound `low` to the ceiling, by one draw `r` of
+    /// `random` as `low + ⌊r × (ceiling − low + 1) / 2⁶⁴⌋` (uniform for a
+    /// uniform `r`: 0 gives `low`, `UInt64.max` the ceiling, `1 << 63` the
+    /// middle), and never less than `minimumNs`.
     public func delay<R: RandomNumberGenerator>(attempt: Int, using random: inout R) -> Int64 {
         let ceiling = ceiling(attempt: attempt)
-        return Int64.random(in: (ceiling / 2)...ceiling, using: &random)
+        let low = jitter == .full ? 0 : ceiling / 2
+        let span = UInt64(ceiling - low)
+        let draw = random.next().multipliedFullWidth(by: span + 1).high
+        return max(minimumNs, low + Int64(draw))
     }
 
     public func delay(attempt: Int) -> Int64 {

@@ -1,8 +1,5 @@
+import PicketCore
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The daemon's clock: CLOCK_MONOTONIC nanoseconds (the kernel's GPIO event
 /// timestamps since Linux 5.7, the drivers' read times) on a UTC scale.
@@ -20,7 +17,10 @@ import Synchronization
 /// The offset is sampled (the tightest of a few bracketing reads) at
 /// `refresh()`, every few seconds: a change larger than `stepThresholdNs`
 /// between two samples is a step, anything smaller is followed.
-public final class UTCMapping: Sendable {
+///
+/// As a `PicketClock` it is the daemon's one clock: its wall time is
+/// `wall(now())`, its monotonic time and its sleeps are its source's.
+public final class UTCMapping: PicketClock {
     private struct State {
         var offset: Int64
         var lastMapped: Int64
@@ -28,13 +28,14 @@ public final class UTCMapping: Sendable {
     }
 
     private let state: Mutex<State>
-    private let source: any ClockSource
+    /// The kernel's clocks, or a `ManualClock` in a test.
+    public let source: any PicketClock
     /// A larger change of the wall clock's offset between two refreshes is
     /// a step. Slewing moves it by at most 0.5 ms a second (ntpd) or about
     /// 83 ms a second (chrony's default maximum): well under a second.
     public let stepThresholdNs: Int64
 
-    public init(source: any ClockSource = SystemClockSource(), stepThresholdNs: Int64 = 1_000_000_000) {
+    public init(source: any PicketClock = SystemClock(), stepThresholdNs: Int64 = 1_000_000_000) {
         self.source = source
         self.stepThresholdNs = stepThresholdNs
         state = Mutex(State(offset: Self.sampleOffset(source), lastMapped: .min))
@@ -80,25 +81,28 @@ public final class UTCMapping: Sendable {
     }
 
     /// Processing time now, through the same mapping as event timestamps.
-    public func now() -> Int64 { utc(monotonic: source.monotonic()) }
+    public func now() -> Int64 { utc(monotonic: source.monotonicNs()) }
 
-    public static func monotonicNow() -> Int64 { read(CLOCK_MONOTONIC) }
+    /// The wall-clock time now: the processing time plus the steps seen.
+    public func wallNs() -> Int64 { wall(now()) }
 
-    public static func realtimeNow() -> Int64 { read(CLOCK_REALTIME) }
+    public func monotonicNs() -> Int64 { source.monotonicNs() }
 
-    static func read(_ clock: clockid_t) -> Int64 {
-        var ts = timespec()
-        clock_gettime(clock, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    /// The source's own wall clock, steps not yet seen included (what the
+    /// kernel stamps a GPIO event with when it uses CLOCK_REALTIME).
+    public func realtimeNs() -> Int64 { source.wallNs() }
+
+    public func sleep(untilMonotonic deadline: Int64) async throws {
+        try await source.sleep(untilMonotonic: deadline)
     }
 
     /// REALTIME - MONOTONIC, from the tightest of three bracketing reads.
-    static func sampleOffset(_ source: any ClockSource) -> Int64 {
+    static func sampleOffset(_ source: any PicketClock) -> Int64 {
         var best: (width: Int64, offset: Int64) = (.max, 0)
         for _ in 0..<3 {
-            let before = source.monotonic()
-            let real = source.realtime()
-            let after = source.monotonic()
+            let before = source.monotonicNs()
+            let real = source.wallNs()
+            let after = source.monotonicNs()
             let width = after - before
             if width < best.width { best = (width, real - (before + width / 2)) }
         }

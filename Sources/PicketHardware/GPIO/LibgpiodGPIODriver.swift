@@ -177,7 +177,7 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
             var fds: [pollfd] = []
             var polled: [Int] = []
             while true {
-                let now = UTCMapping.monotonicNow()
+                let now = driver.mapping.monotonicNs()
                 var nextWake = Int64.max
                 for i in slots.indices where slots[i].handle == nil {
                     if slots[i].retryAt <= now { request(i) }
@@ -206,7 +206,7 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
                 }
                 var timeout = heldBack ? LibgpiodGPIODriver.heldBackMs : LibgpiodGPIODriver.idleMs
                 if nextWake != .max {
-                    let untilWake = (max(0, nextWake - UTCMapping.monotonicNow()) + 999_999) / 1_000_000
+                    let untilWake = (max(0, nextWake - driver.mapping.monotonicNs()) + 999_999) / 1_000_000
                     timeout = min(timeout, Int32(clamping: untilWake))
                 }
                 let ready = (try? SystemCall.retrying("poll", "GPIO lines") { poll(&fds, nfds_t(fds.count), timeout) })
@@ -236,8 +236,8 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
                     return
                 }
                 if count > 0 {
-                    let monotonicNow = UTCMapping.monotonicNow()
-                    let realtimeNow = UTCMapping.realtimeNow()
+                    let monotonicNow = driver.mapping.monotonicNs()
+                    let realtimeNow = driver.mapping.realtimeNs()
                     for event in buffer[0..<count] {
                         let utc = driver.mapping.utc(
                             kernelTimestamp: event.timestampNs, monotonicNow: monotonicNow, realtimeNow: realtimeNow)
@@ -285,7 +285,7 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
                 fail(i, error.description)
                 return
             }
-            let now = UTCMapping.monotonicNow()
+            let now = driver.mapping.monotonicNs()
             let utc = driver.mapping.now()
             // Keeps the cadence; after a stall (a busy board) it starts over from now.
             slots[i].nextSample += period
@@ -308,7 +308,7 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
             up(i, handle.info)
             if slots[i].pollNs != nil {
                 // The first sample is the level now, like a resync.
-                slots[i].nextSample = UTCMapping.monotonicNow()
+                slots[i].nextSample = driver.mapping.monotonicNs()
                 sample(i)
             } else {
                 // The level now is the line's truth; the first edge may be long away.
@@ -321,7 +321,7 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
         mutating func fail(_ i: Int, _ detail: String) {
             slots[i].handle?.release()
             slots[i].handle = nil
-            let now = UTCMapping.monotonicNow()
+            let now = driver.mapping.monotonicNs()
             if let since = slots[i].upSince {
                 slots[i].flapping = now - since < driver.stableNs
                 if !slots[i].flapping {
@@ -344,12 +344,12 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
             slots[i].confirmAt = nil
             let detail = driver.storm.detail(subject: slots[i].subject, edges: edges)
             report(i, detail)
-            slots[i].retryAt = UTCMapping.monotonicNow() + driver.storm.releaseNs
+            slots[i].retryAt = driver.mapping.monotonicNs() + driver.storm.releaseNs
         }
 
         mutating func down(_ i: Int, _ detail: String) {
             report(i, detail)
-            slots[i].retryAt = UTCMapping.monotonicNow() + driver.retry.delay(attempt: slots[i].attempt)
+            slots[i].retryAt = driver.mapping.monotonicNs() + driver.retry.delay(attempt: slots[i].attempt)
             slots[i].attempt += 1
         }
 
@@ -359,7 +359,7 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
             let config = slots[i].config
             let news = !slots[i].down || slots[i].detail != detail || slots[i].flapping
             slots[i].down = true
-            if news, let unsaid = slots[i].limiter.occurred(now: UTCMapping.monotonicNow()) {
+            if news, let unsaid = slots[i].limiter.occurred(now: driver.mapping.monotonicNs()) {
                 var metadata: Logger.Metadata = [
                     "chip": "\(config.chip)", "line": "\(config.line)", "sensor": "\(config.sensor.id)",
                     "reason": "\(detail)",
@@ -381,7 +381,7 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
 
         mutating func up(_ i: Int, _ info: GPIOLineInfo) {
             logChip(slots[i].config.chip, info)
-            let now = UTCMapping.monotonicNow()
+            let now = driver.mapping.monotonicNs()
             slots[i].upSince = now
             slots[i].storm.reset()
             slots[i].everRequested = true

@@ -9,17 +9,22 @@ public final class ReplayDriver: GPIOEdgeSource, SerialByteSource, @unchecked Se
     public let name = "replay"
     public let reader: RecordingReader
     public let realtime: Bool
+    /// What real-time pacing sleeps on.
+    let clock: any PicketClock
 
-    public init(path: String, configuration: PicketConfiguration, realtime: Bool = false) throws(RecordingError) {
+    public init(
+        path: String, configuration: PicketConfiguration, realtime: Bool = false,
+        clock: any PicketClock = SystemClock()
+    ) throws(RecordingError) {
         reader = try RecordingReader(path: path, configuration: configuration)
         self.realtime = realtime
+        self.clock = clock
     }
 
     public var header: RecordingHeader { reader.header }
 
     public func run(into sink: any InputSink) async throws {
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = clock.monotonicNs()
         let started = reader.header.startedUTC
         var pacing: [RecordedInput] = []
         try reader.forEachInput { input in
@@ -28,7 +33,7 @@ public final class ReplayDriver: GPIOEdgeSource, SerialByteSource, @unchecked Se
         // Real-time pacing needs suspension points, which the line reader's
         // callback cannot have; the recording is checked whole first anyway.
         for input in pacing {
-            try await clock.sleep(until: start + .nanoseconds(input.t))
+            try await clock.sleep(untilMonotonic: start + input.t)
             Self.offer(input, started: started, to: sink)
         }
     }

@@ -152,10 +152,10 @@ public final class TermiosSerialDriver: SerialByteSource {
         // close is not retried: on Linux the descriptor is gone even on EINTR.
         defer { close(fd) }
         reportUp(&reported)
-        let opened = UTCMapping.monotonicNow()
+        let opened = mapping.monotonicNs()
         switch pump(fd, into: sink, buffer: buffer, wake: wake) {
         case .cancelled: return .cancelled
-        case .broke(let why): return .broke(why, lastedNs: UTCMapping.monotonicNow() - opened)
+        case .broke(let why): return .broke(why, lastedNs: mapping.monotonicNs() - opened)
         }
     }
 
@@ -247,7 +247,7 @@ public final class TermiosSerialDriver: SerialByteSource {
     private func reportDown(_ detail: String, loud: Bool, _ reported: inout Reported) {
         if !reported.down {
             reported.down = true
-            if let unsaid = reported.losses.occurred(now: UTCMapping.monotonicNow()) {
+            if let unsaid = reported.losses.occurred(now: mapping.monotonicNs()) {
                 reported.downLogged = true
                 let message: Logger.Message =
                     loud

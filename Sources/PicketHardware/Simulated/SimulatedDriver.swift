@@ -9,42 +9,39 @@ public struct SimulatedDriver: GPIOEdgeSource, SerialByteSource {
     public let seed: UInt64
     /// Multiplies the kit's clock: 1 is real time.
     public let speed: Double
-    /// Wall-clock UTC at start, for mapping the kit's clock to event times.
-    private let utcNow: @Sendable () -> Int64
+    /// The daemon's clock: inputs are stamped with its processing time, as
+    /// the real drivers' are, and the kit's schedule sleeps on it.
+    private let mapping: UTCMapping
 
-    public init(
-        configuration: PicketConfiguration, seed: UInt64 = 7, speed: Double = 1,
-        utcNow: @escaping @Sendable () -> Int64
-    ) {
+    public init(configuration: PicketConfiguration, seed: UInt64 = 7, speed: Double = 1, mapping: UTCMapping) {
         self.configuration = configuration
         self.seed = seed
         self.speed = max(0.001, speed)
-        self.utcNow = utcNow
+        self.mapping = mapping
     }
 
     public func run(into sink: any InputSink) async throws {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let startedUTC = utcNow()
+        let start = mapping.monotonicNs()
+        let startedUTC = mapping.now()
         var kit = SimulatedFieldKit(configuration: configuration, startedUTC: startedUTC, seed: seed)
         // Nothing to play (no serial port, no GPIO sensor in a zone): stay
         // quiet until stopped instead of searching forever for an input.
         if kit.isSilent {
-            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            while !Task.isCancelled { try? await mapping.sleep(forNs: 3_600_000_000_000) }
             return
         }
         while !Task.isCancelled {
             let input = kit.next()
-            let due = start + .nanoseconds(Int64(Double(input.t) / speed))
+            let due = start + Int64(Double(input.t) / speed)
             var t = startedUTC + input.t
-            if due > clock.now {
+            if due > mapping.monotonicNs() {
                 sink.flush()
-                do { try await clock.sleep(until: due) } catch { return }
+                do { try await mapping.sleep(untilMonotonic: due) } catch { return }
             } else {
                 // Behind schedule (a busy box): stamp the input now, as real
                 // hardware would, never in the past of what the hot path may
                 // already have closed. Per source the times stay in order.
-                t = max(t, utcNow())
+                t = max(t, mapping.now())
             }
             switch input {
             case .edge(_, let line, let rising):
