@@ -25,6 +25,20 @@ extension DeliveryService {
     }
 }
 
+extension DeliveryService {
+    /// The log line of a message refused for good. An alert or a text is on
+    /// the dead-letter list, for `picket alerts --dead` and `--retry`; a
+    /// status is not (the next status supersedes it), so its line names
+    /// the setting to check instead of a list it is not on.
+    static func refusedForGood(_ destination: (any Destination)?) -> String {
+        guard let destination, destination.keepsNewestOnly else {
+            return "delivery refused for good: on the dead-letter list (picket alerts --dead)"
+        }
+        return "status refused for good: dropped, the next status replaces it (check \(destination.urlKey) "
+            + "and the response)"
+    }
+}
+
 extension SectorAnswer {
     /// An HTML page rather than the sector's JSON (or a plain `ok`, or a
     /// CAP sector's XML): a Content-Type naming HTML, or a body that begins

@@ -288,7 +288,7 @@ public final class DeliveryService: Service, Sendable {
                 outcome = .dead(status: status, response: text)
                 onAttempt(kind, "dead")
                 logger.error(
-                    "delivery refused for good: on the dead-letter list (picket alerts --dead)",
+                    "\(Self.refusedForGood(destination))",
                     metadata: metadata.merging(["status": "\(status)", "response": "\(text)"]) { $1 })
             }
         } catch is YieldedToAlerts {

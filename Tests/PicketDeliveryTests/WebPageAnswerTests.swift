@@ -65,3 +65,35 @@ import Testing
         #expect(!log.all.contains { $0.message.hasPrefix(Self.warning) }, "\(log.all.map(\.message))")
     }
 }
+
+/// A status refused with a 4xx is not on the dead-letter list (the next
+/// status supersedes it): its log line must not send the operator to
+/// `picket alerts --dead` or `--retry`; an alert's still does.
+@Suite struct RefusedStatusLogTests {
+    @Test func aRefusedStatusDoesNotPointAtTheDeadLetterList() async throws {
+        let f = try Fixture()
+        let receiver = try TestReceiver { request, _ in
+            TestReceiver.Reply(status: 400, body: request.uri == "/v1/status" ? "bad status" : "bad alert")
+        }
+        try f.seed([f.alert(1)])
+        let log = CapturedLog()
+        let service = try DeliveryService(
+            configuration: StatusDeliveryTests.configuration(f, port: receiver.port, interval: 3600),
+            databasePath: f.db, logger: log.logger, settings: Fixture.fastSettings, exercise: false,
+            now: { Int64(Date().timeIntervalSince1970 * 1e9) })
+        let task = Task { try await service.run() }
+        defer { task.cancel() }
+        try await eventually("the alert and the status refused") {
+            log.all.count { $0.level == .error && $0.metadata["status"]?.description == "400" } >= 2
+        }
+        task.cancel()
+        try await task.value
+        let refused = log.all.filter { $0.level == .error && $0.metadata["status"]?.description == "400" }
+        let status = try #require(refused.first { $0.metadata["destination"]?.description == "status" })
+        #expect(status.message.hasPrefix("status refused for good: dropped, the next status replaces it"))
+        #expect(status.message.contains("forward.url (or forward.status_url)"), "\(status.message)")
+        for word in ["dead", "--retry"] { #expect(!status.message.contains(word), "\(status.message)") }
+        let alert = try #require(refused.first { $0.metadata["destination"]?.description == "sector" })
+        #expect(alert.message.contains("picket alerts --dead"), "\(alert.message)")
+    }
+}
