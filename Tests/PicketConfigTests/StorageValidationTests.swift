@@ -78,9 +78,11 @@ import Testing
             #expect(found.count == 1, "\(uri): \(found)")
             #expect(
                 found.first?.hasPrefix("test.yaml:5: storage.path: '") == true
-                    && found.first?.contains("is an SQLite URI, not a file path; name the database file itself") == true,
+                    && found.first?.contains("is an SQLite URI, not a file path; name the database file itself")
+                        == true,
                 "\(found)")
         }
-        #expect(configuration(storage("{path: /var/lib/picket/file:odd.db}"))?.storagePath == "/var/lib/picket/file:odd.db")
+        #expect(
+            configuration(storage("{path: /var/lib/picket/file:odd.db}"))?.storagePath == "/var/lib/picket/file:odd.db")
     }
 }

@@ -12,7 +12,8 @@ import Testing
         environment["DESTDIR"] = root.path
         environment["PICKET_BINARY"] = Support.binary.path
         return try await runProcess(
-            URL(fileURLWithPath: "/bin/bash"), [Support.root.appendingPathComponent("systemd/install.sh").path] + arguments,
+            URL(fileURLWithPath: "/bin/bash"),
+            [Support.root.appendingPathComponent("systemd/install.sh").path] + arguments,
             environment: environment)
     }
 

@@ -21,7 +21,8 @@ import Testing
 
     @Test func unknownSensorsPastTheLimitShareOneSeries() {
         let metrics = PicketMetrics()
-        metrics.prepare(for: PicketConfiguration(box: "b", sector: "s", sensors: [SensorConfig(id: "seis-7", kind: .seismic)]))
+        metrics.prepare(
+            for: PicketConfiguration(box: "b", sector: "s", sensors: [SensorConfig(id: "seis-7", kind: .seismic)]))
         var counters = ProcessorCounters()
         counters.duplicates["seis-7"] = 2
         for n in 0..<100 { counters.duplicates["stray-\(n)"] = 1 }
