@@ -14,7 +14,8 @@ extension DeliveryService {
             let repeats = turn.throttle.admit("web page answer \(url)", now: now())
         else { return }
         var metadata = metadata
-        metadata["url"] = "\(url)"
+        // Without its query, which may carry a sector's token.
+        metadata["url"] = "\(url.prefix { $0 != "?" && $0 != "#" })"
         metadata["content_type"] = "\(contentType ?? "(none)")"
         metadata["answer"] = "\(Self.excerpt(answer))"
         if repeats > 0 { metadata["repeats"] = "\(repeats)" }
