@@ -20,8 +20,10 @@ extension DeliveryService {
         metadata["answer"] = "\(Self.excerpt(answer))"
         if repeats > 0 { metadata["repeats"] = "\(repeats)" }
         logger.warning(
-            "sector answered with a web page, not JSON: check the URL (a captive portal or proxy may be answering "
-                + "instead of the sector); counted as delivered by its status, any reports in it ignored",
+            """
+            sector answered with a web page, not JSON: check the URL (a captive portal or proxy may be answering \
+            instead of the sector); counted as delivered by its status, any reports in it ignored
+            """,
             metadata: metadata)
     }
 }
