@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs Picket on a field box: the binary, the systemd unit, the udev
-# rules, an example configuration, the picket user and its groups.
+# rules, an example configuration, the picket user and its groups, shell
+# completions (bash, zsh, fish) and manual pages, both generated from the
+# binary's argument parser (the pages by systemd/picket-manual.py, with
+# python3; without python3 they are skipped with a note).
 #   sudo systemd/install.sh              build (release) and install
 #   sudo systemd/install.sh --uninstall  remove all of it except the
 #                                        configuration and the database
@@ -15,6 +18,10 @@ UNIT="$DESTDIR/etc/systemd/system/picket.service"
 RULES="$DESTDIR/etc/udev/rules.d/60-picket.rules"
 DOC="$DESTDIR/usr/local/share/doc/picket"
 ETC="$DESTDIR/etc/picket"
+BASH_COMPLETION="$DESTDIR/usr/share/bash-completion/completions/picket"
+ZSH_COMPLETION="$DESTDIR/usr/share/zsh/vendor-completions/_picket"
+FISH_COMPLETION="$DESTDIR/usr/share/fish/vendor_completions.d/picket.fish"
+MAN1="$DESTDIR/usr/share/man/man1"
 
 live() { [ -z "$DESTDIR" ]; }
 
@@ -22,7 +29,8 @@ if [ "${1:-}" = "--uninstall" ]; then
     if live && command -v systemctl >/dev/null && systemctl list-unit-files picket.service >/dev/null 2>&1; then
         systemctl disable --now picket.service || true
     fi
-    rm -f "$BIN" "$UNIT" "$RULES"
+    rm -f "$BIN" "$UNIT" "$RULES" "$BASH_COMPLETION" "$ZSH_COMPLETION" "$FISH_COMPLETION"
+    rm -f "$MAN1/picket.1" "$MAN1"/picket-*.1
     rm -rf "$DOC"
     if live; then
         command -v systemctl >/dev/null && systemctl daemon-reload || true
@@ -41,6 +49,24 @@ install -D -m 0755 "$PICKET_BINARY" "$BIN"
 install -D -m 0644 systemd/picket.service "$UNIT"
 install -D -m 0644 Hardware/udev/60-picket.rules "$RULES"
 install -D -m 0644 README.md "$DOC/README.md"
+# Completions and manual pages from the argument parser of the binary being
+# installed, so they always match its options.
+GENERATED="$(mktemp -d)"
+trap 'rm -rf "$GENERATED"' EXIT
+for shell in bash zsh fish; do
+    "$PICKET_BINARY" --generate-completion-script "$shell" >"$GENERATED/picket.$shell"
+done
+install -D -m 0644 "$GENERATED/picket.bash" "$BASH_COMPLETION"
+install -D -m 0644 "$GENERATED/picket.zsh" "$ZSH_COMPLETION"
+install -D -m 0644 "$GENERATED/picket.fish" "$FISH_COMPLETION"
+if command -v python3 >/dev/null; then
+    python3 systemd/picket-manual.py "$PICKET_BINARY" "$GENERATED/man"
+    install -d -m 0755 "$MAN1"
+    install -m 0644 "$GENERATED"/man/*.1 "$MAN1/"
+    MANUAL="$MAN1/picket.1"
+else
+    MANUAL="no manual pages (python3 not found)"
+fi
 install -d -m 0750 "$ETC"
 # An existing configuration is the technician's: never overwritten.
 if [ ! -e "$ETC/picket.yaml" ]; then
@@ -65,4 +91,4 @@ if live; then
     systemctl daemon-reload
     picket check-config "$ETC/picket.yaml" || echo "edit $ETC/picket.yaml, then: systemctl enable --now picket"
 fi
-echo "installed: $BIN, $UNIT, $RULES, $ETC/picket.yaml"
+echo "installed: $BIN, $UNIT, $RULES, $ETC/picket.yaml, $MANUAL, completions for bash, zsh and fish"

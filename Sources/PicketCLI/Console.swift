@@ -16,6 +16,21 @@ enum Console {
     /// | head` is done reading): whoever produces output should stop.
     static var isClosed: Bool { closed.load(ordering: .relaxed) }
 
+    /// True once standard output's reader is gone: poll(2) reports the
+    /// pipe's read end closed (POLLERR), a hang-up (POLLHUP) or no such
+    /// descriptor; output counts as closed from then on. A follower waiting
+    /// for rows calls it between polls, so `picket events --follow | head -1`
+    /// ends when `head` does, not at the next row a daemon stores.
+    static func readerGone() -> Bool {
+        if isClosed { return true }
+        var descriptor = pollfd(fd: 1, events: 0, revents: 0)
+        guard poll(&descriptor, 1, 0) == 1,
+            descriptor.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0
+        else { return false }
+        closed.store(true, ordering: .relaxed)
+        return true
+    }
+
     /// Writes every line at once from now on (`--follow`: each row must
     /// reach a pipe as soon as it is printed).
     static func flushEachLine() {

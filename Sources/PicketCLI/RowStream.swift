@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// The follower polls the table's highest `seq` every 200 ms, an index
 /// lookup in a read transaction of its own that never blocks the writer
-/// (WAL), and reads only the rows stored after the last one it saw.
+/// (WAL), and reads only the rows stored after the last one it saw; at each
+/// poll it also ends when standard output's reader has gone away.
 enum RowStream {
     static let pollInterval: useconds_t = 200_000
 
@@ -45,6 +46,8 @@ enum RowStream {
             tail.order = .stored
             while !stopRequested {
                 usleep(pollInterval)
+                // Nobody reads any more (`| head -1` done): end now, exit 0.
+                if Console.readerGone() { return }
                 let newest = try lastSeq()
                 // Rows deleted at the top (everything pruned): new rows may
                 // reuse lower numbers, so continue from the new end.

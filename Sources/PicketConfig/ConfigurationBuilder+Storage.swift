@@ -12,7 +12,7 @@ extension ConfigurationBuilder {
             let map = reader.mapping(
                 field, "must be a mapping such as {path: /var/lib/picket/picket.db}", allowed: Self.storageKeys)
         else { return nil }
-        let path = map.optional("path").flatMap { reader.text($0) }
+        let path = map.optional("path").flatMap(databasePath)
         let retainDays =
             map.optional("retain_days").flatMap {
                 reader.wholeNumber(
@@ -23,5 +23,27 @@ extension ConfigurationBuilder {
                 $0, minimum: 1, maximum: Self.maximumStorageMB, "must be a whole number of megabytes >= 1")
         }
         return (path, RetentionSettings(retainDays: retainDays, maxMB: maxMB))
+    }
+
+    /// `storage.path` must name a database file: SQLite would keep
+    /// `:memory:` (and a blank name) nowhere, everything "stored" gone at
+    /// exit, and read `file:` as a URI whose options change how it opens.
+    private func databasePath(_ field: Field) -> String? {
+        guard let path = reader.text(field) else { return nil }
+        if path == ":memory:" || path.allSatisfy(\.isWhitespace) {
+            reader.report(
+                field,
+                "'\(path)' would keep the database nowhere (SQLite holds it in memory or a temporary file, gone "
+                    + "at exit); name a database file, e.g. /var/lib/picket/picket.db")
+            return nil
+        }
+        if path.lowercased().hasPrefix("file:") {
+            reader.report(
+                field,
+                "'\(path)' is an SQLite URI, not a file path; name the database file itself, e.g. "
+                    + "/var/lib/picket/picket.db")
+            return nil
+        }
+        return path
     }
 }

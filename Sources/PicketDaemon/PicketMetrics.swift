@@ -29,6 +29,34 @@ public final class PicketMetrics: Sendable {
         var previousDrops: [String: Int] = [:]
         var counters: [String: Counter] = [:]
         var gauges: [String: Gauge] = [:]
+        /// Sensors the configuration names; any other id a radio relays is unknown.
+        var knownSensors: Set<String> = [Report.sensor]
+        /// The unknown sensors that got series of their own (at most `unknownSensorLimit`).
+        var unknownSensors: Set<String> = []
+    }
+
+    /// At most this many sensors the configuration does not name (ids a
+    /// radio relays) get series of their own; the counts of any further
+    /// ones go to the one label `otherSensors`, and their gauges are not
+    /// kept, so a noisy or hostile radio cannot grow /metrics without bound.
+    static let unknownSensorLimit = 64
+    /// The `sensor` label of the unknown sensors past the limit (no sensor id has `~`).
+    static let otherSensors = "~other"
+
+    /// The `sensor` label for `sensor`'s series: its id, or `otherSensors`.
+    private func sensorLabel(_ sensor: String) -> String {
+        state.withLock { state in
+            if state.knownSensors.contains(sensor) || state.unknownSensors.contains(sensor) { return sensor }
+            guard state.unknownSensors.count < Self.unknownSensorLimit else { return Self.otherSensors }
+            state.unknownSensors.insert(sensor)
+            return sensor
+        }
+    }
+
+    /// A sensor gauge's series, nil for an unknown sensor past the limit.
+    private func sensorGauge(_ metric: String, _ sensor: String) -> Gauge? {
+        let label = sensorLabel(sensor)
+        return label == Self.otherSensors ? nil : gauge(metric, [("sensor", label)])
     }
 
     public init() {
@@ -90,6 +118,7 @@ public final class PicketMetrics: Sendable {
     /// Creates the per-sensor and per-destination series at zero, so every
     /// metric is in the first scrape, not only once something happened.
     public func prepare(for configuration: PicketConfiguration) {
+        state.withLock { $0.knownSensors.formUnion(configuration.allSensors.map(\.id)) }
         for sensor in configuration.sensors.map(\.id) {
             counter("duplicates", [("sensor", sensor)]).increment(by: Int64(0))
             counter("radio_lost", [("sensor", sensor)]).increment(by: Int64(0))
@@ -167,18 +196,20 @@ public final class PicketMetrics: Sendable {
         }
         if c.inputs != p.inputs { counter("inputs", []).increment(by: Self.delta(c.inputs, p.inputs)) }
         for (key, n) in c.eventsBySensor where n != p.eventsBySensor[key] ?? 0 {
-            counter("events", [("sensor", key.sensor), ("state", key.state.rawValue)])
+            counter("events", [("sensor", sensorLabel(key.sensor)), ("state", key.state.rawValue)])
                 .increment(by: Self.delta(n, p.eventsBySensor[key] ?? 0))
         }
         for (sensor, n) in c.glitches where n != p.glitches[sensor] ?? 0 {
             counter("glitches", []).increment(by: Self.delta(n, p.glitches[sensor] ?? 0))
-            counter("sensor_glitches", [("sensor", sensor)]).increment(by: Self.delta(n, p.glitches[sensor] ?? 0))
+            counter("sensor_glitches", [("sensor", sensorLabel(sensor))])
+                .increment(by: Self.delta(n, p.glitches[sensor] ?? 0))
         }
         for (sensor, n) in c.duplicates where n != p.duplicates[sensor] ?? 0 {
-            counter("duplicates", [("sensor", sensor)]).increment(by: Self.delta(n, p.duplicates[sensor] ?? 0))
+            counter("duplicates", [("sensor", sensorLabel(sensor))])
+                .increment(by: Self.delta(n, p.duplicates[sensor] ?? 0))
         }
         for (sensor, n) in c.lost where n != p.lost[sensor] ?? 0 {
-            counter("radio_lost", [("sensor", sensor)]).increment(by: Self.delta(n, p.lost[sensor] ?? 0))
+            counter("radio_lost", [("sensor", sensorLabel(sensor))]).increment(by: Self.delta(n, p.lost[sensor] ?? 0))
         }
         for (rule, n) in c.alertsByRule where n != p.alertsByRule[rule] ?? 0 {
             counter("alerts", [("rule", rule)]).increment(by: Self.delta(n, p.alertsByRule[rule] ?? 0))
@@ -207,28 +238,28 @@ public final class PicketMetrics: Sendable {
         var lastEvent: [String: Int64] = [:]
         for event in events where event.ts > lastEvent[event.sensor] ?? .min { lastEvent[event.sensor] = event.ts }
         for (sensor, ts) in lastEvent {
-            gauge("sensor_last_event_timestamp", [("sensor", sensor)]).set(Double(ts) / 1e9)
+            sensorGauge("sensor_last_event_timestamp", sensor)?.set(Double(ts) / 1e9)
         }
         for status in statuses {
-            gauge("sensor_last_heartbeat_timestamp", [("sensor", status.sensor)]).set(Double(status.ts) / 1e9)
-            gauge("sensor_battery", [("sensor", status.sensor)]).set(Double(status.batteryMv))
+            sensorGauge("sensor_last_heartbeat_timestamp", status.sensor)?.set(Double(status.ts) / 1e9)
+            sensorGauge("sensor_battery", status.sensor)?.set(Double(status.batteryMv))
         }
     }
 
     /// Each sensor's last event and heartbeat as the database knows them, at start.
     func seed(sensor: String, lastEventTs: Int64?, lastHeartbeatTs: Int64?, batteryMv: Int?) {
         if let lastEventTs {
-            gauge("sensor_last_event_timestamp", [("sensor", sensor)]).set(Double(lastEventTs) / 1e9)
+            sensorGauge("sensor_last_event_timestamp", sensor)?.set(Double(lastEventTs) / 1e9)
         }
         if let lastHeartbeatTs {
-            gauge("sensor_last_heartbeat_timestamp", [("sensor", sensor)]).set(Double(lastHeartbeatTs) / 1e9)
+            sensorGauge("sensor_last_heartbeat_timestamp", sensor)?.set(Double(lastHeartbeatTs) / 1e9)
         }
-        if let batteryMv { gauge("sensor_battery", [("sensor", sensor)]).set(Double(batteryMv)) }
+        if let batteryMv { sensorGauge("sensor_battery", sensor)?.set(Double(batteryMv)) }
     }
 
     /// Whether each sensor is up, as `BoxHealth` judged it.
     func sensorsUp(_ up: [String: Bool]) {
-        for (sensor, isUp) in up { gauge("sensor_up", [("sensor", sensor)]).set(isUp ? 1.0 : 0.0) }
+        for (sensor, isUp) in up { sensorGauge("sensor_up", sensor)?.set(isUp ? 1.0 : 0.0) }
     }
 
     /// The system clock's offset from GPS time, when one is known.

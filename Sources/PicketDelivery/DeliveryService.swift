@@ -257,6 +257,7 @@ public final class DeliveryService: Service, Sendable {
         let attempt = delivery.attempts + 1
         let outcome: Outcome
         var answer: String?
+        var answerType: String?
         do {
             let response =
                 destination?.yieldsToOthers == true
@@ -282,6 +283,7 @@ public final class DeliveryService: Service, Sendable {
             case .delivered:
                 outcome = .delivered(status: status)
                 answer = full
+                answerType = response.headers.first(name: "Content-Type")
                 onAttempt(kind, "delivered")
                 logger.info("delivered", metadata: metadata.merging(["status": "\(status)"]) { $1 })
             case .retry(let at):
@@ -298,7 +300,7 @@ public final class DeliveryService: Service, Sendable {
                 outcome = .dead(status: status, response: text)
                 onAttempt(kind, "dead")
                 logger.error(
-                    "delivery refused for good: on the dead-letter list (picket alerts --dead)",
+                    "\(Self.refusedForGood(destination))",
                     metadata: metadata.merging(["status": "\(status)", "response": "\(text)"]) { $1 })
             }
         } catch is YieldedToAlerts {
@@ -329,7 +331,10 @@ public final class DeliveryService: Service, Sendable {
             } catch {
                 logRepeated("outbox update failed", error: error, metadata: metadata, turn: &turn)
             }
-            if destination.answersCarryReports, let answer { takeReports(from: answer, store: store, metadata) }
+            if destination.answersCarryReports, let answer {
+                takeReports(from: answer, store: store, metadata)
+                warnIfWebPage(answer, contentType: answerType, url: httpRequest.url, metadata, turn: &turn)
+            }
         }
         if let destination, destination.keepsNewestOnly { try? store.supersede(destination: key) }
     }

@@ -22,7 +22,11 @@ import Testing
     @Test(arguments: [
         ("https://s.example/v1/alerts", "https://s.example/v1/status"),
         ("https://s.example/v1/alerts/", "https://s.example/v1/status"),
-        ("https://s.example/alerts?x=1", "https://s.example/status"),
+        // The query is kept (a sector's token), the fragment (never sent) is not.
+        ("https://s.example/alerts?x=1", "https://s.example/status?x=1"),
+        ("https://s.example/v1/alerts?key=K&box=b#top", "https://s.example/v1/status?key=K&box=b"),
+        ("https://s.example?key=K", "https://s.example/status?key=K"),
+        ("https://s.example/alerts#top", "https://s.example/status"),
         ("https://s.example", "https://s.example/status"),
         ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/status"),
     ])

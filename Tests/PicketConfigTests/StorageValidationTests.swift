@@ -61,4 +61,28 @@ import Testing
                 "test.yaml:6: storage.size: unknown key (expected one of path, retain_days, max_mb)",
             ])
     }
+
+    /// `storage.path` must name a file: `:memory:` would keep nothing, a
+    /// `file:` URI is read by SQLite with options of its own (issue 10).
+    @Test func storagePathMustNameAFile() {
+        #expect(
+            problems(storage("{path: \":memory:\"}")) == [
+                "test.yaml:3: storage.path: ':memory:' would keep the database nowhere (SQLite holds it in memory "
+                    + "or a temporary file, gone at exit); name a database file, e.g. /var/lib/picket/picket.db"
+            ])
+        #expect(
+            problems("box: b\nsector: s\nstorage:\n  path: \" \"\n").first?.hasPrefix(
+                "test.yaml:4: storage.path: ' ' would keep the database nowhere") == true)
+        for uri in ["file:picket.db", "\"file:/var/lib/picket/picket.db?mode=memory\"", "FILE:x.db"] {
+            let found = problems("box: b\nsector: s\nstorage:\n  retain_days: 3\n  path: \(uri)\n")
+            #expect(found.count == 1, "\(uri): \(found)")
+            #expect(
+                found.first?.hasPrefix("test.yaml:5: storage.path: '") == true
+                    && found.first?.contains("is an SQLite URI, not a file path; name the database file itself")
+                        == true,
+                "\(found)")
+        }
+        #expect(
+            configuration(storage("{path: /var/lib/picket/file:odd.db}"))?.storagePath == "/var/lib/picket/file:odd.db")
+    }
 }

@@ -171,7 +171,8 @@ import Testing
         try Self.seed(db)
         for command in ["events", "alerts"] {
             for (option, value) in [
-                ("--until", "tomorrow-ish"), ("--until", "5y"), ("--since", "-3h"), ("--limit", "ten"),
+                // `-3h` is an age (3 hours ago, AuditLeftoverTests); `-3y` is no unit.
+                ("--until", "tomorrow-ish"), ("--until", "5y"), ("--since", "-3y"), ("--limit", "ten"),
                 ("--limit", "-1"), ("--limit", "2.5"),
             ] {
                 let result = try await Support.picket([command, "--db", db, "\(option)=\(value)"])

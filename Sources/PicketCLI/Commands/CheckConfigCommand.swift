@@ -41,6 +41,18 @@ struct CheckConfigCommand: ParsableCommand {
         }
         let warnings = Self.warnings(path: path)
         for warning in warnings { Console.error("\(warning)") }
+        // With --hardware, OK only once the ports and lines passed too.
+        if hardware {
+            let findings = HardwareCheck.run(configuration: configuration)
+            for finding in findings { Console.out("\(finding)") }
+            let problems = findings.count { $0.status == .problem }
+            if problems > 0 {
+                Console.error(
+                    "\(path): \(problems) of the configured ports and lines cannot be used; see the PROBLEM lines above"
+                )
+                throw ExitCode(ExitStatus.ioError)
+            }
+        }
         let radio = configuration.sensors.count
         Console.out(
             "\(path): OK: box \(configuration.box), sector \(configuration.sector); "
@@ -49,16 +61,8 @@ struct CheckConfigCommand: ParsableCommand {
                 + "\(radio) radio sensor\(radio == 1 ? "" : "s"), "
                 + "\(configuration.rules.count) rule\(configuration.rules.count == 1 ? "" : "s"); "
                 + Self.storageSummary(configuration.retention)
-                + (warnings.isEmpty ? "" : "; \(warnings.count) warning\(warnings.count == 1 ? "" : "s")"))
-        guard hardware else { return }
-        let findings = HardwareCheck.run(configuration: configuration)
-        for finding in findings { Console.out("\(finding)") }
-        let problems = findings.count { $0.status == .problem }
-        if problems > 0 {
-            Console.error(
-                "\(path): \(problems) of the configured ports and lines cannot be used; see the PROBLEM lines above")
-            throw ExitCode(ExitStatus.ioError)
-        }
+                + (warnings.isEmpty ? "" : "; \(warnings.count) warning\(warnings.count == 1 ? "" : "s")")
+                + (hardware ? "; every port and line usable" : ""))
     }
 
     /// What the valid file at `path` may still get wrong on a box (printed, never refused).

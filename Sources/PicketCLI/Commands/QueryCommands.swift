@@ -13,12 +13,14 @@ func openForReading(_ explicit: String?) throws -> Store {
 /// The options `events` and `alerts` share: which rows, how many, and
 /// whether to keep following.
 struct RowOptions: ParsableArguments {
+    // `.unconditional`: `--since -5m` takes `-5m` as its value instead of
+    // reading it as an unknown option.
     @Option(
-        name: .long,
-        help: "Only rows at or after T: an RFC 3339 time, or an age such as 90s, 15m, 2h, 3d.")
+        name: .long, parsing: .unconditional,
+        help: "Only rows at or after T: an RFC 3339 time, or an age such as 90s, 15m, 2h, 3d (also written -15m).")
     var since: String?
 
-    @Option(name: .long, help: "Only rows at or before T (the same forms as --since).")
+    @Option(name: .long, parsing: .unconditional, help: "Only rows at or before T (the same forms as --since).")
     var until: String?
 
     @Option(name: .long, help: "Only this zone's rows.")
@@ -138,12 +140,16 @@ struct EventsCommand: ParsableCommand {
         return w.finish()
     }
 
-    /// An RFC 3339 time or an age (`90s`, `15m`, `2h`, `3d`) before `now`.
-    /// Times and ages beyond what the store's nanoseconds hold mean "from the
-    /// beginning" or "nothing yet".
+    /// An RFC 3339 time or an age (`90s`, `15m`, `2h`, `3d`) before `now`;
+    /// an age may also be written as a negative duration (`-15m`: the same
+    /// 15 minutes ago). Times and ages beyond what the store's nanoseconds
+    /// hold mean "from the beginning" or "nothing yet".
     static func parseSince(_ text: String, now: Int64) -> Int64? {
         if let ns = UTCTime.parse(text, saturating: true) { return ns }
-        guard let unit = text.last, let n = Int64(text.dropLast()), n >= 0 else { return nil }
+        let age = text.hasPrefix("-") ? text.dropFirst() : text[...]
+        guard let unit = age.last, age.first?.isNumber == true, let n = Int64(age.dropLast()), n >= 0 else {
+            return nil
+        }
         let scale: Int64
         switch unit {
         case "s": scale = 1
@@ -335,6 +341,7 @@ struct SensorsCommand: ParsableCommand {
             let sensors = try store.sensors()
             if json {
                 for s in sensors { Console.out(Self.json(s)) }
+                for line in try Self.boxJSONLines(store) { Console.out(line) }
             } else {
                 try Self.printText(store, sensors)
             }

@@ -5,7 +5,8 @@ import PicketStore
 /// The text view of `picket sensors`: a table that fits 120 columns for the
 /// usual names (times to the minute, a driver's detail below the table
 /// rather than in it), then the sources, the box's GPS position (6 decimals,
-/// about 10 cm) and the clock. `--json` has every field in full.
+/// about 10 cm) and the clock. `--json` has every field in full, and the
+/// sources, position and clock as lines of their own (SensorsCommand+JSON).
 extension SensorsCommand {
     static func printText(_ store: Store, _ sensors: [SensorHealth]) throws {
         var table = Table(
@@ -25,10 +26,13 @@ extension SensorsCommand {
         }
         table.print()
         for note in notes { Console.out(note) }
+        let drops = try store.sourceDrops()
         for source in try store.sources() where source.sensors.isEmpty {
+            let dropped = drops[source.source] ?? 0
             Console.out(
                 "source \(source.source): "
-                    + (source.healthy ? "ok" : "UNHEALTHY since \(UTCTime.format(source.sinceTs)): \(source.detail)"))
+                    + (source.healthy ? "ok" : "UNHEALTHY since \(UTCTime.format(source.sinceTs)): \(source.detail)")
+                    + (dropped > 0 ? "; \(dropped) input\(dropped == 1 ? "" : "s") dropped (ring full)" : ""))
         }
         if let fix = try store.boxFix() {
             Console.out("box position \(coordinates(fix.position)) (GPS fix at \(UTCTime.format(fix.ts)))")

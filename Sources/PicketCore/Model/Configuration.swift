@@ -206,17 +206,25 @@ public struct ForwardConfig: Sendable, Equatable {
     /// Where statuses go: `status_url`, else `url` with its last path
     /// segment replaced by `status` (`https://s.example/v1/alerts` ->
     /// `https://s.example/v1/status`; a URL with no path gets `/status`).
+    /// The query is kept (`/alerts?key=K` -> `/status?key=K`: a sector
+    /// that takes a token there needs it on statuses too); a fragment,
+    /// which is never sent, is not.
     public var effectiveStatusURL: String {
         if let statusURL { return statusURL }
         var base = url
-        if let cut = base.firstIndex(where: { $0 == "?" || $0 == "#" }) { base = String(base[..<cut]) }
+        if let fragment = base.firstIndex(of: "#") { base = String(base[..<fragment]) }
+        var query = ""
+        if let cut = base.firstIndex(of: "?") {
+            query = String(base[cut...])
+            base = String(base[..<cut])
+        }
         let schemeEnd = base.range(of: "://").map(\.upperBound) ?? base.startIndex
         let rest = base[schemeEnd...]
-        guard let slash = rest.firstIndex(of: "/") else { return base + "/status" }
+        guard let slash = rest.firstIndex(of: "/") else { return base + "/status" + query }
         let path = base[slash...]
         let trimmed = path.hasSuffix("/") ? path.dropLast() : path[...]
         let lastSlash = trimmed.lastIndex(of: "/") ?? slash
-        return String(base[..<lastSlash]) + "/status"
+        return String(base[..<lastSlash]) + "/status" + query
     }
 }
 
