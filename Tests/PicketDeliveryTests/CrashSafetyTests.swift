@@ -41,18 +41,23 @@ import Testing
         func alertRequests() -> [TestReceiver.Request] { receiver.requests.filter { $0.uri == "/alerts" } }
 
         // Each run lasts until an alert's request reaches the endpoint and is
-        // held there, and a moment more while others queue behind it; then
-        // SIGKILL, with that request in flight.
+        // held there and the run has raised an alert of its own (held or
+        // queued behind), and a moment more; then SIGKILL, with that request
+        // in flight.
         var random = SystemRandomNumberGenerator()
         var held: [String] = []
         for run in 0..<4 {
             let before = alertRequests().count
+            let raised = try f.store().alerts().count
             let child = try ChildProcess(
                 Self.binary, ["run", "--simulate", "--config", live, "--db", f.db],
                 log: f.dir.appendingPathComponent("run-\(run).log"))
             try await child.waitForLog("picket running")
             try await eventually("an alert's request held by the endpoint", timeout: .seconds(60)) {
                 alertRequests().count > before
+            }
+            try await eventually("an alert raised in run \(run)", timeout: .seconds(60)) {
+                try f.store().alerts().count > raised
             }
             let key = try #require(alertRequests().last?.header("Idempotency-Key"))
             held.append(key)

@@ -67,7 +67,9 @@ import Testing
         let takenKeys = taken.withLock { $0 }
         // The held one: sent, held, sent again under its key after the reload, taken.
         #expect(keys.count { $0 == held } == 2, "\(held) sent \(keys.count { $0 == held }) times")
-        for key in owed { #expect(takenKeys.count { $0 == key } == 1, "\(key) taken \(takenKeys.count { $0 == key }) times") }
+        for key in owed {
+            #expect(takenKeys.count { $0 == key } == 1, "\(key) taken \(takenKeys.count { $0 == key }) times")
+        }
         // No alert taken twice, none sent that the database does not hold.
         #expect(takenKeys.count == Set(takenKeys).count, "taken twice: \(takenKeys)")
         let stored = Set(try f.store().alerts().map(\.alert.id))

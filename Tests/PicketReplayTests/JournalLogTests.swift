@@ -36,6 +36,7 @@ import Testing
         #expect(!JournalLogHandler.wanted(["JOURNAL_STREAM": "8:12345"], standardError: nil))
         #expect(!JournalLogHandler.wanted([:], standardError: "8:12345"))
         #expect(JournalLogHandler.wanted(["PICKET_LOG_FORMAT": "journal"], standardError: nil))
-        #expect(!JournalLogHandler.wanted(["JOURNAL_STREAM": "8:1", "PICKET_LOG_FORMAT": "plain"], standardError: "8:1"))
+        #expect(
+            !JournalLogHandler.wanted(["JOURNAL_STREAM": "8:1", "PICKET_LOG_FORMAT": "plain"], standardError: "8:1"))
     }
 }
