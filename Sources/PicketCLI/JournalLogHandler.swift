@@ -1,6 +1,10 @@
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Log lines for journald: `<N>` syslog priority prefix (which journald
 /// turns into the entry's priority), the message, then `key=value`
 /// metadata, one entry per line. swift-log ships only a plain stream
@@ -61,10 +65,21 @@ struct JournalLogHandler: LogHandler {
         FileHandle.standardError.write(Data(line.utf8))
     }
 
-    /// Whether stderr goes to the journal (systemd sets JOURNAL_STREAM), or
-    /// `PICKET_LOG_FORMAT=journal` asks for it.
-    static func wanted(_ environment: [String: String]) -> Bool {
+    /// Whether stderr goes to the journal, or `PICKET_LOG_FORMAT=journal`
+    /// asks for it. systemd sets `JOURNAL_STREAM` to the `device:inode` of
+    /// the stream it connects to the journal; a child started from that
+    /// service (a shell, `picket events 2>file`) inherits the variable with
+    /// another stderr, so only a matching stderr counts (systemd.exec(5)).
+    static func wanted(_ environment: [String: String], standardError: String? = standardErrorIdentity()) -> Bool {
         if let format = environment["PICKET_LOG_FORMAT"] { return format == "journal" }
-        return environment["JOURNAL_STREAM"] != nil
+        guard let stream = environment["JOURNAL_STREAM"], let standardError else { return false }
+        return stream == standardError
+    }
+
+    /// `device:inode` of this process's standard error, as `JOURNAL_STREAM` writes it.
+    static func standardErrorIdentity() -> String? {
+        var status = stat()
+        guard fstat(STDERR_FILENO, &status) == 0 else { return nil }
+        return "\(status.st_dev):\(status.st_ino)"
     }
 }

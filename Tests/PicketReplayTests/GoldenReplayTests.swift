@@ -23,12 +23,41 @@ import Testing
         for (kind, lines) in [("events", events), ("alerts", alerts), ("sensors", sensors)] {
             let expected = Support.recordings.appendingPathComponent("expected/\(name).\(kind).jsonl")
             let actual = lines.map { $0 + "\n" }.joined()
-            if ProcessInfo.processInfo.environment["PICKET_UPDATE_GOLDEN"] == "1" {
+            if try Self.updatesGolden(ProcessInfo.processInfo.environment) {
                 try actual.write(to: expected, atomically: true, encoding: .utf8)
             }
             let golden = try String(contentsOf: expected, encoding: .utf8)
             #expect(actual == golden, "\(name).\(kind) differs from \(expected.path)")
         }
+    }
+
+    /// Under `CI` the update mode is refused: it writes each expected file
+    /// from this run's output and then compares the file with itself, so a
+    /// CI run with it set would pass whatever the replay does.
+    struct GoldenUpdateRefused: Error, CustomStringConvertible {
+        var description: String {
+            "PICKET_UPDATE_GOLDEN is set while CI is: the golden tests would compare each expected file with "
+                + "itself and prove nothing; unset PICKET_UPDATE_GOLDEN (it is for a developer's deliberate change)"
+        }
+    }
+
+    /// Whether this run rewrites the expected files (`PICKET_UPDATE_GOLDEN=1`,
+    /// outside CI); throws when CI is set and so is PICKET_UPDATE_GOLDEN.
+    static func updatesGolden(_ environment: [String: String]) throws(GoldenUpdateRefused) -> Bool {
+        guard let update = environment["PICKET_UPDATE_GOLDEN"], !update.isEmpty else { return false }
+        if let ci = environment["CI"], !ci.isEmpty { throw GoldenUpdateRefused() }
+        return update == "1"
+    }
+
+    @Test func updatingTheGoldenFilesIsRefusedUnderCI() {
+        #expect(throws: GoldenUpdateRefused.self) {
+            try Self.updatesGolden(["PICKET_UPDATE_GOLDEN": "1", "CI": "true"])
+        }
+        #expect(throws: GoldenUpdateRefused.self) { try Self.updatesGolden(["PICKET_UPDATE_GOLDEN": "0", "CI": "1"]) }
+        #expect((try? Self.updatesGolden(["PICKET_UPDATE_GOLDEN": "1"])) == true)
+        #expect((try? Self.updatesGolden(["CI": "true"])) == false)
+        #expect((try? Self.updatesGolden([:])) == false)
+        #expect((try? Self.updatesGolden(["PICKET_UPDATE_GOLDEN": "", "CI": "true"])) == false)
     }
 
     /// trail-crossing.jsonl, step by step (the timeline is in

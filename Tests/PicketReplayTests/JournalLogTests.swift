@@ -31,9 +31,12 @@ import Testing
     }
 
     @Test func journalFormatUnderSystemdOnly() {
-        #expect(JournalLogHandler.wanted(["JOURNAL_STREAM": "8:12345"]))
-        #expect(!JournalLogHandler.wanted([:]))
-        #expect(JournalLogHandler.wanted(["PICKET_LOG_FORMAT": "journal"]))
-        #expect(!JournalLogHandler.wanted(["JOURNAL_STREAM": "8:1", "PICKET_LOG_FORMAT": "plain"]))
+        #expect(JournalLogHandler.wanted(["JOURNAL_STREAM": "8:12345"], standardError: "8:12345"))
+        #expect(!JournalLogHandler.wanted(["JOURNAL_STREAM": "8:12345"], standardError: "8:12346"))
+        #expect(!JournalLogHandler.wanted(["JOURNAL_STREAM": "8:12345"], standardError: nil))
+        #expect(!JournalLogHandler.wanted([:], standardError: "8:12345"))
+        #expect(JournalLogHandler.wanted(["PICKET_LOG_FORMAT": "journal"], standardError: nil))
+        #expect(
+            !JournalLogHandler.wanted(["JOURNAL_STREAM": "8:1", "PICKET_LOG_FORMAT": "plain"], standardError: "8:1"))
     }
 }

@@ -57,10 +57,12 @@ import Testing
         func count(_ text: String) -> Int { messages.count { $0.text.contains(text) } }
     }
 
-    func start(_ dir: URL, _ socket: NotifySocket, extra: [String: String] = [:]) throws -> ChildProcess {
+    func start(
+        _ dir: URL, _ socket: NotifySocket, watchdogUsec: Int = 1_000_000, extra: [String: String] = [:]
+    ) throws -> ChildProcess {
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = socket.path
-        environment["WATCHDOG_USEC"] = "1000000"
+        environment["WATCHDOG_USEC"] = "\(watchdogUsec)"
         for (k, v) in extra { environment[k] = v }
         return try ChildProcess(
             Support.binary, ["run", "--simulate", "--db", dir.appendingPathComponent("n.db").path],
@@ -77,10 +79,32 @@ import Testing
         let ready = try #require(socket.messages.first { $0.text.contains("READY=1") })
         #expect(ready.text.contains("STATUS="))
         #expect(socket.messages.first?.text.contains("READY=1") == true, "nothing comes before READY")
-        // WatchdogSec=1 s: pings every half second.
-        try await eventually("three watchdog pings", timeout: .seconds(20)) { socket.count("WATCHDOG=1") >= 3 }
+        try await eventually("a watchdog ping", timeout: .seconds(20)) { socket.count("WATCHDOG=1") >= 1 }
         #expect(try await child.stop() == 0, "\(child.stderr)")
         try await eventually("STOPPING=1") { socket.count("STOPPING=1") == 1 }
+    }
+
+    /// WatchdogSec=2 s: the daemon promises a ping every half of it (1 s).
+    /// Over 10 s after READY that is about 10 pings: at least 6 (a ping per
+    /// whole period, the bug this catches, gives 5), and never a gap as long
+    /// as the period, after which systemd would kill a healthy daemon.
+    @Test func pingsComeEveryHalfWatchdogPeriod() async throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let socket = try NotifySocket(in: dir)
+        defer { socket.close() }
+        let child = try start(dir, socket, watchdogUsec: 2_000_000)
+        try await eventually("READY=1", timeout: .seconds(20)) { socket.count("READY=1") == 1 }
+        let ready = try #require(socket.messages.first { $0.text.contains("READY=1") }).at
+        let end = ready + .seconds(10)
+        try await Task.sleep(until: end + .seconds(0.5))
+        let pings = socket.messages.filter { $0.text.contains("WATCHDOG=1") && $0.at <= end }.map(\.at)
+        #expect(pings.count >= 6, "\(pings.count) pings in 10 s with WATCHDOG_USEC=2000000")
+        let marks = [ready] + pings + [end]
+        let gaps = zip(marks, marks.dropFirst()).map { $1 - $0 }
+        let longest = gaps.max() ?? .zero
+        #expect(longest < .seconds(2), "a \(longest) gap between watchdog pings (WatchdogSec=2 s)")
+        #expect(try await child.stop() == 0, "\(child.stderr)")
     }
 
     /// A hot path that stops turning stops the pings, so systemd kills and
