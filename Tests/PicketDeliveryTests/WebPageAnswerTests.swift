@@ -24,7 +24,7 @@ import Testing
         let service = try DeliveryService(
             configuration: f.configuration(url: "http://127.0.0.1:\(receiver.port)/alerts?box=test-box"),
             databasePath: f.db, logger: log.logger, settings: settings, exercise: false,
-            now: { Int64(Date().timeIntervalSince1970 * 1e9) })
+            clock: SystemClock())
         let task = Task { try await service.run() }
         defer { task.cancel() }
         try await eventually("deliveries done") { try f.store().deliveries(states: [.delivered]).count == count }
@@ -81,7 +81,7 @@ import Testing
         let service = try DeliveryService(
             configuration: StatusDeliveryTests.configuration(f, port: receiver.port, interval: 3600),
             databasePath: f.db, logger: log.logger, settings: Fixture.fastSettings, exercise: false,
-            now: { Int64(Date().timeIntervalSince1970 * 1e9) })
+            clock: SystemClock())
         let task = Task { try await service.run() }
         defer { task.cancel() }
         try await eventually("the alert and the status refused") {
