@@ -249,35 +249,6 @@ import Testing
         #expect(try first.lines.map { try Support.object($0)["id"] as? String } == ["alert-4"])
         #expect(try await first.stop(SIGINT) == 0, "\(first.stderr)")
     }
-
-    /// A reader that goes away (`picket events --follow | head -1`) ends the
-    /// follower at its next row, exit 0, instead of leaving it polling forever.
-    @Test func followEndsWhenItsReaderCloses() async throws {
-        let dir = try Support.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let db = dir.appendingPathComponent("q.db").path
-        try Self.seed(db, events: 0...1)
-        let pipe = Pipe()
-        let process = Process()
-        process.executableURL = Support.binary
-        process.arguments = ["events", "--follow", "--json", "--db", db]
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        let reader = pipe.fileHandleForReading
-        let first = try await offThePool { try reader.read(upToCount: 1) }
-        #expect(first?.count == 1)
-        try reader.close()
-        let store = try Store(path: db)
-        for n in 2...4 {
-            try store.write(StoreBatch(events: [Self.event(n)]), run: "test", now: Self.t0)
-            try await Task.sleep(for: .milliseconds(300))
-        }
-        try await eventually("the follower exits once its reader is gone") { !process.isRunning }
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 0)
-    }
 }
 
 /// A `picket ... --follow` whose standard output goes to a file the test reads while it runs.
