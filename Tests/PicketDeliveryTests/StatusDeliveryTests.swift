@@ -243,30 +243,28 @@ import Testing
     }
 
     /// An idle sender sleeps long (here ten minutes), and `nudge()` wakes it.
-    /// A status endpoint that takes its time (here 20 s, past nothing the
+    /// A status endpoint that takes its time (here 90 s, past nothing the
     /// sender would wait for otherwise): an alert queued meanwhile does not
-    /// wait for it; the status is set aside and tried again afterwards.
+    /// wait for it (it arrives within the 30 s the test waits, while the
+    /// status is still held); the status is set aside and tried again
+    /// afterwards. No stopwatch: the held answer is what would make it fail.
     @Test func anAlertDoesNotWaitForASlowStatus() async throws {
         let f = try Fixture()
         let receiver = try TestReceiver { request, _ in
-            request.uri == "/v1/status" ? .init(delay: .seconds(20)) : .init()
+            request.uri == "/v1/status" ? .init(delay: .seconds(90)) : .init()
         }
         var settings = Fixture.fastSettings
-        settings.requestTimeout = .seconds(60)
+        settings.requestTimeout = .seconds(120)
         let configuration = Self.configuration(f, port: receiver.port, interval: 3600)
-        let clock = ContinuousClock()
-        var queued = clock.now
         try await Self.send(
             f, configuration, settings: settings,
             started: { service in
-                // The status at start is under way and its answer 20 s off.
+                // The status at start is under way and its answer 90 s off.
                 try await eventually("the status under way") { !Self.statuses(receiver).isEmpty }
-                queued = clock.now
                 try f.seed([f.alert(1, severity: .high)])
                 service.nudge()
             }
         ) { receiver.requests.contains { $0.uri == "/v1/alerts" } }
-        #expect(clock.now - queued < .seconds(10), "the alert waited for the status")
     }
 
     @Test func aNudgeWakesAnIdleSender() async throws {
