@@ -183,7 +183,7 @@ def part_replay(args, work, rows):
         stored = count_rows(db)
         if events is None:
             events = stored
-            export_for_import(db, csv, script, peer_db)
+            export_for_import(db, csv, script)
             say("  %s inputs (%.0f MB) make %s events; the peer imports the same %s rows (CSV exported from"
                 " Picket's database) into the events table and indexes of Picket's schema, one sqlite3 run,"
                 " WAL and synchronous=FULL as Picket" % (si(long_inputs), size_mb, si(events), si(events)))
@@ -235,7 +235,7 @@ def part_replay(args, work, rows):
                     "≤ 1.2×", "yes" if g <= 1.2 else "no"))
 
 
-def export_for_import(db, csv, script, peer_db):
+def export_for_import(db, csv, script):
     connection = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
     try:
         schema = [sql for (sql,) in connection.execute(
@@ -838,9 +838,9 @@ def main():
         else:
             shutil.rmtree(work, ignore_errors=True)
     header = ("Measured %s by `bash Benchmarks/compare.sh%s` (commit %s, release build): %d cores, %s, load %s"
-              " at the start and %s at the end; %d runs each, Picket and the peer alternating, medians."
+              " at the start and %s at the end; %d run%s each, Picket and the peer alternating, medians."
               % (started.strftime("%Y-%m-%d"), (" " + " ".join(sys.argv[1:])) if sys.argv[1:] else "", commit(),
-                 nproc(), cpu_model(), start_load, loadavg(), args.runs))
+                 nproc(), cpu_model(), start_load, loadavg(), args.runs, "" if args.runs == 1 else "s"))
     block = markdown(rows, header)
     say()
     say("== summary (Markdown)")
