@@ -758,7 +758,7 @@ def write_readme(block):
 
 def commit():
     try:
-        out = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+        out = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True, text=True)
         return out.stdout.strip() or "unknown"
     except OSError:
         return "unknown"
@@ -839,7 +839,7 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
     header = ("Measured %s by `bash Benchmarks/compare.sh%s` (commit %s, release build): %d cores, %s, load %s"
               " at the start and %s at the end; %d run%s each, Picket and the peer alternating, medians."
-              % (started.strftime("%Y-%m-%d"), (" " + " ".join(sys.argv[1:])) if sys.argv[1:] else "", commit(),
+              % (started.strftime("%Y-%m-%d"), "".join(" " + a for a in sys.argv[1:] if a not in ("--write-readme", "--keep")), commit(),
                  nproc(), cpu_model(), start_load, loadavg(), args.runs, "" if args.runs == 1 else "s"))
     block = markdown(rows, header)
     say()
