@@ -246,16 +246,25 @@ private struct FrameScanner {
         var wide: UInt64 = 0
         while index + 8 <= end && stored + 8 <= room {
             let word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-            guard Self.isPlain(word) else { break }
+            // The whole word is stored (the buffer has room for it); only its
+            // plain bytes count. The lowest flagged byte is the first special
+            // one: borrows and carries only flag bytes above a flagged byte.
             target.storeBytes(of: word.littleEndian, toByteOffset: stored, as: UInt64.self)
+            let special = Self.specialBytes(word)
+            guard special == 0 else {
+                let plain = special.trailingZeroBitCount / 8
+                wide ^= word & ((1 << (plain * 8)) - 1)
+                stored += plain
+                index += plain
+                checksum ^= Self.fold(wide)
+                length = stored + 1
+                return index
+            }
             wide ^= word
             stored += 8
             index += 8
         }
-        wide ^= wide >> 32
-        wide ^= wide >> 16
-        wide ^= wide >> 8
-        var sum = checksum ^ UInt8(truncatingIfNeeded: wide)
+        var sum = checksum ^ Self.fold(wide)
         while index < end && stored < room {
             let byte = source.load(fromByteOffset: index, as: UInt8.self)
             guard byte &- 0x20 < 0x5F, byte != Self.dollar else { break }
@@ -272,16 +281,27 @@ private struct FrameScanner {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highs: UInt64 = 0x8080_8080_8080_8080
 
-    /// True when none of the eight bytes is below 0x20, above 0x7E, or `$`.
+    /// XOR of the eight bytes of `word`.
     @inline(__always)
-    static func isPlain(_ word: UInt64) -> Bool {
+    static func fold(_ word: UInt64) -> UInt8 {
+        var word = word
+        word ^= word >> 32
+        word ^= word >> 16
+        word ^= word >> 8
+        return UInt8(truncatingIfNeeded: word)
+    }
+
+    /// The high bit of each byte that is below 0x20, above 0x7E, or `$` (and
+    /// possibly of bytes above such a byte); zero when all eight are plain.
+    @inline(__always)
+    static func specialBytes(_ word: UInt64) -> UInt64 {
         // A byte below n (n <= 128): (x - n*ones) & ~x & highs.
         let control = (word &- ones &* 0x20) & ~word & highs
         // A byte above 0x7E: (x + (127 - 0x7E)*ones) | x, high bit set.
         let high = ((word &+ ones &* 0x01) | word) & highs
         let flipped = word ^ (ones &* UInt64(Self.dollar))
         let dollarSign = (flipped &- ones) & ~flipped & highs
-        return control | high | dollarSign == 0
+        return control | high | dollarSign
     }
 
     private mutating func start() {

@@ -341,7 +341,9 @@ private struct Fields {
 @inline(__always)
 private func matches(_ field: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
     guard field.count == text.utf8CodeUnitCount else { return false }
-    return text.withUTF8Buffer { field.elementsEqual($0) }
+    let expected = text.utf8Start
+    for index in 0..<field.count where field[index] != expected[index] { return false }
+    return true
 }
 
 private enum ASCII {
