@@ -236,12 +236,20 @@ private struct FieldReader {
         self.bytes = bytes
     }
 
+    @inline(__always)
     mutating func next() -> UnsafeRawBufferPointer? {
-        guard start <= bytes.count else { return nil }
+        let count = bytes.count
+        guard start <= count, let base = bytes.baseAddress else {
+            // An empty body (no base address) still has its one empty field.
+            guard start == 0 else { return nil }
+            start = 1
+            return bytes
+        }
         var end = start
-        while end < bytes.count, bytes[end] != ASCII.comma { end += 1 }
-        defer { start = end + 1 }
-        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        while end < count && base.load(fromByteOffset: end, as: UInt8.self) != ASCII.comma { end += 1 }
+        let field = UnsafeRawBufferPointer(start: base + start, count: end - start)
+        start = end + 1
+        return field
     }
 }
 
