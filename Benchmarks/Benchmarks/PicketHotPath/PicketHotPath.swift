@@ -12,6 +12,10 @@ import PicketCore
 // - GPIO edges through the ring and the debouncer: goal >= 20 M edges/s, no
 //   allocation.
 //
+// Names are plain (no spaces or punctuation) because `thresholds check` looks
+// the stored files up by the raw name while `thresholds update` writes them
+// under a cleaned-up one.
+//
 // Every benchmark handles exactly 1,000 lines or edges per iteration and runs
 // with `scalingFactor: .kilo`, so what the table prints is per line / per edge:
 // throughput in lines (edges) per second, time per line, and mallocs per line.
@@ -41,7 +45,7 @@ let benchmarks: @Sendable () -> Void = {
     let corpus = NMEACorpus.load()
 
     // Framer and parser, as `Processor.handle` uses them for a serial record.
-    Benchmark("NMEA framing + parsing, 16-64 B reads", configuration: configuration) { benchmark in
+    Benchmark("NMEA-frame-and-parse", configuration: configuration) { benchmark in
         var framer = NMEAFramer()
         var sentences = SentenceTally()
         var window = 0
@@ -55,7 +59,7 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(framer.counters)
     }
 
-    Benchmark("NMEA framing only, 16-64 B reads", configuration: configuration) { benchmark in
+    Benchmark("NMEA-frame-only", configuration: configuration) { benchmark in
         var framer = NMEAFramer()
         var bytes = 0
         var window = 0
@@ -70,7 +74,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // Edges through the hub a GPIO driver offers them to, drained by the
     // consumer into the debouncer, as the processing thread does.
-    Benchmark("GPIO edges: InputHub ring + Debouncer", configuration: configuration) { benchmark in
+    Benchmark("GPIO-edges-InputHub-Debouncer", configuration: configuration) { benchmark in
         var bench = EdgeBench(lines: 8)
         let hub = InputHub(lines: 8, ports: 0, capacity: 4096)
         benchmark.startMeasurement()
@@ -81,7 +85,7 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(bench.flips)
     }
 
-    Benchmark("GPIO edges: SPSCRing + Debouncer", configuration: configuration) { benchmark in
+    Benchmark("GPIO-edges-SPSCRing-Debouncer", configuration: configuration) { benchmark in
         var bench = EdgeBench(lines: 8)
         let ring = SPSCRing(capacity: 4096)
         benchmark.startMeasurement()
