@@ -12,7 +12,9 @@ let package = Package(
     name: "picket",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "picket", targets: ["picket"])
+        .executable(name: "picket", targets: ["picket"]),
+        // For the in-process benchmarks (Benchmarks/Package.swift), a separate package.
+        .library(name: "PicketCore", targets: ["PicketCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

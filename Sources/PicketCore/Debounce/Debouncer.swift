@@ -37,6 +37,8 @@ public struct Debouncer: Sendable {
     }
 
     private var lines: [Line]
+    /// Scratch for `closeBursts`: the lines closing, in the order they flip.
+    private var closingOrder: [Int]
     /// Glitches (bursts that ended where they started), per line.
     public private(set) var glitches: [Int]
     /// Earliest time at which an open burst closes; `Int64.max` when none is open.
@@ -49,6 +51,7 @@ public struct Debouncer: Sendable {
         precondition(windowsNs.count == activeHigh.count)
         lines = zip(windowsNs, activeHigh).map { Line(windowNs: max(0, $0), activeHigh: $1, rawHigh: !$1) }
         glitches = Array(repeating: 0, count: windowsNs.count)
+        closingOrder = Array(repeating: 0, count: windowsNs.count)
     }
 
     public var lineCount: Int { lines.count }
@@ -102,18 +105,33 @@ public struct Debouncer: Sendable {
     }
 
     private mutating func closeBursts(where due: (Line) -> Bool, _ emit: (Flip) -> Void) {
-        var closing: [(ts: Int64, index: Int)] = []
+        // The due lines, sorted by (first edge, line) as they are found, go
+        // into a buffer sized once in `init`: closing bursts allocates nothing.
+        var closing = 0
         var earliest = Int64.max
-        for index in lines.indices where lines[index].inBurst {
-            if due(lines[index]) {
-                closing.append((lines[index].burstFirst, index))
-            } else {
-                earliest = min(earliest, lines[index].lastEdge &+ lines[index].windowNs)
+        lines.withUnsafeMutableBufferPointer { lines in
+            closingOrder.withUnsafeMutableBufferPointer { order in
+                for index in lines.indices where lines[index].inBurst {
+                    guard due(lines[index]) else {
+                        earliest = min(earliest, lines[index].lastEdge &+ lines[index].windowNs)
+                        continue
+                    }
+                    // Insertion: lines are found in index order, so equal
+                    // first edges stay ordered by line.
+                    let ts = lines[index].burstFirst
+                    var slot = closing
+                    while slot > 0 && lines[order[slot - 1]].burstFirst > ts {
+                        order[slot] = order[slot - 1]
+                        slot -= 1
+                    }
+                    order[slot] = index
+                    closing += 1
+                }
             }
         }
         nextDeadline = earliest
-        closing.sort { $0.ts != $1.ts ? $0.ts < $1.ts : $0.index < $1.index }
-        for (_, index) in closing {
+        for slot in 0..<closing {
+            let index = closingOrder[slot]
             var line = lines[index]
             close(&line, index: index, emit)
             lines[index] = line

@@ -69,19 +69,18 @@ public final class InputHub: @unchecked Sendable {
     @discardableResult
     public func offerEdge(line: Int, rising: Bool, t: Int64) -> Bool {
         let ring = rings[ringOfSource[line]]
-        let tail = slots[line].tail.withLock { pending -> RawInput? in
-            defer { pending = nil }
-            return pending
-        }
-        if let tail {
+        let slot = slots[line]
+        // Only this producer sets a tail, so the flag read without the lock
+        // is exact: the lock is taken only when a tail waits.
+        if slot.hasTail.load(ordering: .relaxed), let tail = slot.takeTail() {
             if !ring.push(tail) {
-                slots[line].tail.withLock { $0 = .edge(line: line, rising: rising, t: t) }
-                slots[line].dropped.add(1, ordering: .relaxed)
+                slot.setTail(.edge(line: line, rising: rising, t: t))
+                slot.dropped.add(1, ordering: .relaxed)
                 return false
             }
         }
         guard ring.push(.edge(line: line, rising: rising, t: t)) else {
-            slots[line].tail.withLock { $0 = .edge(line: line, rising: rising, t: t) }
+            slot.setTail(.edge(line: line, rising: rising, t: t))
             return false
         }
         wake(line)
@@ -128,16 +127,9 @@ public final class InputHub: @unchecked Sendable {
     public func flush() -> Bool {
         var clear = true
         for line in 0..<lineCount {
-            let tail = slots[line].tail.withLock { pending -> RawInput? in
-                defer { pending = nil }
-                return pending
-            }
+            let tail = slots[line].takeTail()
             if let tail, !rings[ringOfSource[line]].push(tail) {
-                let kept = slots[line].tail.withLock { pending -> Bool in
-                    guard pending == nil else { return false }
-                    pending = tail
-                    return true
-                }
+                let kept = slots[line].keepTail(tail)
                 // A newer edge took its place meanwhile: this one is lost.
                 if !kept { slots[line].dropped.add(1, ordering: .relaxed) }
                 clear = false
@@ -200,7 +192,36 @@ public final class InputHub: @unchecked Sendable {
 final class SourceSlot: Sendable {
     let dropped = Atomic<Int>(0)
     /// GPIO: the newest edge that did not fit, re-offered before the next one.
-    let tail = Mutex<RawInput?>(nil)
+    private let tail = Mutex<RawInput?>(nil)
+    /// Whether `tail` holds an edge; set and cleared with it, under its lock.
+    let hasTail = Atomic<Bool>(false)
+
+    func takeTail() -> RawInput? {
+        tail.withLock { pending -> RawInput? in
+            defer {
+                pending = nil
+                hasTail.store(false, ordering: .relaxed)
+            }
+            return pending
+        }
+    }
+
+    func setTail(_ edge: RawInput) {
+        tail.withLock {
+            $0 = edge
+            hasTail.store(true, ordering: .relaxed)
+        }
+    }
+
+    /// Puts back a tail that still did not fit, unless a newer one took its place.
+    func keepTail(_ edge: RawInput) -> Bool {
+        tail.withLock { pending -> Bool in
+            guard pending == nil else { return false }
+            pending = edge
+            hasTail.store(true, ordering: .relaxed)
+            return true
+        }
+    }
     /// Serial: bytes were dropped; a gap record must precede the next chunk.
     let gap = Atomic<Bool>(false)
 }

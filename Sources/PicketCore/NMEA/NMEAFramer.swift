@@ -125,8 +125,23 @@ public struct NMEAFramer: Sendable {
         var scanner = self.scanner
         var counters = self.counters
         storage.withUnsafeMutableBytes { buffer in
-            for byte in bytes {
-                scanner.step(byte, buffer, &counters, body)
+            var index = 0
+            let end = bytes.count
+            while index < end {
+                if scanner.canCopy {
+                    // The common case inside a frame: a run of printable bytes,
+                    // copied and checksummed without going through `step`.
+                    index = scanner.copyRun(bytes, from: index, into: buffer)
+                    if index == end { break }
+                } else if !scanner.inFrame {
+                    // Outside a frame only `$` matters: skip the noise at once.
+                    let start = index
+                    while index < end && bytes[index] != FrameScanner.dollar { index += 1 }
+                    counters.noiseBytes += index - start
+                    if index == end { break }
+                }
+                scanner.step(bytes[index], buffer, &counters, body)
+                index += 1
             }
         }
         self.scanner = scanner
@@ -204,6 +219,89 @@ private struct FrameScanner {
             if byte < 0x20 || byte > 0x7E { nonPrintable = true }
             append(byte, buffer)
         }
+    }
+
+    /// Inside a frame, storing, with no CR pending: the state in which a
+    /// printable byte other than `$` is simply appended.
+    var canCopy: Bool {
+        @inline(__always) get { inFrame && !overflowed && pendingCRs == 0 }
+    }
+
+    /// Appends the printable bytes (other than `$`) from `index` on, exactly as
+    /// `step` would one at a time, stopping before the first other byte or
+    /// where the frame reaches its length limit. Returns where it stopped.
+    ///
+    /// Eight bytes at a time while they are all plain (a word test for a byte
+    /// below 0x20, above 0x7E or equal to `$`), then byte by byte.
+    @inline(__always)
+    mutating func copyRun(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, into buffer: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        guard let source = bytes.baseAddress, let target = buffer.baseAddress else { return start }
+        var index = start
+        let end = bytes.count
+        // Stored bytes go to `length - 1`, at most `maximumFrameLength - 1` of them.
+        var stored = length - 1
+        let room = NMEAFramer.maximumFrameLength - 1
+        var wide: UInt64 = 0
+        while index + 8 <= end && stored + 8 <= room {
+            let word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            // The whole word is stored (the buffer has room for it); only its
+            // plain bytes count. The lowest flagged byte is the first special
+            // one: borrows and carries only flag bytes above a flagged byte.
+            target.storeBytes(of: word.littleEndian, toByteOffset: stored, as: UInt64.self)
+            let special = Self.specialBytes(word)
+            guard special == 0 else {
+                let plain = special.trailingZeroBitCount / 8
+                wide ^= word & ((1 << (plain * 8)) - 1)
+                stored += plain
+                index += plain
+                checksum ^= Self.fold(wide)
+                length = stored + 1
+                return index
+            }
+            wide ^= word
+            stored += 8
+            index += 8
+        }
+        var sum = checksum ^ Self.fold(wide)
+        while index < end && stored < room {
+            let byte = source.load(fromByteOffset: index, as: UInt8.self)
+            guard byte &- 0x20 < 0x5F, byte != Self.dollar else { break }
+            target.storeBytes(of: byte, toByteOffset: stored, as: UInt8.self)
+            sum ^= byte
+            stored += 1
+            index += 1
+        }
+        checksum = sum
+        length = stored + 1
+        return index
+    }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// XOR of the eight bytes of `word`.
+    @inline(__always)
+    static func fold(_ word: UInt64) -> UInt8 {
+        var word = word
+        word ^= word >> 32
+        word ^= word >> 16
+        word ^= word >> 8
+        return UInt8(truncatingIfNeeded: word)
+    }
+
+    /// The high bit of each byte that is below 0x20, above 0x7E, or `$` (and
+    /// possibly of bytes above such a byte); zero when all eight are plain.
+    @inline(__always)
+    static func specialBytes(_ word: UInt64) -> UInt64 {
+        // A byte below n (n <= 128): (x - n*ones) & ~x & highs.
+        let control = (word &- ones &* 0x20) & ~word & highs
+        // A byte above 0x7E: (x + (127 - 0x7E)*ones) | x, high bit set.
+        let high = ((word &+ ones &* 0x01) | word) & highs
+        let flipped = word ^ (ones &* UInt64(Self.dollar))
+        let dollarSign = (flipped &- ones) & ~flipped & highs
+        return control | high | dollarSign
     }
 
     private mutating func start() {

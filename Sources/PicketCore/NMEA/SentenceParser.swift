@@ -12,11 +12,20 @@ public enum SentenceParser {
         let address = reader.next() ?? body
         do throws(SentenceError) {
             if address.first == ASCII.p {
-                var fields = Fields(sentence: String(decoding: address, as: UTF8.self), reader: reader)
-                if matches(address, "PGSD") { return .success(try parseDetection(&fields)) }
-                if matches(address, "PGSS") { return .success(try parseStatus(&fields)) }
-                if matches(address, "PCAM") { return .success(try parseCapture(&fields)) }
-                return .success(.other(type: fields.sentence))
+                // The sentence names are literals: no string is built for them.
+                if matches(address, "PGSD") {
+                    var fields = Fields(sentence: "PGSD", reader: reader)
+                    return .success(try parseDetection(&fields))
+                }
+                if matches(address, "PGSS") {
+                    var fields = Fields(sentence: "PGSS", reader: reader)
+                    return .success(try parseStatus(&fields))
+                }
+                if matches(address, "PCAM") {
+                    var fields = Fields(sentence: "PCAM", reader: reader)
+                    return .success(try parseCapture(&fields))
+                }
+                return .success(.other(type: String(decoding: address, as: UTF8.self)))
             }
         } catch {
             return .failure(error)
@@ -30,7 +39,7 @@ public enum SentenceParser {
         let type = UnsafeRawBufferPointer(rebasing: address[2..<5])
         if matches(type, "GGA") { return .success(GPSParser.gga(talker: talker(address), &reader)) }
         if matches(type, "RMC") { return .success(GPSParser.rmc(talker: talker(address), &reader)) }
-        return .success(.other(type: String(decoding: type, as: UTF8.self)))
+        return .success(.other(type: commonType(type) ?? String(decoding: type, as: UTF8.self)))
     }
 
     public static func parse(_ body: [UInt8]) -> Result<Sentence, SentenceError> {
@@ -43,8 +52,31 @@ public enum SentenceParser {
         return body.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
     }
 
+    /// The talker, as a literal for the common ones (the same string, made
+    /// without decoding bytes: this runs for every GPS sentence).
     private static func talker(_ address: UnsafeRawBufferPointer) -> String {
-        String(decoding: UnsafeRawBufferPointer(rebasing: address[0..<2]), as: UTF8.self)
+        switch (address[0], address[1]) {
+        case (ASCII.g, ASCII.p): "GP"
+        case (ASCII.g, ASCII.n): "GN"
+        case (ASCII.g, ASCII.l): "GL"
+        case (ASCII.g, ASCII.a): "GA"
+        case (ASCII.b, ASCII.d): "BD"
+        case (ASCII.g, ASCII.b): "GB"
+        default: String(decoding: UnsafeRawBufferPointer(rebasing: address[0..<2]), as: UTF8.self)
+        }
+    }
+
+    /// The three-letter types receivers send most, as literals; nil for others.
+    private static func commonType(_ type: UnsafeRawBufferPointer) -> String? {
+        if matches(type, "GSV") { return "GSV" }
+        if matches(type, "GSA") { return "GSA" }
+        if matches(type, "VTG") { return "VTG" }
+        if matches(type, "GLL") { return "GLL" }
+        if matches(type, "ZDA") { return "ZDA" }
+        if matches(type, "TXT") { return "TXT" }
+        if matches(type, "GNS") { return "GNS" }
+        if matches(type, "GST") { return "GST" }
+        return nil
     }
 
     private static func parseDetection(_ fields: inout Fields) throws(SentenceError) -> Sentence {
@@ -204,12 +236,20 @@ private struct FieldReader {
         self.bytes = bytes
     }
 
+    @inline(__always)
     mutating func next() -> UnsafeRawBufferPointer? {
-        guard start <= bytes.count else { return nil }
+        let count = bytes.count
+        guard start <= count, let base = bytes.baseAddress else {
+            // An empty body (no base address) still has its one empty field.
+            guard start == 0 else { return nil }
+            start = 1
+            return bytes
+        }
         var end = start
-        while end < bytes.count, bytes[end] != ASCII.comma { end += 1 }
-        defer { start = end + 1 }
-        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        while end < count && base.load(fromByteOffset: end, as: UInt8.self) != ASCII.comma { end += 1 }
+        let field = UnsafeRawBufferPointer(start: base + start, count: end - start)
+        start = end + 1
+        return field
     }
 }
 
@@ -306,8 +346,12 @@ private struct Fields {
     }
 }
 
+@inline(__always)
 private func matches(_ field: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
-    text.withUTF8Buffer { field.elementsEqual($0) }
+    guard field.count == text.utf8CodeUnitCount else { return false }
+    let expected = text.utf8Start
+    for index in 0..<field.count where field[index] != expected[index] { return false }
+    return true
 }
 
 private enum ASCII {
@@ -318,7 +362,11 @@ private enum ASCII {
     static let digit1: UInt8 = 0x31
     static let digit9: UInt8 = 0x39
     static let a: UInt8 = 0x41
+    static let b: UInt8 = 0x42
+    static let d: UInt8 = 0x44
     static let e: UInt8 = 0x45
+    static let g: UInt8 = 0x47
+    static let l: UInt8 = 0x4C
     static let n: UInt8 = 0x4E
     static let p: UInt8 = 0x50
     static let s: UInt8 = 0x53
