@@ -77,6 +77,8 @@ public final class Pipeline {
     /// Commit when this many events (or alerts, statuses) are waiting.
     public var batchSize = 2000
     public private(set) var commits = 0
+    /// Events written by `commit` so far (a replay's bounded transactions count them).
+    public private(set) var eventsCommitted = 0
     public private(set) var lastCommitNs: Int64 = 0
     private var reportedDrops = 0
     private let onAlert: ((Alert) -> Void)?
@@ -337,6 +339,7 @@ public final class Pipeline {
         if !batch.outbox.isEmpty || !batch.hotlineMatches.isEmpty { delivery?.nudge() }
         handedReports.subtract(batch.takenReports)
         commits += 1
+        eventsCommitted += events.count
         lastCommitNs = now
         committedCounters = counterRows
         committedSensorCounters = sensorRows
