@@ -79,6 +79,8 @@ public final class Pipeline {
     public private(set) var commits = 0
     /// Events written by `commit` so far (a replay's bounded transactions count them).
     public private(set) var eventsCommitted = 0
+    /// Called after each batch is written (a replay ends its bounded transaction here).
+    public var afterCommit: (() throws(StoreError) -> Void)?
     public private(set) var lastCommitNs: Int64 = 0
     private var reportedDrops = 0
     private let onAlert: ((Alert) -> Void)?
@@ -356,6 +358,7 @@ public final class Pipeline {
         pendingReports = []
         onCommitted?(events, batch.statuses)
         for alert in alerts { onAlert?(alert) }
+        try afterCommit?()
         let drops = hub.totalDrops
         if drops > reportedDrops {
             logger.warning(

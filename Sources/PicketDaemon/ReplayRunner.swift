@@ -46,10 +46,6 @@ public enum ReplayRunner {
         eventsPerTransaction: Int = eventsPerTransaction
     ) async throws -> ReplaySummary {
         let start = clock.monotonicNs()
-        if !realtime {
-            // Real time reads the whole recording before it offers an input anyway.
-            try RecordingReader(path: recording, configuration: configuration).check()
-        }
         let driver = try ReplayDriver(
             path: recording, configuration: configuration, realtime: realtime, clock: clock)
         if let box = driver.header.box, box != configuration.box {
@@ -58,6 +54,11 @@ public enum ReplayRunner {
                 metadata: ["recording": "\(box)", "config": "\(configuration.box)"])
         }
         let store = try Store(path: databasePath)
+        if !realtime {
+            // Nothing is written before the whole recording is known to be
+            // good (real time reads it whole before it offers an input anyway).
+            try RecordingReader(path: recording, configuration: configuration).check()
+        }
         let runID = "replay:\(UTCTime.format(driver.header.startedUTC)):\(driver.header.box ?? configuration.box)"
         let hub = InputHub(
             lines: configuration.gpio.count, ports: configuration.serial.count, capacity: 8192, sharedRing: true)
@@ -65,19 +66,21 @@ public enum ReplayRunner {
             configuration: configuration, hub: hub, store: store, runID: runID, logger: logger, mode: .replay)
         var transactions = 0
         var committedAt = 0
+        pipeline.maxCommitEvents = max(1, min(pipeline.maxCommitEvents, eventsPerTransaction))
+        pipeline.afterCommit = { [unowned pipeline] () throws(StoreError) in
+            guard pipeline.eventsCommitted - committedAt >= eventsPerTransaction else { return }
+            do throws(SQLiteError) {
+                try pipeline.store.database.execute("COMMIT")
+                transactions += 1
+                committedAt = pipeline.eventsCommitted
+                try pipeline.store.database.execute("BEGIN IMMEDIATE")
+            } catch {
+                throw .sqlite(error)
+            }
+        }
         let sink = LockstepSink(hub: hub, immediate: realtime) { [pipeline] () throws(StoreError) in
             pipeline.drain()
             try pipeline.collect(now: pipeline.processor.watermark)
-            if pipeline.eventsCommitted - committedAt >= eventsPerTransaction {
-                do {
-                    try pipeline.store.database.execute("COMMIT")
-                    transactions += 1
-                    committedAt = pipeline.eventsCommitted
-                    try pipeline.store.database.execute("BEGIN IMMEDIATE")
-                } catch {
-                    throw .sqlite(error)
-                }
-            }
         }
         if let progress {
             let reader = driver.reader

@@ -34,7 +34,9 @@ import Testing
         }
         let a = try Store(path: db.path, create: false)
         let b = try Store(path: one.path, create: false)
-        for (table, columns) in [("counters", 3), ("sensor_counters", 6), ("runs", 5), ("sensors", 7), ("box", 2)] {
+        for (table, columns): (String, Int32) in [
+            ("counters", 3), ("sensor_counters", 6), ("runs", 5), ("sensors", 7), ("box", 2),
+        ] {
             let rows = try Self.rows(a, table, columns: columns)
             #expect(rows == (try Self.rows(b, table, columns: columns)), "\(table)")
             if ["counters", "runs", "sensors"].contains(table) { #expect(!rows.isEmpty, "\(table)") }

@@ -74,8 +74,8 @@ public final class RecordingReader {
         guard !isDirectory.boolValue else { throw .missing(file: path, reason: "is a directory") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .missing(file: path, reason: "permission denied or unreadable") }
-        let lines = LineBuffer(fd: fd, path: path)
-        self.lines = lines
+        let buffer = LineBuffer(fd: fd, path: path)
+        self.lines = buffer
         var lines: [String: Int] = [:]
         for (i, g) in configuration.gpio.enumerated() { lines["\(g.chip)\u{0}\(g.line)"] = i }
         lineIndex = lines
@@ -92,7 +92,7 @@ public final class RecordingReader {
         while blank {
             let found: Bool
             do {
-                found = try lines.next { whole in
+                found = try buffer.next { whole in
                     line += 1
                     read += whole.count + 1
                     // A byte-order mark that an editor put at the file's start is not content.
@@ -147,12 +147,12 @@ public final class RecordingReader {
         var more = 0
         var lastT: Int64 = 0
         var deliveryError: (any Error)?
-        let scanner = usesScanner ? scanner : nil
+        let fast = usesScanner ? scanner : nil
         while deliveryError == nil,
             try lines.next({ bytes in
                 lineNumber += 1
                 bytesRead += bytes.count + 1
-                if let input = scanner?.scan(bytes, lastT: lastT) {
+                if let input = fast?.scan(bytes, lastT: lastT) {
                     lastT = input.t
                     guard problems.isEmpty else { return }
                     do { try body(input) } catch { deliveryError = error }
