@@ -49,7 +49,7 @@ rules:
 
 GPIO = [("gpiochip0", 17, True), ("gpiochip0", 22, False), ("gpiochip0", 23, False), ("gpiochip1", 4, True)]
 SENSORS = ["seis-%d" % i for i in range(1, 31)]
-CLASSES = ["FOOT", "VEH", "ANIMAL"]
+CLASSES = ["FOOT", "VEH", "ANIM"]
 
 
 def main():

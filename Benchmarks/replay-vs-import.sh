@@ -30,7 +30,8 @@ schema="$work/schema-${hours}h.sql"
 if [ ! -s "$csv" ]; then
     rm -f "$work/first.db"*
     "$PICKET" replay "$rec" --config "$cfg" --db "$work/first.db" >/dev/null
-    sqlite3 "$work/first.db" .schema | grep -E '^CREATE (TABLE events|INDEX [a-z_]+ ON events)' >"$schema"
+    sqlite3 "$work/first.db" "SELECT sql || ';' FROM sqlite_master WHERE tbl_name = 'events' AND sql IS NOT NULL
+        ORDER BY type DESC" >"$schema"
     sqlite3 -csv "$work/first.db" "SELECT * FROM events ORDER BY seq" >"$csv"
     rm -f "$work/first.db"*
 fi
