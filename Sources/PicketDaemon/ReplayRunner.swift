@@ -54,6 +54,11 @@ public enum ReplayRunner {
                 metadata: ["recording": "\(box)", "config": "\(configuration.box)"])
         }
         let store = try Store(path: databasePath)
+        // 64 MiB of page cache (SQLite's default is 2 MiB): the events' random
+        // ids make every insert touch a random page of the id index, which
+        // otherwise is read back from the file for each event. Bounded, whatever
+        // the recording's length.
+        try store.database.execute("PRAGMA cache_size = -65536")
         if !realtime {
             // Nothing is written before the whole recording is known to be
             // good (real time reads it whole before it offers an input anyway).
