@@ -77,6 +77,10 @@ public final class Pipeline {
     /// Commit when this many events (or alerts, statuses) are waiting.
     public var batchSize = 2000
     public private(set) var commits = 0
+    /// Events written by `commit` so far (a replay's bounded transactions count them).
+    public private(set) var eventsCommitted = 0
+    /// Called after each batch is written (a replay ends its bounded transaction here).
+    public var afterCommit: (() throws(StoreError) -> Void)?
     public private(set) var lastCommitNs: Int64 = 0
     private var reportedDrops = 0
     private let onAlert: ((Alert) -> Void)?
@@ -337,6 +341,7 @@ public final class Pipeline {
         if !batch.outbox.isEmpty || !batch.hotlineMatches.isEmpty { delivery?.nudge() }
         handedReports.subtract(batch.takenReports)
         commits += 1
+        eventsCommitted += events.count
         lastCommitNs = now
         committedCounters = counterRows
         committedSensorCounters = sensorRows
@@ -353,6 +358,7 @@ public final class Pipeline {
         pendingReports = []
         onCommitted?(events, batch.statuses)
         for alert in alerts { onAlert?(alert) }
+        try afterCommit?()
         let drops = hub.totalDrops
         if drops > reportedDrops {
             logger.warning(

@@ -12,6 +12,8 @@ public struct ReplaySummary: Sendable {
     public var ringDrops: Int
     public var elapsedNs: Int64
     public var recordedSpanNs: Int64
+    /// Transactions the replay committed (bounded: `ReplayRunner.eventsPerTransaction`).
+    public var transactions = 0
 
     public var inputsPerSecond: Double {
         elapsedNs > 0 ? Double(counters.inputs) / (Double(elapsedNs) / 1e9) : 0
@@ -23,13 +25,25 @@ public struct ReplaySummary: Sendable {
 /// On the virtual clock the recording's own times drive everything: the
 /// reader feeds one shared ring in file order and the pipeline drains it
 /// whenever it fills, so the result does not depend on the machine's speed.
-/// The replay is one transaction: a recording with a bad line leaves the
-/// database as it was.
+///
+/// The replay commits in bounded transactions of about
+/// `eventsPerTransaction` events, so its cost per input and its memory (the
+/// page cache, the WAL) stay the same however long the recording is. A
+/// recording with a bad line still leaves the database as it was: the whole
+/// file is checked before anything is written. A replay stopped midway (a
+/// crash, a power cut, a full disk) leaves the transactions it committed;
+/// replaying the same recording again from the start completes it and stores
+/// nothing twice (events and alerts have deterministic ids and are inserted
+/// once, counters are replaced, not added).
 public enum ReplayRunner {
+    /// Events written between two commits of a replay.
+    public static let eventsPerTransaction = 10_000
+
     public static func run(
         recording: String, configuration: PicketConfiguration, databasePath: String, realtime: Bool = false,
         logger: Logger, clock: any PicketClock = SystemClock(),
-        progress: ((_ linesRead: Int, _ bytesRead: Int) -> Void)? = nil
+        progress: ((_ linesRead: Int, _ bytesRead: Int) -> Void)? = nil,
+        eventsPerTransaction: Int = eventsPerTransaction
     ) async throws -> ReplaySummary {
         let start = clock.monotonicNs()
         let driver = try ReplayDriver(
@@ -40,11 +54,35 @@ public enum ReplayRunner {
                 metadata: ["recording": "\(box)", "config": "\(configuration.box)"])
         }
         let store = try Store(path: databasePath)
+        // 64 MiB of page cache (SQLite's default is 2 MiB): the events' random
+        // ids make every insert touch a random page of the id index, which
+        // otherwise is read back from the file for each event. Bounded, whatever
+        // the recording's length.
+        try store.database.execute("PRAGMA cache_size = -65536")
+        if !realtime {
+            // Nothing is written before the whole recording is known to be
+            // good (real time reads it whole before it offers an input anyway).
+            try RecordingReader(path: recording, configuration: configuration).check()
+        }
         let runID = "replay:\(UTCTime.format(driver.header.startedUTC)):\(driver.header.box ?? configuration.box)"
         let hub = InputHub(
             lines: configuration.gpio.count, ports: configuration.serial.count, capacity: 8192, sharedRing: true)
         let pipeline = Pipeline(
             configuration: configuration, hub: hub, store: store, runID: runID, logger: logger, mode: .replay)
+        var transactions = 0
+        var committedAt = 0
+        pipeline.maxCommitEvents = max(1, min(pipeline.maxCommitEvents, eventsPerTransaction))
+        pipeline.afterCommit = { [unowned pipeline] () throws(StoreError) in
+            guard pipeline.eventsCommitted - committedAt >= eventsPerTransaction else { return }
+            do throws(SQLiteError) {
+                try pipeline.store.database.execute("COMMIT")
+                transactions += 1
+                committedAt = pipeline.eventsCommitted
+                try pipeline.store.database.execute("BEGIN IMMEDIATE")
+            } catch {
+                throw .sqlite(error)
+            }
+        }
         let sink = LockstepSink(hub: hub, immediate: realtime) { [pipeline] () throws(StoreError) in
             pipeline.drain()
             try pipeline.collect(now: pipeline.processor.watermark)
@@ -68,15 +106,16 @@ public enum ReplayRunner {
             try pipeline.finish(now: max(lastT, pipeline.processor.watermark))
             lastT = max(lastT, pipeline.processor.watermark)
             try store.database.execute("COMMIT")
+            transactions += 1
         } catch {
-            try? store.database.execute("ROLLBACK")
+            if !store.database.isAutocommit { try? store.database.execute("ROLLBACK") }
             throw error
         }
         return ReplaySummary(
             recording: recording, database: databasePath, linesRead: driver.reader.linesRead,
             counters: pipeline.processor.counters, ringDrops: hub.totalDrops,
             elapsedNs: clock.monotonicNs() - start,
-            recordedSpanNs: lastT - driver.header.startedUTC)
+            recordedSpanNs: lastT - driver.header.startedUTC, transactions: transactions)
     }
 }
 

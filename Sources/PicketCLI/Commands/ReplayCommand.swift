@@ -9,10 +9,11 @@ struct ReplayCommand: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Replays a recording through the whole pipeline into the database and prints a summary.",
         discussion: """
-            Runs on the recording's own (virtual) clock unless --realtime. The replay is one transaction: a \
-            recording with a bad line (exit 65) leaves the database untouched. Replaying the same recording \
-            again stores nothing twice: events and alerts have deterministic ids. Without --config the \
-            simulated field kit's configuration is used.
+            Runs on the recording's own (virtual) clock unless --realtime. The whole recording is checked \
+            first: one with a bad line (exit 65) leaves the database untouched. Then it commits every \
+            10000 events; a replay stopped midway is completed by replaying it again from the start, which \
+            stores nothing twice: events and alerts have deterministic ids. Without --config the simulated \
+            field kit's configuration is used.
             """)
 
     @Argument(help: "The recording (.jsonl).")

@@ -1,6 +1,10 @@
 import Foundation
 import PicketCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The first line of a recording.
 public struct RecordingHeader: Sendable, Equatable {
     public var version: Int
@@ -35,6 +39,11 @@ public enum RecordedInput: Sendable, Equatable {
 
 /// Reads a recording (PRODUCT.md section 2) line by line without loading it whole.
 ///
+/// Lines come from one reused block buffer (`LineBuffer`); the input lines'
+/// few shapes go through a byte-level scanner (`RecordingLineScanner`), and
+/// only a line it does not recognise through the general JSON parser, which
+/// also words every problem.
+///
 /// A bad line does not stop the reading at once: the rest of the file is
 /// still checked (but not delivered) so the error lists the first
 /// `maximumProblems` bad lines together, and the technician fixes them in one go.
@@ -45,10 +54,10 @@ public final class RecordingReader {
     private let configuration: PicketConfiguration
     private let lineIndex: [String: Int]
     private let portIndex: [String: Int]
-    private let handle: FileHandle
-    private var buffer: [UInt8] = []
-    private var bufferStart = 0
-    private var atEOF = false
+    private let lines: LineBuffer
+    private let scanner: RecordingLineScanner
+    /// Off: every line through the general parser (tests compare the two).
+    var usesScanner = true
     private var lineNumber = 0
     /// Lines read so far (including the header and blank lines).
     public var linesRead: Int { lineNumber }
@@ -63,10 +72,10 @@ public final class RecordingReader {
             throw .missing(file: path, reason: "no such file")
         }
         guard !isDirectory.boolValue else { throw .missing(file: path, reason: "is a directory") }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw .missing(file: path, reason: "permission denied or unreadable")
-        }
-        self.handle = handle
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .missing(file: path, reason: "permission denied or unreadable") }
+        let buffer = LineBuffer(fd: fd, path: path)
+        self.lines = buffer
         var lines: [String: Int] = [:]
         for (i, g) in configuration.gpio.enumerated() { lines["\(g.chip)\u{0}\(g.line)"] = i }
         lineIndex = lines
@@ -77,25 +86,30 @@ public final class RecordingReader {
         // ignored everywhere); a file without one is not a recording.
         var header: RecordingHeader?
         var problem: RecordingProblem?
-        var buffer: [UInt8] = []
-        var start = 0
-        var eof = false
         var line = 0
         var blank = true
+        var read = 0
         while blank {
-            let found = try Self.nextLine(handle: handle, buffer: &buffer, start: &start, atEOF: &eof, path: path) {
-                whole in
-                line += 1
-                // A byte-order mark that an editor put at the file's start is not content.
-                let bom = line == 1 && whole.starts(with: [0xEF, 0xBB, 0xBF])
-                let bytes = bom ? UnsafeRawBufferPointer(rebasing: whole[3...]) : whole
-                blank = Self.isBlank(bytes)
-                guard !blank else { return }
-                do throws(RecordingProblem) {
-                    header = try Self.parseHeader(bytes, path: path, line: line)
-                } catch {
-                    problem = error
+            let found: Bool
+            do {
+                found = try buffer.next { whole in
+                    line += 1
+                    read += whole.count + 1
+                    // A byte-order mark that an editor put at the file's start is not content.
+                    let bom = line == 1 && whole.starts(with: [0xEF, 0xBB, 0xBF])
+                    let bytes = bom ? UnsafeRawBufferPointer(rebasing: whole[3...]) : whole
+                    blank = Self.isBlank(bytes)
+                    guard !blank else { return }
+                    do throws(RecordingProblem) {
+                        header = try Self.parseHeader(bytes, path: path, line: line)
+                    } catch {
+                        problem = error
+                    }
                 }
+            } catch let error as RecordingError {
+                throw error
+            } catch {
+                throw .io(file: path, reason: "\(error)")
             }
             if !found {
                 throw .invalid(
@@ -108,73 +122,79 @@ public final class RecordingReader {
         }
         if let problem { throw .invalid([problem], more: 0) }
         self.header = header!
-        self.buffer = buffer
-        self.bufferStart = start
-        self.atEOF = eof
         self.lineNumber = line
-        self.bytesRead = start
+        self.bytesRead = read
+        scanner = RecordingLineScanner(configuration: configuration, startedUTC: header!.startedUTC)
     }
-
-    deinit { try? handle.close() }
 
     /// Calls `body` with every input in file order. Throws `.invalid` with
     /// every bad line found (up to `maximumProblems`) after the whole file is
     /// read; inputs after the first bad line are checked but not delivered.
     public func forEachInput(_ body: (RecordedInput) throws -> Void) throws {
+        try forEachScannedInput { input in
+            switch input.kind {
+            case .edge: try body(.edge(t: input.t, line: input.index, rising: input.rising))
+            case .serial: try body(.serial(t: input.t, port: input.index, bytes: Array(input.bytes)))
+            case .gap: try body(.gap(t: input.t, port: input.index))
+            }
+        }
+    }
+
+    /// `forEachInput` without copying: a serial input's bytes point into
+    /// the reader's buffers, valid while `body` runs.
+    func forEachScannedInput(_ body: (ScannedInput) throws -> Void) throws {
         var problems: [RecordingProblem] = []
         var more = 0
         var lastT: Int64 = 0
         var deliveryError: (any Error)?
+        let fast = usesScanner ? scanner : nil
         while deliveryError == nil,
-            try Self.nextLine(
-                handle: handle, buffer: &buffer, start: &bufferStart, atEOF: &atEOF, path: path,
-                { bytes in
-                    lineNumber += 1
-                    bytesRead += bytes.count + 1
-                    do throws(RecordingProblem) {
-                        guard let input = try parseInput(bytes, lastT: lastT) else { return }
-                        lastT = input.t
-                        guard problems.isEmpty else { return }
-                        do { try body(input) } catch { deliveryError = error }
-                    } catch {
-                        if problems.count < Self.maximumProblems { problems.append(error) } else { more += 1 }
-                    }
-                })
+            try lines.next({ bytes in
+                lineNumber += 1
+                bytesRead += bytes.count + 1
+                if let input = fast?.scan(bytes, lastT: lastT) {
+                    lastT = input.t
+                    guard problems.isEmpty else { return }
+                    do { try body(input) } catch { deliveryError = error }
+                    return
+                }
+                do throws(RecordingProblem) {
+                    guard let input = try parseInput(bytes, lastT: lastT) else { return }
+                    lastT = input.t
+                    guard problems.isEmpty else { return }
+                    do {
+                        switch input {
+                        case .edge(let t, let line, let rising):
+                            try body(
+                                ScannedInput(
+                                    kind: .edge, t: t, index: line, rising: rising, bytes: .init(start: nil, count: 0)))
+                        case .serial(let t, let port, let bytes):
+                            try bytes.withUnsafeBytes {
+                                try body(ScannedInput(kind: .serial, t: t, index: port, rising: false, bytes: $0))
+                            }
+                        case .gap(let t, let port):
+                            try body(
+                                ScannedInput(
+                                    kind: .gap, t: t, index: port, rising: false, bytes: .init(start: nil, count: 0)))
+                        }
+                    } catch { deliveryError = error }
+                } catch {
+                    if problems.count < Self.maximumProblems { problems.append(error) } else { more += 1 }
+                }
+            })
         {}
         if let deliveryError { throw deliveryError }
         if !problems.isEmpty { throw RecordingError.invalid(problems, more: more) }
     }
 
-    // MARK: - Lines
-
-    /// Hands the next line (without its LF) to `body`; false at end of file.
-    private static func nextLine(
-        handle: FileHandle, buffer: inout [UInt8], start: inout Int, atEOF: inout Bool, path: String,
-        _ body: (UnsafeRawBufferPointer) -> Void
-    ) throws(RecordingError) -> Bool {
-        while true {
-            if let lf = buffer[start...].firstIndex(of: 0x0A) {
-                buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<lf])) }
-                start = lf + 1
-                return true
-            }
-            if atEOF {
-                guard start < buffer.count else { return false }
-                buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start...])) }
-                start = buffer.count
-                return true
-            }
-            if start > 0 {
-                buffer.removeSubrange(0..<start)
-                start = 0
-            }
-            let chunk: Data?
-            do { chunk = try handle.read(upToCount: 1 << 20) } catch {
-                throw .io(file: path, reason: "\(error.localizedDescription)")
-            }
-            if let chunk, !chunk.isEmpty { buffer.append(contentsOf: chunk) } else { atEOF = true }
-        }
+    /// Reads the whole recording without delivering anything: throws what
+    /// `forEachInput` would (every bad line), so a replay can refuse a bad
+    /// recording before it writes anything.
+    public func check() throws {
+        try forEachScannedInput { _ in }
     }
+
+    // MARK: - Lines
 
     private static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }

@@ -39,9 +39,16 @@ public final class ReplayDriver: GPIOEdgeSource, SerialByteSource, @unchecked Se
     }
 
     /// Reads every input synchronously into `sink` (the virtual clock path).
+    /// Serial bytes go from the reader's buffer to the sink without a copy.
     public func runSynchronously(into sink: any InputSink) throws {
         let started = reader.header.startedUTC
-        try reader.forEachInput { Self.offer($0, started: started, to: sink) }
+        try reader.forEachScannedInput { input in
+            switch input.kind {
+            case .edge: sink.offerEdge(line: input.index, rising: input.rising, t: started + input.t)
+            case .serial: _ = sink.offerSerial(port: input.index, t: started + input.t, bytes: input.bytes)
+            case .gap: sink.offerGap(port: input.index, t: started + input.t)
+            }
+        }
     }
 
     static func offer(_ input: RecordedInput, started: Int64, to sink: any InputSink) {
