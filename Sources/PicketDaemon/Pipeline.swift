@@ -98,6 +98,7 @@ public final class Pipeline {
         // the clock, nothing is forwarded, recorded or taken from the inbox.
         processor = Processor(configuration: configuration, burstHoldNs: live?.burstHoldNs)
         inputsMoveTime = live == nil
+        commitsAtOnce = live != nil
         takesReports = live != nil
         delivery = live?.delivery
         recorder = live?.recorder
@@ -123,6 +124,13 @@ public final class Pipeline {
     /// window early. There the clock is the wall clock less the processing
     /// latency (`advance(to:)` from the processing loop) and nothing else.
     private let inputsMoveTime: Bool
+
+    /// Live: what is released (events, alerts, heartbeats, a driver's health)
+    /// is committed by the next `collect`, not at a tick; what the hot path
+    /// releases while a commit runs goes into the next one (group commit).
+    /// Counters, a fix and a clock offset alone stay lazy. A replay commits
+    /// in batches.
+    public var commitsAtOnce: Bool
 
     /// Live runs: new alerts enter the outbox (sector, hotline) in the
     /// batch that stores them, through the sender's destinations. A replay
@@ -212,6 +220,24 @@ public final class Pipeline {
     /// Events and alerts processed and not yet committed.
     public var backlog: Int { pending.events.count + pending.alerts.count }
 
+    /// Makes the backlog's and the recorder's arrays again at the size they
+    /// hold (`releaseMemory()`, after a storm).
+    func releaseBuffers() {
+        pending.events = Self.tight(pending.events)
+        pending.alerts = Self.tight(pending.alerts)
+        pending.statuses = Self.tight(pending.statuses)
+        recordBatch = []
+        processor.releaseMemory()
+    }
+
+    /// A copy of `array` with room for what it holds (an assignment would share its storage).
+    static func tight<T>(_ array: [T]) -> [T] {
+        var copy: [T] = []
+        copy.reserveCapacity(array.count)
+        copy.append(contentsOf: array)
+        return copy
+    }
+
     /// Whether the backlog is full: the hot path waits for the store.
     public var isBackedUp: Bool { pending.events.count >= maxBacklogEvents }
 
@@ -290,7 +316,9 @@ public final class Pipeline {
                     metadata: ["source": "\(report.source)", "detail": "\(report.detail)"])
             }
         }
-        guard force || wantsCommit || !pendingReports.isEmpty else { return false }
+        guard force || wantsCommit || !pendingReports.isEmpty || (commitsAtOnce && hasPendingOutput) else {
+            return false
+        }
         // Bounded transactions, oldest first, until less than a batch waits.
         var wrote = try commit(now: now)
         while wantsCommit, try commit(now: now) { wrote = true }

@@ -36,6 +36,9 @@ public final class ProcessingService: Service, @unchecked Sendable {
     /// hands over inputs tens of milliseconds old; one older than this could
     /// close a debounce window the replay of the run's recording keeps open.
     /// Alerts wait this much longer; a quarter second is nothing to a patrol.
+    /// It is only the bound: sources whose drivers keep a watermark (serial
+    /// ports, libgpiod lines) release their events as soon as every source
+    /// has delivered everything up to their time (`InputHub+Watermark`).
     public var latencyNs: Int64 = 250_000_000
     public var commitIntervalNs: Int64 = 250_000_000
     /// UTC now, on the same clock the drivers stamp inputs with.
@@ -139,6 +142,24 @@ public final class ProcessingService: Service, @unchecked Sendable {
     public var idleWaitNs: Int64 = 1_000_000_000
     /// How long it sleeps while something waits for time to pass.
     public var busyWaitNs: Int64 = 50_000_000
+    /// Inputs after which a hot path that goes quiet gives back the memory
+    /// the work grew (`Pipeline.releaseMemory`); any drop counts as a storm too.
+    public var releaseAfterInputs = 50_000
+    private var releasedAt = (inputs: 0, drops: 0)
+
+    /// Once a storm (or a long busy spell) is over: the buffers it grew, the
+    /// store's cache and the allocator's free memory go back to the system.
+    private func releaseMemoryAfterStorm() {
+        let inputs = pipeline.processor.counters.inputs
+        let drops = pipeline.hub.totalDrops
+        guard inputs - releasedAt.inputs >= releaseAfterInputs || drops != releasedAt.drops else { return }
+        releasedAt = (inputs, drops)
+        pipeline.releaseMemory()
+        logger.debug("memory released after a busy spell", metadata: ["inputs": "\(inputs)", "drops": "\(drops)"])
+    }
+
+    /// How long it sleeps while an event waits for the sources' watermarks.
+    public var watermarkWaitNs: Int64 = 2_000_000
     /// How often the metrics get the hot path's counts (when they moved).
     public var metricsIntervalNs: Int64 = 1_000_000_000
 
@@ -175,6 +196,9 @@ public final class ProcessingService: Service, @unchecked Sendable {
             // stop draining, so the rings drop and count what comes, and stop
             // the clock, so what waits in the rings is not overtaken.
             let backedUp = pipeline.isBackedUp
+            // The sources' watermarks, read before the drain: what they
+            // cover is in the rings by then.
+            let marks = pipeline.hub.watermark(now: self.now())
             let handled = backedUp ? 0 : pipeline.drain()
             var now = self.now()
             if now - lastTick >= tickIntervalNs {
@@ -186,7 +210,12 @@ public final class ProcessingService: Service, @unchecked Sendable {
                 lastTick = now
                 now = self.now()
             }
-            if !backedUp { pipeline.advance(to: now - latencyNs) }
+            // Released as soon as every source has delivered everything up
+            // to the events' time (the drain emptied the rings); at the latest
+            // `latencyNs` behind the clock, for a source that says nothing.
+            let floor = now - latencyNs
+            let watermarked = marks != nil && pipeline.hub.depth == 0
+            if !backedUp { pipeline.advance(to: watermarked ? max(floor, marks ?? floor) : floor) }
             let due = now &- lastCommitTry >= commitIntervalNs
             do {
                 if due {
@@ -245,7 +274,11 @@ public final class ProcessingService: Service, @unchecked Sendable {
             }
             if handled == 0 {
                 let quiet = pipeline.processor.isQuiescent && !pipeline.hasPendingOutput && !failures.isActive
-                pipeline.hub.wait(timeoutNs: quiet ? idleWaitNs : busyWaitNs)
+                if quiet { releaseMemoryAfterStorm() }
+                // Something waits for the sources' watermarks (a GPIO line's
+                // lag, a debounce window): look again soon, not at the hold.
+                let soon = watermarked && !pipeline.processor.isQuiescent && !failures.isActive
+                pipeline.hub.wait(timeoutNs: quiet ? idleWaitNs : soon ? watermarkWaitNs : busyWaitNs)
             }
         }
         try pipeline.finish(now: now())
