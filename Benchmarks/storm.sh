@@ -51,20 +51,25 @@ sample() {
         $(((end - start) / 1000000))
 }
 sample idle
-# The flood: one block of distinct detections, written over and over.
+# The flood: detections with every sequence number in turn (65,536 distinct
+# ones, so each becomes an event until they repeat within the minute), then
+# their repeats, written over and over.
 python3 - "$work/far-end" <<'PY' &
 import os, sys
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_NOCTTY)
-lines = []
-for seq in range(1000):
-    body = f"PGSD,seis-7,{seq},FOOT,{20 + seq % 60}"
-    c = 0
-    for b in body.encode():
-        c ^= b
-    lines.append(f"${body}*{c:02X}\r\n")
-block = "".join(lines).encode()
+blocks = []
+for start in range(0, 65536, 1024):
+    lines = []
+    for seq in range(start, start + 1024):
+        body = f"PGSD,seis-7,{seq},FOOT,{20 + seq % 60}"
+        c = 0
+        for b in body.encode():
+            c ^= b
+        lines.append(f"${body}*{c:02X}\r\n")
+    blocks.append("".join(lines).encode())
 while True:
-    os.write(fd, block)
+    for block in blocks:
+        os.write(fd, block)
 PY
 flood=$!
 for s in $(seq "$storm"); do sleep 1; sample "storm$s"; done

@@ -98,7 +98,6 @@ public final class Pipeline {
         // the clock, nothing is forwarded, recorded or taken from the inbox.
         processor = Processor(configuration: configuration, burstHoldNs: live?.burstHoldNs)
         inputsMoveTime = live == nil
-        commitsAtOnce = live != nil
         takesReports = live != nil
         delivery = live?.delivery
         recorder = live?.recorder
@@ -124,13 +123,6 @@ public final class Pipeline {
     /// window early. There the clock is the wall clock less the processing
     /// latency (`advance(to:)` from the processing loop) and nothing else.
     private let inputsMoveTime: Bool
-
-    /// Live: what is released (events, alerts, heartbeats, a driver's health)
-    /// is committed by the next `collect`, not at a tick; what the hot path
-    /// releases while a commit runs goes into the next one (group commit).
-    /// Counters, a fix and a clock offset alone stay lazy. A replay commits
-    /// in batches.
-    public var commitsAtOnce: Bool
 
     /// Live runs: new alerts enter the outbox (sector, hotline) in the
     /// batch that stores them, through the sender's destinations. A replay
@@ -316,9 +308,7 @@ public final class Pipeline {
                     metadata: ["source": "\(report.source)", "detail": "\(report.detail)"])
             }
         }
-        guard force || wantsCommit || !pendingReports.isEmpty || (commitsAtOnce && hasPendingOutput) else {
-            return false
-        }
+        guard force || wantsCommit || !pendingReports.isEmpty else { return false }
         // Bounded transactions, oldest first, until less than a batch waits.
         var wrote = try commit(now: now)
         while wantsCommit, try commit(now: now) { wrote = true }

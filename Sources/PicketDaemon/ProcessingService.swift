@@ -223,7 +223,11 @@ public final class ProcessingService: Service, @unchecked Sendable {
                     takeReports(failing: &reportsFailing)
                 }
                 let commitStart = clock.monotonicNs()
-                if try pipeline.collect(now: now, force: due) {
+                // Group commit: what was released is committed in this turn
+                // when the drain emptied the rings; while more waits (a storm)
+                // it gathers into batches (`batchSize`, or the tick). Counters,
+                // a fix and a clock offset alone stay lazy (`Pipeline.commit`).
+                if try pipeline.collect(now: now, force: due || pipeline.hub.depth == 0) {
                     metrics?.commitLatency.recordNanoseconds(clock.monotonicNs() - commitStart)
                 }
                 if failures.isActive {
