@@ -7,8 +7,10 @@ import Synchronization
 
 /// The consumer side of the hot path, live: drains the hub on a thread of
 /// its own (so a busy hot path never occupies the cooperative pool), moves
-/// the clock so debounce windows close on time, and commits batches at
-/// least every `commitIntervalNs`. On graceful shutdown (after the drivers
+/// the clock to the sources' watermarks (at most `latencyNs` behind the
+/// wall clock) so events are released as soon as nothing older can come,
+/// and commits what was released in the same turn (group commit: in
+/// batches, at least every `commitIntervalNs`, while a storm fills the rings). On graceful shutdown (after the drivers
 /// stopped) it drains what is left, completes open debounce windows and
 /// commits, so nothing a driver delivered is lost.
 public final class ProcessingService: Service, @unchecked Sendable {
