@@ -183,6 +183,7 @@ public final class ProcessingService: Service, @unchecked Sendable {
         var lastMetricsNs: Int64 = 0
         var publishedInputs = -1
         var publishedDrops = -1
+        var publishedMade = -1
         started.store(true, ordering: .releasing)
         let stallAfter = Self.testStall()
         while !stopping.load(ordering: .acquiring) {
@@ -229,7 +230,8 @@ public final class ProcessingService: Service, @unchecked Sendable {
                 // when the drain emptied the rings; while more waits (a storm)
                 // it gathers into batches (`batchSize`, or the tick). Counters,
                 // a fix and a clock offset alone stay lazy (`Pipeline.commit`).
-                if try pipeline.collect(now: now, force: due || pipeline.hub.depth == 0) {
+                let released = pipeline.hub.depth == 0 && (pipeline.hasPendingOutput || pipeline.processor.hasOutput)
+                if try pipeline.collect(now: now, force: due || released) {
                     metrics?.commitLatency.recordNanoseconds(clock.monotonicNs() - commitStart)
                 }
                 if failures.isActive {
@@ -269,9 +271,15 @@ public final class ProcessingService: Service, @unchecked Sendable {
                 lastMetricsNs = metricsNow
                 let inputs = pipeline.processor.counters.inputs
                 let drops = pipeline.hub.totalDrops
-                if inputs != publishedInputs || drops != publishedDrops || pipeline.hasPendingOutput {
+                // Events and alerts are released (and committed) after their
+                // inputs, often in a later turn: their counts move on their own.
+                let made = pipeline.processor.counters.events + pipeline.processor.counters.alerts
+                if inputs != publishedInputs || drops != publishedDrops || made != publishedMade
+                    || pipeline.hasPendingOutput
+                {
                     publishedInputs = inputs
                     publishedDrops = drops
+                    publishedMade = made
                     let counters = pipeline.currentCounters()
                     metrics.update(
                         counters, ringDepth: pipeline.hub.depth, drops: pipeline.dropsBySource(),

@@ -186,6 +186,11 @@ public struct Processor: Sendable {
     /// The box's last GPS fix, if any.
     public var boxPosition: Position? { lastFix }
 
+    /// Whether events, alerts or statuses wait for `takeOutput()`.
+    public var hasOutput: Bool {
+        !output.events.isEmpty || !output.alerts.isEmpty || !output.statuses.isEmpty
+    }
+
     /// GPS fixes kept for events still to be released (a handful).
     public var heldFixes: Int { fixes.count }
 
