@@ -46,6 +46,7 @@ public enum Daemon {
         // SIGHUP's default is to end the process: ignored from here on, and
         // handled by the reload service while a cycle runs.
         signal(SIGHUP, SIG_IGN)
+        _ = Self.oneEventLoop
         // One registry for the whole process, across reloads.
         let metrics = PicketMetrics()
         let recorder = try recordTo.map {

@@ -216,6 +216,24 @@ public final class Pipeline {
     /// Events and alerts processed and not yet committed.
     public var backlog: Int { pending.events.count + pending.alerts.count }
 
+    /// Makes the backlog's and the recorder's arrays again at the size they
+    /// hold (`releaseMemory()`, after a storm).
+    func releaseBuffers() {
+        pending.events = Self.tight(pending.events)
+        pending.alerts = Self.tight(pending.alerts)
+        pending.statuses = Self.tight(pending.statuses)
+        recordBatch = []
+        processor.releaseMemory()
+    }
+
+    /// A copy of `array` with room for what it holds (an assignment would share its storage).
+    static func tight<T>(_ array: [T]) -> [T] {
+        var copy: [T] = []
+        copy.reserveCapacity(array.count)
+        copy.append(contentsOf: array)
+        return copy
+    }
+
     /// Whether the backlog is full: the hot path waits for the store.
     public var isBackedUp: Bool { pending.events.count >= maxBacklogEvents }
 

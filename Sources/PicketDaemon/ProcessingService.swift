@@ -7,8 +7,10 @@ import Synchronization
 
 /// The consumer side of the hot path, live: drains the hub on a thread of
 /// its own (so a busy hot path never occupies the cooperative pool), moves
-/// the clock so debounce windows close on time, and commits batches at
-/// least every `commitIntervalNs`. On graceful shutdown (after the drivers
+/// the clock to the sources' watermarks (at most `latencyNs` behind the
+/// wall clock) so events are released as soon as nothing older can come,
+/// and commits what was released in the same turn (group commit: in
+/// batches, at least every `commitIntervalNs`, while a storm fills the rings). On graceful shutdown (after the drivers
 /// stopped) it drains what is left, completes open debounce windows and
 /// commits, so nothing a driver delivered is lost.
 public final class ProcessingService: Service, @unchecked Sendable {
@@ -36,6 +38,9 @@ public final class ProcessingService: Service, @unchecked Sendable {
     /// hands over inputs tens of milliseconds old; one older than this could
     /// close a debounce window the replay of the run's recording keeps open.
     /// Alerts wait this much longer; a quarter second is nothing to a patrol.
+    /// It is only the bound: sources whose drivers keep a watermark (serial
+    /// ports, libgpiod lines) release their events as soon as every source
+    /// has delivered everything up to their time (`InputHub+Watermark`).
     public var latencyNs: Int64 = 250_000_000
     public var commitIntervalNs: Int64 = 250_000_000
     /// UTC now, on the same clock the drivers stamp inputs with.
@@ -139,6 +144,24 @@ public final class ProcessingService: Service, @unchecked Sendable {
     public var idleWaitNs: Int64 = 1_000_000_000
     /// How long it sleeps while something waits for time to pass.
     public var busyWaitNs: Int64 = 50_000_000
+    /// Inputs after which a hot path that goes quiet gives back the memory
+    /// the work grew (`Pipeline.releaseMemory`); any drop counts as a storm too.
+    public var releaseAfterInputs = 50_000
+    private var releasedAt = (inputs: 0, drops: 0)
+
+    /// Once a storm (or a long busy spell) is over: the buffers it grew, the
+    /// store's cache and the allocator's free memory go back to the system.
+    private func releaseMemoryAfterStorm() {
+        let inputs = pipeline.processor.counters.inputs
+        let drops = pipeline.hub.totalDrops
+        guard inputs - releasedAt.inputs >= releaseAfterInputs || drops != releasedAt.drops else { return }
+        releasedAt = (inputs, drops)
+        pipeline.releaseMemory()
+        logger.debug("memory released after a busy spell", metadata: ["inputs": "\(inputs)", "drops": "\(drops)"])
+    }
+
+    /// How long it sleeps while an event waits for the sources' watermarks.
+    public var watermarkWaitNs: Int64 = 2_000_000
     /// How often the metrics get the hot path's counts (when they moved).
     public var metricsIntervalNs: Int64 = 1_000_000_000
 
@@ -160,6 +183,7 @@ public final class ProcessingService: Service, @unchecked Sendable {
         var lastMetricsNs: Int64 = 0
         var publishedInputs = -1
         var publishedDrops = -1
+        var publishedMade = -1
         started.store(true, ordering: .releasing)
         let stallAfter = Self.testStall()
         while !stopping.load(ordering: .acquiring) {
@@ -175,6 +199,9 @@ public final class ProcessingService: Service, @unchecked Sendable {
             // stop draining, so the rings drop and count what comes, and stop
             // the clock, so what waits in the rings is not overtaken.
             let backedUp = pipeline.isBackedUp
+            // The sources' watermarks, read before the drain: what they
+            // cover is in the rings by then.
+            let marks = pipeline.hub.watermark(now: self.now())
             let handled = backedUp ? 0 : pipeline.drain()
             var now = self.now()
             if now - lastTick >= tickIntervalNs {
@@ -186,7 +213,12 @@ public final class ProcessingService: Service, @unchecked Sendable {
                 lastTick = now
                 now = self.now()
             }
-            if !backedUp { pipeline.advance(to: now - latencyNs) }
+            // Released as soon as every source has delivered everything up
+            // to the events' time (the drain emptied the rings); at the latest
+            // `latencyNs` behind the clock, for a source that says nothing.
+            let floor = now - latencyNs
+            let watermarked = marks != nil && pipeline.hub.depth == 0
+            if !backedUp { pipeline.advance(to: watermarked ? max(floor, marks ?? floor) : floor) }
             let due = now &- lastCommitTry >= commitIntervalNs
             do {
                 if due {
@@ -194,7 +226,12 @@ public final class ProcessingService: Service, @unchecked Sendable {
                     takeReports(failing: &reportsFailing)
                 }
                 let commitStart = clock.monotonicNs()
-                if try pipeline.collect(now: now, force: due) {
+                // Group commit: what was released is committed in this turn
+                // when the drain emptied the rings; while more waits (a storm)
+                // it gathers into batches (`batchSize`, or the tick). Counters,
+                // a fix and a clock offset alone stay lazy (`Pipeline.commit`).
+                let released = pipeline.hub.depth == 0 && (pipeline.hasPendingOutput || pipeline.processor.hasOutput)
+                if try pipeline.collect(now: now, force: due || released) {
                     metrics?.commitLatency.recordNanoseconds(clock.monotonicNs() - commitStart)
                 }
                 if failures.isActive {
@@ -234,9 +271,15 @@ public final class ProcessingService: Service, @unchecked Sendable {
                 lastMetricsNs = metricsNow
                 let inputs = pipeline.processor.counters.inputs
                 let drops = pipeline.hub.totalDrops
-                if inputs != publishedInputs || drops != publishedDrops || pipeline.hasPendingOutput {
+                // Events and alerts are released (and committed) after their
+                // inputs, often in a later turn: their counts move on their own.
+                let made = pipeline.processor.counters.events + pipeline.processor.counters.alerts
+                if inputs != publishedInputs || drops != publishedDrops || made != publishedMade
+                    || pipeline.hasPendingOutput
+                {
                     publishedInputs = inputs
                     publishedDrops = drops
+                    publishedMade = made
                     let counters = pipeline.currentCounters()
                     metrics.update(
                         counters, ringDepth: pipeline.hub.depth, drops: pipeline.dropsBySource(),
@@ -245,7 +288,11 @@ public final class ProcessingService: Service, @unchecked Sendable {
             }
             if handled == 0 {
                 let quiet = pipeline.processor.isQuiescent && !pipeline.hasPendingOutput && !failures.isActive
-                pipeline.hub.wait(timeoutNs: quiet ? idleWaitNs : busyWaitNs)
+                if quiet { releaseMemoryAfterStorm() }
+                // Something waits for the sources' watermarks (a GPIO line's
+                // lag, a debounce window): look again soon, not at the hold.
+                let soon = watermarked && !pipeline.processor.isQuiescent && !failures.isActive
+                pipeline.hub.wait(timeoutNs: quiet ? idleWaitNs : soon ? watermarkWaitNs : busyWaitNs)
             }
         }
         try pipeline.finish(now: now())

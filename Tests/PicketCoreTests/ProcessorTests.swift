@@ -296,6 +296,19 @@ struct ProcessorTests {
         #expect(h.events.map(\.position) == [Position(lat: 45.0, lon: -73.0)])
     }
 
+    /// A GPS on a quiet trail (or a storm of fixes) must not grow memory:
+    /// only the fix an event still to come could take is kept.
+    @Test("a GPS with no events keeps only the fixes an event may still take")
+    func fixesStayBounded() {
+        var h = Harness(Self.configuration())
+        let gga = "GPGGA,031209.00,4500.0000,N,07300.0000,W,1,08,0.9,100.0,M,0.0,M,,"
+        for i in 0..<5000 { h.sentence(gga, at: Self.t0 + Int64(i) * Self.s) }
+        #expect(h.processor.heldFixes <= 2)
+        h.sentence("PGSD,seis-7,1,FOOT,10", at: Self.t0 + 5000 * Self.s)
+        h.finish()
+        #expect(h.events.map(\.position) == [Position(lat: 45.0, lon: -73.0)])
+    }
+
     @Test("the GPS fix is the position of events from sensors without lat/lon; a sensor's own wins")
     func gpsFixPosition() {
         var h = Harness(Self.configuration())

@@ -31,7 +31,7 @@ public final class InputHub: @unchecked Sendable {
     private let rings: [SPSCRing]
     private let ringOfSource: [Int]
     /// Per-source overflow state (lines then ports).
-    private let slots: [SourceSlot]
+    let slots: [SourceSlot]
     private let droppedBytes = Atomic<Int>(0)
     private let sleeping = Atomic<Bool>(false)
     private let doorbell = Doorbell()
@@ -55,7 +55,7 @@ public final class InputHub: @unchecked Sendable {
         self.quantum = quantum
     }
 
-    private func index(_ source: Source) -> Int {
+    func index(_ source: Source) -> Int {
         switch source {
         case .line(let l): l
         case .port(let p): lineCount + p
@@ -224,4 +224,6 @@ final class SourceSlot: Sendable {
     }
     /// Serial: bytes were dropped; a gap record must precede the next chunk.
     let gap = Atomic<Bool>(false)
+    /// The source's watermark (`InputHub+Watermark.swift`); `Int64.min`: unknown.
+    let mark = Atomic<Int64>(.min)
 }

@@ -152,12 +152,15 @@ public struct Processor: Sendable {
         var flips: [Debouncer.Flip] = []
         debouncer.advance(to: watermark) { flips.append($0) }
         for flip in flips { enqueue(gpioEvent(flip)) }
-        // A burst that bounces for longer than its window is known later than
-        // `reorderNs` after its first edge: hold back what it may still precede
-        // (live, for at most `burstHoldNs`).
-        let settled = watermark &- reorderNs
-        let limit = min(settled, debouncer.earliestOpenBurst &- 1)
-        release(upTo: burstHoldNs.map { max(settled &- $0, limit) } ?? limit)
+        // Every input before the watermark has been handled (one at the
+        // watermark itself may still come) and the windows due by then are
+        // closed: a flip still to come is stamped at or after the earliest
+        // open burst's first edge, any other event at or after the
+        // watermark. So what precedes both is final, in time order. A burst
+        // that bounces for longer than its window holds back what it may
+        // still precede (live, for at most `burstHoldNs` past its window).
+        let limit = min(watermark == .min ? .min : watermark - 1, debouncer.earliestOpenBurst &- 1)
+        release(upTo: burstHoldNs.map { max(watermark &- reorderNs &- $0, limit) } ?? limit)
     }
 
     /// Ends the input: open debounce windows complete as if time went on, and
@@ -182,6 +185,29 @@ public struct Processor: Sendable {
 
     /// The box's last GPS fix, if any.
     public var boxPosition: Position? { lastFix }
+
+    /// Whether events, alerts or statuses wait for `takeOutput()`.
+    public var hasOutput: Bool {
+        !output.events.isEmpty || !output.alerts.isEmpty || !output.statuses.isEmpty
+    }
+
+    /// GPS fixes kept for events still to be released (a handful).
+    public var heldFixes: Int { fixes.count }
+
+    /// Gives back what a storm grew: the reorder stage's and the fixes'
+    /// storage are made again at the size they hold now (the live hot path
+    /// calls it once the storm is over).
+    public mutating func releaseMemory() {
+        var held: [Pending] = []
+        held.reserveCapacity(pending.count)
+        held.append(contentsOf: pending.unordered)
+        pending = Heap(held)
+        var kept: [(ts: Int64, position: Position)] = []
+        kept.reserveCapacity(fixes.count)
+        kept.append(contentsOf: fixes)
+        fixes = Deque(kept)
+        if output.isEmpty { output = Output() }
+    }
 
     /// Nothing waits for time to pass: no debounce window is open and no
     /// event is held in the reorder stage. Live, the hot path then sleeps
@@ -258,6 +284,19 @@ public struct Processor: Sendable {
                 output.alerts.append(alert)
             }
         }
+        forgetFixes(before: limit)
+    }
+
+    /// Drops the fixes no event still to come can take: every one before
+    /// the last fix at or before the earliest time such an event can have
+    /// (a held event, an open burst's flip, anything after `limit`). Without
+    /// it a GPS with no events to position (a quiet trail, a storm of
+    /// fixes) would grow the list without bound.
+    private mutating func forgetFixes(before limit: Int64) {
+        guard fixes.count >= 2 else { return }
+        let next = limit == .max ? Int64.max : limit + 1
+        let earliest = min(pending.min?.event.ts ?? .max, debouncer.earliestOpenBurst, next)
+        while fixes.count >= 2, fixes[1].ts <= earliest { fixes.removeFirst() }
     }
 
     // MARK: - Reports

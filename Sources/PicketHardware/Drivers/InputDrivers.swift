@@ -17,6 +17,20 @@ public protocol InputSink: Sendable {
     /// The port's byte stream broke (unplugged, reopened): the framer drops a
     /// half sentence instead of joining it to the next one.
     func offerGap(port: Int, t: Int64)
+    /// Every input of `source` stamped up to `t` has been offered (its watermark).
+    func delivered(_ source: InputHub.Source, through t: Int64)
+    /// The driver is about to wait for the hardware: what it offers next is
+    /// stamped no earlier than `lagNs` before it wakes.
+    func waiting(_ source: InputHub.Source, lagNs: Int64)
+    /// The driver cannot say up to when it delivered (something is held back).
+    func markUnknown(_ source: InputHub.Source)
+}
+
+/// A sink that keeps no watermarks (a replay in lock step, a test's) ignores them.
+extension InputSink {
+    public func delivered(_ source: InputHub.Source, through t: Int64) {}
+    public func waiting(_ source: InputHub.Source, lagNs: Int64) {}
+    public func markUnknown(_ source: InputHub.Source) {}
 }
 
 extension InputHub: InputSink {}

@@ -47,6 +47,10 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
     /// holds a line's tail back.
     static let idleMs: Int32 = 1000
     static let heldBackMs: Int32 = 5
+    /// How long after an edge the driver is assumed to read it (the kernel
+    /// stamps the edge; the driver thread wakes and reads it a little later):
+    /// what a waiting GPIO source's watermark trails the clock by.
+    public static let edgeLagNs: Int64 = 10_000_000
 
     public let lines: [GPIOLineConfig]
     private let backend: any GPIOBackend
@@ -209,7 +213,24 @@ public final class LibgpiodGPIODriver: GPIOEdgeSource {
                     let untilWake = (max(0, nextWake - driver.mapping.monotonicNs()) + 999_999) / 1_000_000
                     timeout = min(timeout, Int32(clamping: untilWake))
                 }
+                // Watermark: the kernel stamps an edge itself, so a waiting
+                // line promises only `edgeLagNs` less than its wake-up; an
+                // edge held back (ring full) leaves the lines' marks unknown.
+                let enteredPoll = driver.mapping.now()
+                for i in slots.indices {
+                    if heldBack {
+                        sink.markUnknown(.line(slots[i].index))
+                    } else {
+                        sink.waiting(.line(slots[i].index), lagNs: LibgpiodGPIODriver.edgeLagNs)
+                    }
+                }
                 let ready = (try? SystemCall.retrying("poll", "GPIO lines") { poll(&fds, nfds_t(fds.count), timeout) })
+                if !heldBack {
+                    for i in slots.indices {
+                        sink.delivered(
+                            .line(slots[i].index), through: enteredPoll &- LibgpiodGPIODriver.edgeLagNs)
+                    }
+                }
                 if fds[0].revents != 0 { return }
                 guard let ready, ready > 0 else { continue }
                 for (k, i) in polled.enumerated() {

@@ -133,7 +133,10 @@ public final class TermiosSerialDriver: SerialByteSource {
             logger.debug(
                 "serial port retry",
                 metadata: ["port": "\(config.port)", "attempt": "\(attempt)", "delay_ms": "\(delay / 1_000_000)"])
+            // A port that is down is silent: its watermark follows the clock.
+            sink.waiting(.port(portIndex), lagNs: 0)
             if wake.wait(timeoutNs: delay) { return }
+            sink.delivered(.port(portIndex), through: mapping.now())
             attempt += 1
         }
     }
@@ -176,11 +179,16 @@ public final class TermiosSerialDriver: SerialByteSource {
         ]
         while true {
             let ready: Int32
+            // Watermark: a read is stamped when it returns, so while the
+            // driver waits in `poll` nothing older than its wake-up can come;
+            // once awake, everything up to the wake-up has been offered.
+            sink.waiting(.port(portIndex), lagNs: 0)
             do throws(SystemError) {
                 ready = try SystemCall.retrying("poll", path) { poll(&fds, nfds_t(fds.count), Self.idleCheckMs) }
             } catch {
                 return .broke(error.description)
             }
+            sink.delivered(.port(portIndex), through: mapping.now())
             if fds[1].revents != 0 {
                 drainOnStop(fd, into: sink, buffer: buffer)
                 return .cancelled
