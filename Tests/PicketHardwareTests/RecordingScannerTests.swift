@@ -113,6 +113,38 @@ import Testing
         #expect(fast.inputs[11] == .gap(t: 12, port: 0))
     }
 
+    /// The scanner passes over text eight plain bytes at a time: an escape,
+    /// a quote or a non-ASCII byte at any place in or across a word is still
+    /// seen, and the inputs are the parser's.
+    @Test("an escape or a non-ASCII byte at every place of a text gives the parser's inputs")
+    func specialBytesAtEveryPlace() throws {
+        let plain = Array("$PGSD,seis-7,12,FOOT,64*05 abcdefgh")
+        var lines: [String] = []
+        for special in [#"\""#, #"\\"#, #"\n"#, #"\u0041"#, #"\u00e9"#, "é"] {
+            for place in 0...plain.count {
+                let text = String(plain[..<place]) + special + String(plain[place...])
+                lines.append(#"{"t":\#(lines.count + 1),"serial":{"port":"/dev/ttyUSB0","text":"\#(text)"}}"#)
+            }
+        }
+        // The scanner takes every line but those with raw non-ASCII text.
+        let scanner = RecordingLineScanner(configuration: Self.configuration, startedUTC: 0)
+        let taken = lines.filter { line in
+            var line = line
+            return line.withUTF8 { scanner.scan(UnsafeRawBufferPointer($0), lastT: 0) != nil }
+        }
+        #expect(taken.count == lines.count - plain.count - 1)
+        let (dir, file) = try write(lines)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fast = try read(file, scanner: true)
+        let slow = try read(file, scanner: false)
+        #expect(fast.error == nil, "\(fast.error ?? "")")
+        #expect(fast.inputs.count == lines.count)
+        #expect(fast.inputs == slow.inputs)
+        // A quote at the end of an 8-byte word and one right after it.
+        #expect(fast.inputs[7] == .serial(t: 8, port: 0, bytes: Array("$PGSD,s\"eis-7,12,FOOT,64*05 abcdefgh".utf8)))
+        #expect(fast.inputs[8] == .serial(t: 9, port: 0, bytes: Array("$PGSD,se\"is-7,12,FOOT,64*05 abcdefgh".utf8)))
+    }
+
     @Test("bad lines are named with the same messages and line numbers as without the scanner")
     func sameErrors() throws {
         let bad = [

@@ -390,12 +390,31 @@ private struct Cursor {
         return nil
     }
 
+    /// Whether none of a word's eight bytes is a quote, a backslash, a
+    /// control byte (< 0x20) or non-ASCII (>= 0x80): the bytes `string()`
+    /// passes over without a look (SWAR: a byte is zero after the XOR where
+    /// it matched; `b - 0x20` borrows into the top bit where `b < 0x20`).
+    @inline(__always)
+    static func plainWord(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & high != 0 }
+        let quote = hasZero(w ^ (ones &* 0x22))
+        let backslash = hasZero(w ^ (ones &* 0x5C))
+        let control = (w &- ones &* 0x20) & ~w & high != 0
+        return w & high == 0 && !quote && !backslash && !control
+    }
+
     /// A string of ASCII with escapes (resolved later): its body's range.
     mutating func string() -> (Range<Int>, escaped: Bool)? {
         guard eat(UInt8(ascii: "\"")) else { return nil }
         let start = i
         var escaped = false
         while i < n {
+            // Eight plain bytes at a time (no quote, backslash, control or
+            // non-ASCII byte among them): most of a serial line's text.
+            while n - i >= 8, Self.plainWord(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)) { i += 8 }
+            guard i < n else { break }
             let c = p[i]
             if c == UInt8(ascii: "\"") {
                 i += 1
