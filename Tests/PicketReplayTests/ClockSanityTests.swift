@@ -48,17 +48,10 @@ import Testing
         let sensors = try await Support.picket(["sensors", "--db", db])
         #expect(sensors.status == 0, "\(sensors.err)")
         #expect(sensors.out.contains("clock: system clock is 10 s ahead of GPS (at 2026-06-05T03:00:03.000000000Z)"))
-        // The JSON lines: one sensor each, then the clock's own line (its first key `clock`).
+        // The JSON lines stay one sensor each (PRODUCT.md section 8).
         let json = try await Support.picket(["sensors", "--db", db, "--json"]).out.split(separator: "\n")
-            .map { try Support.object(String($0)) }
-        for line in json {
-            #expect(["sensor", "serial_port", "box_position", "clock"].count { line[$0] != nil } == 1, "\(line)")
-        }
-        #expect(json.first?["sensor"] as? String == "seis-7")
-        let clock = try #require(json.first { $0["clock"] != nil })
-        #expect(clock["clock"] as? String == "system clock is 10 s ahead of GPS")
-        #expect(clock["offset_ns"] as? Int == 10_000_000_000)
-        #expect(clock["ts"] as? String == "2026-06-05T03:00:03.000000000Z")
+        #expect(!json.isEmpty)
+        for line in json { #expect(try Support.object(String(line))["sensor"] is String) }
 
         // A replay of the same recording gives the same.
         let again = dir.appendingPathComponent("c2.db").path

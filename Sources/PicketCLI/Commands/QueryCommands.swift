@@ -341,7 +341,6 @@ struct SensorsCommand: ParsableCommand {
             let sensors = try store.sensors()
             if json {
                 for s in sensors { Console.out(Self.json(s)) }
-                for line in try Self.boxJSONLines(store) { Console.out(line) }
             } else {
                 try Self.printText(store, sensors)
             }
