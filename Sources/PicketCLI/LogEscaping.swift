@@ -1,4 +1,5 @@
 import Logging
+import PicketCore
 
 /// What a log line may carry of a value: no control character, so a value
 /// such as a name with a newline stays on its one line and cannot forge
@@ -7,7 +8,7 @@ enum LogText {
     /// `\n`, `\r` and `\t` as those two characters; every other control
     /// character, the line separators and the bidi controls as `\u{XXXX}`.
     static func escaped(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        guard text.unicodeScalars.contains(where: \.isControlOrBidi) else { return text }
         var out = ""
         out.unicodeScalars.reserveCapacity(text.unicodeScalars.count + 8)
         for scalar in text.unicodeScalars {
@@ -15,19 +16,11 @@ enum LogText {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where isControl(scalar): out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            case _ where scalar.isControlOrBidi: out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
             default: out.unicodeScalars.append(scalar)
             }
         }
         return out
-    }
-
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F: true
-        case 0x061C, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: true
-        default: false
-        }
     }
 
     /// Every value of `metadata` as its escaped text.
