@@ -365,7 +365,8 @@ struct RuleEngineTests {
         for alert in first {
             #expect(
                 alert.id
-                    == Identifier.alert(box: "swanton-07", rule: alert.rule, zone: alert.zone, events: alert.events))
+                    == Identifier.alert(
+                        box: "swanton-07", rule: alert.rule, zone: alert.zone, events: alert.events, ts: alert.firstTs))
         }
     }
 

@@ -97,18 +97,19 @@ struct UTCTimeTests {
         return id.unicodeScalars.allSatisfy { "0123456789abcdef-".unicodeScalars.contains($0) }
     }
 
-    @Test("event and alert ids are UUID-shaped: 8-4-4-4-12 lowercase hex, version 8, RFC variant")
+    @Test("event and alert ids are UUID-shaped: 8-4-4-4-12 lowercase hex, version 7, RFC variant")
     func uuidShape() {
         let ids = [
             Identifier.event(box: "swanton-07", sensor: "pir-1", source: .gpio, state: .active, ts: 0, ordinal: 0),
             Identifier.event(box: "", sensor: "", source: .report, state: .inactive, ts: -5, ordinal: 9),
-            Identifier.alert(box: "swanton-07", rule: "crossing", zone: nil, events: []),
-            Identifier.alert(box: "b", rule: "detection", zone: "north-fork", events: ["x", "y"]),
+            Identifier.alert(box: "swanton-07", rule: "crossing", zone: nil, events: [], ts: 0),
+            Identifier.alert(
+                box: "b", rule: "detection", zone: "north-fork", events: ["x", "y"], ts: 1_780_629_121_520_000_000),
         ]
         for id in ids {
             #expect(Self.isUUIDShaped(id), "\(id)")
             let scalars = Array(id.unicodeScalars)
-            #expect(scalars[14] == "8", "version nibble of \(id)")
+            #expect(scalars[14] == "7", "version nibble of \(id)")
             #expect("89ab".unicodeScalars.contains(scalars[19]), "variant of \(id)")
         }
     }
@@ -122,16 +123,36 @@ struct UTCTimeTests {
             box: "swanton-07", sensor: "seis-7", source: .serial, state: .active, ts: 1_780_629_121_520_000_000,
             ordinal: 0)
         #expect(a == b)
-        // Pinned: a replay into an existing database and a sector endpoint's
+        // Pinned (changed once, to the version 7 layout): a replay into an existing database and a sector endpoint's
         // Idempotency-Key both rely on ids never changing between releases.
         #expect(a == Self.pinnedEventID)
         #expect(
-            Identifier.alert(box: "swanton-07", rule: "crossing", zone: "north-fork", events: [a])
+            Identifier.alert(
+                box: "swanton-07", rule: "crossing", zone: "north-fork", events: [a], ts: 1_780_629_121_520_000_000)
                 == Self.pinnedAlertID)
     }
 
-    static let pinnedEventID = "790330b6-5e90-872c-93c3-95ca7478649b"
-    static let pinnedAlertID = "3321fbeb-001a-8b7d-8fc6-bf48f631e89d"
+    @Test(
+        "ids begin with their time (UUIDv7 layout): later events sort after earlier ones, so inserts append to the id index"
+    )
+    func idsSortByTime() {
+        let start: Int64 = 1_780_629_121_520_000_000
+        let ids = (0..<200).map { i in
+            Identifier.event(
+                box: "b", sensor: "s\(i % 7)", source: .gpio, state: .active, ts: start + Int64(i) * 1_000_003,
+                ordinal: 0)
+        }
+        #expect(ids == ids.sorted())
+        // 1_780_629_121_520 ms is 0x019e_95c4_29f0: the first 48 bits, big-endian.
+        #expect(ids[0].hasPrefix("019e95c4-29f0-7"))
+        // Before 1970 (a recording's negative time) clamps to zero, never traps.
+        #expect(
+            Identifier.event(box: "b", sensor: "s", source: .gpio, state: .active, ts: -5, ordinal: 0)
+                .hasPrefix("00000000-0000-7"))
+    }
+
+    static let pinnedEventID = "019e95c4-29f0-772c-93c3-95ca7478649b"
+    static let pinnedAlertID = "019e95c4-29f0-7cbd-9881-0fdc020a7b45"
 
     @Test("every part of an event's identity changes its id")
     func idsDiffer() {
@@ -147,11 +168,11 @@ struct UTCTimeTests {
         #expect(Set(variants + [base]).count == 7)
         // Parts are length-prefixed: moving a character between parts changes the id.
         #expect(
-            Identifier.alert(box: "ab", rule: "c", zone: nil, events: [])
-                != Identifier.alert(box: "a", rule: "bc", zone: nil, events: []))
+            Identifier.alert(box: "ab", rule: "c", zone: nil, events: [], ts: 0)
+                != Identifier.alert(box: "a", rule: "bc", zone: nil, events: [], ts: 0))
         #expect(
-            Identifier.alert(box: "b", rule: "r", zone: nil, events: ["x", "y"])
-                != Identifier.alert(box: "b", rule: "r", zone: nil, events: ["y", "x"]))
+            Identifier.alert(box: "b", rule: "r", zone: nil, events: ["x", "y"], ts: 0)
+                != Identifier.alert(box: "b", rule: "r", zone: nil, events: ["y", "x"], ts: 0))
     }
 
     // MARK: JSONWriter

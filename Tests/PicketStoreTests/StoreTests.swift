@@ -79,13 +79,14 @@ final class StoreTests: Sendable {
     static let events = [pirOn, seis, ghost, pirOff, capture, report]
 
     static let crossing = Alert(
-        id: Identifier.alert(box: "swanton-07", rule: "crossing", zone: "north-fork", events: [pirOn.id, seis.id]),
+        id: Identifier.alert(
+            box: "swanton-07", rule: "crossing", zone: "north-fork", events: [pirOn.id, seis.id], ts: pirOn.ts),
         rule: "crossing", severity: .high, box: "swanton-07", sector: "swanton", zone: "north-fork",
         firstTs: pirOn.ts, lastTs: seis.ts, direction: nil, events: [pirOn.id, seis.id],
         position: Position(lat: 44.9931, lon: -73.1102), summary: "crossing: pir pir-1 + seismic seis-7 in north-fork")
 
     static let detection = Alert(
-        id: Identifier.alert(box: "swanton-07", rule: "detection", zone: nil, events: [ghost.id]),
+        id: Identifier.alert(box: "swanton-07", rule: "detection", zone: nil, events: [ghost.id], ts: ghost.ts),
         rule: "detection", severity: .critical, box: "swanton-07", sector: "swanton", zone: nil, firstTs: ghost.ts,
         lastTs: ghost.ts, direction: "northbound", events: [ghost.id], position: nil, summary: "unknown ghost-3")
 

@@ -157,7 +157,7 @@ public struct HealthMonitor: Sendable {
         emit(
             Alert(
                 id: Identifier.alert(
-                    box: box, rule: check.rawValue, zone: sensor?.zone, events: [subject, String(ts)]),
+                    box: box, rule: check.rawValue, zone: sensor?.zone, events: [subject, String(ts)], ts: ts),
                 rule: check.rawValue, severity: check.severity, box: box, sector: sector, zone: sensor?.zone,
                 firstTs: ts, lastTs: ts, direction: nil, events: [], position: sensor?.position ?? site,
                 summary: summary))

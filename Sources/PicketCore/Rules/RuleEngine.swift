@@ -108,7 +108,8 @@ public struct RuleEngine: Sendable {
         let ids = events.map(\.id)
         let box = events.first?.box ?? ""
         return Alert(
-            id: Identifier.alert(box: box, rule: rule, zone: zone, events: ids), rule: rule, severity: severity,
+            id: Identifier.alert(box: box, rule: rule, zone: zone, events: ids, ts: first), rule: rule,
+            severity: severity,
             box: box, sector: events.first?.sector ?? "", zone: zone, firstTs: first, lastTs: latest?.ts ?? first,
             direction: direction, events: ids, position: latest?.position, summary: summary)
     }
