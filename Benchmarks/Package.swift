@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// In-process benchmarks of Picket's hot path with ordo-one's package-benchmark.
+// In-process benchmarks of Picket's hot path with ordo-one's benchmark package (formerly package-benchmark).
 // A package of its own so the main package's build and CI never compile it:
 //
 //     cd Benchmarks && swift package benchmark
@@ -17,18 +17,18 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(path: ".."),
-        .package(url: "https://github.com/ordo-one/package-benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         .executableTarget(
             name: "PicketHotPath",
             dependencies: [
                 .product(name: "PicketCore", package: picketPackage),
-                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/PicketHotPath",
             plugins: [
-                .plugin(name: "BenchmarkPlugin", package: "package-benchmark")
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
             ]
         )
     ]

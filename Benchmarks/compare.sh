@@ -14,8 +14,8 @@
 #   PICKET_BINARY=/path/to/picket bash Benchmarks/compare.sh
 #
 # Needs python3, sqlite3, socat and gpsdecode (Debian: python3 sqlite3 socat
-# gpsd-clients). Without PICKET_BINARY it builds the release binary once:
-# swift build -c release --scratch-path .build-release
+# gpsd-clients). Without PICKET_BINARY it builds the release binary as a box
+# runs it (systemd/build-release.sh: static Swift runtime, packed relocations).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for arg in "$@"; do
@@ -24,12 +24,8 @@ done
 command -v python3 >/dev/null || { echo "compare.sh: needs python3" >&2; exit 69; }
 command -v sqlite3 >/dev/null || { echo "compare.sh: needs the sqlite3 command (apt-get install sqlite3)" >&2; exit 69; }
 if [[ -z "${PICKET_BINARY:-}" ]]; then
-    PICKET_BINARY=.build-release/release/picket
-    if [[ ! -x "$PICKET_BINARY" ]]; then
-        echo "compare.sh: building picket (release, .build-release; a cold build takes a while)..." >&2
-        swift build -c release --scratch-path .build-release --product picket >&2
-        PICKET_BINARY="$(swift build -c release --scratch-path .build-release --show-bin-path)/picket"
-    fi
+    echo "compare.sh: building picket as a box runs it (systemd/build-release.sh; a cold build takes a while)..." >&2
+    PICKET_BINARY="$(systemd/build-release.sh)"
 fi
 [[ -x "$PICKET_BINARY" ]] || { echo "compare.sh: $PICKET_BINARY: not an executable picket" >&2; exit 66; }
 PICKET_BINARY="$(cd "$(dirname "$PICKET_BINARY")" && pwd)/$(basename "$PICKET_BINARY")"

@@ -10,8 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 window=${1:-30}
 if [ -z "${PICKET:-}" ]; then
-    swift build -c release --product picket >/dev/null
-    PICKET=$(swift build -c release --show-bin-path)/picket
+    PICKET="$(systemd/build-release.sh)"
 fi
 command -v socat >/dev/null || { echo "idle.sh needs socat (apt-get install socat)" >&2; exit 69; }
 work=$(mktemp -d)

@@ -19,8 +19,7 @@ runs=5
 
 if [[ -z "${PICKET:-}" ]]; then
     echo "building picket (release)..." >&2
-    swift build -c release --product picket >&2
-    PICKET="$(swift build -c release --show-bin-path)/picket"
+    PICKET="$(systemd/build-release.sh)"
 fi
 command -v sqlite3 >/dev/null || { echo "queries.sh: needs the sqlite3 command (apt-get install sqlite3)" >&2; exit 1; }
 

@@ -10,8 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${PICKET:-}" ]; then
     echo "building picket (release)..." >&2
-    swift build -c release --product picket >&2
-    PICKET="$(swift build -c release --show-bin-path)/picket"
+    PICKET="$(systemd/build-release.sh)"
 fi
 export PICKET
 echo "== idle"

@@ -4,7 +4,7 @@
 # completions (bash, zsh, fish) and manual pages, both generated from the
 # binary's argument parser (the pages by systemd/picket-manual.py, with
 # python3; without python3 they are skipped with a note).
-#   sudo systemd/install.sh              build (release) and install
+#   sudo systemd/install.sh              build (release, systemd/build-release.sh) and install
 #   sudo systemd/install.sh --uninstall  remove all of it except the
 #                                        configuration and the database
 # Set DESTDIR to stage into another root (packaging, tests); nothing is
@@ -41,8 +41,7 @@ if [ "${1:-}" = "--uninstall" ]; then
 fi
 
 if [ -z "${PICKET_BINARY:-}" ]; then
-    swift build -c release
-    PICKET_BINARY=.build/release/picket
+    PICKET_BINARY="$(systemd/build-release.sh)"
 fi
 
 install -D -m 0755 "$PICKET_BINARY" "$BIN"
