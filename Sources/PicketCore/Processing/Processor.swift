@@ -36,12 +36,18 @@ public struct Processor: Sendable {
         }
     }
 
+    /// A held event's place in the reorder stage: its time, its arrival
+    /// order (which breaks ties) and the slot of `held` it waits in. The
+    /// heap orders these plain values, not events: looking at its minimum,
+    /// which `advance` does for every input, copies no strings, and sifting
+    /// moves three integers instead of an event.
     struct Pending: Comparable, Sendable {
+        var ts: Int64
         var order: Int
-        var event: Event
+        var slot: Int
 
         static func < (a: Pending, b: Pending) -> Bool {
-            a.event.ts != b.event.ts ? a.event.ts < b.event.ts : a.order < b.order
+            a.ts != b.ts ? a.ts < b.ts : a.order < b.order
         }
         static func == (a: Pending, b: Pending) -> Bool { a.order == b.order }
     }
@@ -64,12 +70,14 @@ public struct Processor: Sendable {
     private var sensorsByID: [String: SensorConfig] = [:]
     private var debouncer: Debouncer
     private var framers: [NMEAFramer]
-    private let spareFramer = NMEAFramer()
     private var episodes = EpisodeTracker()
     private var rules: RuleEngine
     private var radio: [String: RadioState] = [:]
     private var ordinals: [String: (ts: Int64, next: Int)] = [:]
     private var pending = Heap<Pending>()
+    /// The events in the reorder stage, by slot; nil in a free slot.
+    private var held: [Event?] = []
+    private var freeSlots: [Int] = []
     private var pendingOrder = 0
     private let reorderNs: Int64
     /// nil: no cap (a replay); else `liveBurstHoldNs` or a test's value.
@@ -125,13 +133,14 @@ public struct Processor: Sendable {
             let port = Int(input.source)
             guard port < framers.count else { return }
             let t = input.t
-            // Move the framer out (a swap, no copy) so the frame callback may mutate `self`.
-            var framer = spareFramer
-            swap(&framer, &framers[port])
+            // Copied out and back so the frame callback may mutate `self`:
+            // a framer is a plain value (its buffer is inline), so this is
+            // two copies of a few hundred bytes and no reference counting.
+            var framer = framers[port]
             input.withBytes { bytes in
                 framer.feed(bytes) { body in sentence(body, t: t) }
             }
-            swap(&framer, &framers[port])
+            framers[port] = framer
         case .serialGap:
             counters.serialGaps += 1
             let port = Int(input.source)
@@ -198,10 +207,17 @@ public struct Processor: Sendable {
     /// storage are made again at the size they hold now (the live hot path
     /// calls it once the storm is over).
     public mutating func releaseMemory() {
-        var held: [Pending] = []
-        held.reserveCapacity(pending.count)
-        held.append(contentsOf: pending.unordered)
-        pending = Heap(held)
+        var keys: [Pending] = []
+        keys.reserveCapacity(pending.count)
+        var events: [Event?] = []
+        events.reserveCapacity(pending.count)
+        for key in pending.unordered {
+            keys.append(Pending(ts: key.ts, order: key.order, slot: events.count))
+            events.append(held[key.slot])
+        }
+        pending = Heap(keys)
+        held = events
+        freeSlots = []
         var kept: [(ts: Int64, position: Position)] = []
         kept.reserveCapacity(fixes.count)
         kept.append(contentsOf: fixes)
@@ -261,13 +277,23 @@ public struct Processor: Sendable {
     }
 
     private mutating func enqueue(_ event: Event) {
-        pending.insert(Pending(order: pendingOrder, event: event))
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            held[slot] = event
+        } else {
+            slot = held.count
+            held.append(event)
+        }
+        pending.insert(Pending(ts: event.ts, order: pendingOrder, slot: slot))
         pendingOrder += 1
     }
 
     private mutating func release(upTo limit: Int64) {
-        while let next = pending.min, next.event.ts <= limit {
-            var event = pending.removeMin().event
+        while let next = pending.min, next.ts <= limit {
+            pending.removeMin()
+            guard var event = held[next.slot].take() else { continue }
+            freeSlots.append(next.slot)
             if event.source != .report, sensorsByID[event.sensor]?.position == nil {
                 event.position = fix(at: event.ts) ?? configuration.site
             }
@@ -295,7 +321,7 @@ public struct Processor: Sendable {
     private mutating func forgetFixes(before limit: Int64) {
         guard fixes.count >= 2 else { return }
         let next = limit == .max ? Int64.max : limit + 1
-        let earliest = min(pending.min?.event.ts ?? .max, debouncer.earliestOpenBurst, next)
+        let earliest = min(pending.min?.ts ?? .max, debouncer.earliestOpenBurst, next)
         while fixes.count >= 2, fixes[1].ts <= earliest { fixes.removeFirst() }
     }
 
