@@ -153,14 +153,10 @@ public struct Processor: Sendable {
     /// releases events that can no longer be overtaken.
     public mutating func advance(to t: Int64) {
         if t > watermark { watermark = t }
-        if health != nil {
-            var raised: [Alert] = []
-            health?.advance(to: watermark) { raised.append($0) }
-            for alert in raised { emitAlert(alert) }
-        }
-        var flips: [Debouncer.Flip] = []
-        debouncer.advance(to: watermark) { flips.append($0) }
-        for flip in flips { enqueue(gpioEvent(flip)) }
+        // The rare parts live in functions of their own: this runs for
+        // every input, and most inputs (a GPS's sentences) close no burst.
+        if health != nil { advanceHealth() }
+        if debouncer.isDue(at: watermark) { closeDueBursts() }
         // Every input before the watermark has been handled (one at the
         // watermark itself may still come) and the windows due by then are
         // closed: a flip still to come is stamped at or after the earliest
@@ -169,7 +165,23 @@ public struct Processor: Sendable {
         // that bounces for longer than its window holds back what it may
         // still precede (live, for at most `burstHoldNs` past its window).
         let limit = min(watermark == .min ? .min : watermark - 1, debouncer.earliestOpenBurst &- 1)
-        release(upTo: burstHoldNs.map { max(watermark &- reorderNs &- $0, limit) } ?? limit)
+        let upTo = burstHoldNs.map { max(watermark &- reorderNs &- $0, limit) } ?? limit
+        // With no event held only the fixes no event can take any more go.
+        if pending.isEmpty { forgetFixes(before: upTo) } else { release(upTo: upTo) }
+    }
+
+    @inline(never)
+    private mutating func advanceHealth() {
+        var raised: [Alert] = []
+        health?.advance(to: watermark) { raised.append($0) }
+        for alert in raised { emitAlert(alert) }
+    }
+
+    @inline(never)
+    private mutating func closeDueBursts() {
+        var flips: [Debouncer.Flip] = []
+        debouncer.advance(to: watermark) { flips.append($0) }
+        for flip in flips { enqueue(gpioEvent(flip)) }
     }
 
     /// Ends the input: open debounce windows complete as if time went on, and
