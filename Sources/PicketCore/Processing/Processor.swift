@@ -387,8 +387,12 @@ public struct Processor: Sendable {
                 lastFix = fix.position
                 output.fix = (fix.position, t)
                 // Sorted by time: fixes from two ports may come in either order.
-                let at = fixes.lastIndex { $0.ts <= t }.map { $0 + 1 } ?? 0
-                fixes.insert((t, fix.position), at: at)
+                if let last = fixes.last, last.ts > t {
+                    let at = fixes.lastIndex { $0.ts <= t }.map { $0 + 1 } ?? 0
+                    fixes.insert((t, fix.position), at: at)
+                } else {
+                    fixes.append((t, fix.position))
+                }
                 health?.fix(at: t)
                 if let gps = ClockOffset.gpsTime(fix) {
                     let offset = ClockOffset(offsetNs: t &- gps, ts: t)

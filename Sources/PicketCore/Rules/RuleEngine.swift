@@ -120,7 +120,7 @@ public struct RuleEngine: Sendable {
     private static func makeAlert(
         rule: String, severity: Severity, zone: String?, direction: String?, events: [Event], summary: String
     ) -> Alert {
-        let first = events.map(\.ts).min() ?? 0
+        let first = events.lazy.map(\.ts).min() ?? 0
         let latest = events.max { $0.ts < $1.ts }
         let ids = events.map(\.id)
         let box = events.first?.box ?? ""
