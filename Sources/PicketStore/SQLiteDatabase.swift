@@ -113,11 +113,50 @@ public final class SQLiteStatement {
         self.sql = sql
     }
 
-    deinit { sqlite3_finalize(statement) }
+    deinit {
+        sqlite3_finalize(statement)
+        rowText?.deallocate()
+    }
 
     public func reset() {
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
+        // No binding points into the row buffer any more: it can be refilled.
+        rowTextUsed = 0
+    }
+
+    /// The text of the row being bound with `bindRowText`, made on first use.
+    private var rowText: UnsafeMutableRawBufferPointer?
+    private var rowTextUsed = 0
+    static let rowTextCapacity = 4096
+
+    /// Binds text the way `bind(_:_:)` does, but copied into the statement's
+    /// own row buffer, which SQLite then reads in place (SQLITE_STATIC)
+    /// instead of allocating a copy of each value (SQLITE_TRANSIENT): the
+    /// batch inserts bind a dozen texts per row. The buffer is only refilled
+    /// after `reset()`, which clears every binding, so no binding ever
+    /// points at bytes that changed; `run()` alone keeps the buffer, as it
+    /// keeps the bindings. A value that does not fit is bound with a copy.
+    public func bindRowText(_ index: Int32, _ value: String?) {
+        guard let value else {
+            sqlite3_bind_null(statement, index)
+            return
+        }
+        let count = value.utf8.count
+        if rowText == nil {
+            rowText = .allocate(byteCount: Self.rowTextCapacity, alignment: 1)
+        }
+        guard let buffer = rowText, let base = buffer.baseAddress, count <= buffer.count - rowTextUsed else {
+            return bind(index, value)
+        }
+        let target = UnsafeMutableRawBufferPointer(start: base + rowTextUsed, count: count)
+        if value.utf8.withContiguousStorageIfAvailable({ target.copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
+            var value = value
+            value.withUTF8 { target.copyMemory(from: UnsafeRawBufferPointer($0)) }
+        }
+        rowTextUsed += count
+        picket_sqlite3_bind_text_static(
+            statement, index, (base + rowTextUsed - count).assumingMemoryBound(to: CChar.self), Int32(count))
     }
 
     public func bind(_ index: Int32, _ value: String?) {

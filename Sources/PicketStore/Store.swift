@@ -228,32 +228,44 @@ public final class Store {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let unknown = try database.statement("INSERT OR IGNORE INTO sensors (sensor, kind) VALUES (?, 'unknown')")
-        for e in events {
-            s.reset()
-            s.bind(1, e.id)
-            s.bind(2, e.box)
-            s.bind(3, e.sector)
-            s.bind(4, e.sensor)
-            s.bind(5, e.kind.rawValue)
-            s.bind(6, e.zone)
-            s.bind(7, e.source.rawValue)
-            s.bind(8, e.state.rawValue)
-            s.bind(9, e.ts)
-            s.bind(10, e.episode)
-            s.bind(11, e.detectionClass)
-            s.bind(12, e.strength)
-            s.bind(13, e.imageRef)
-            s.bind(14, e.position?.lat)
-            s.bind(15, e.position?.lon)
-            s.bind(16, e.tags.isEmpty ? "{}" : JSONWriter.object(e.tags))
-            s.bind(17, e.note)
-            s.bind(18, e.reportedTs)
-            s.bind(19, e.clockSynced.map { $0 ? 1 : 0 })
-            try s.run()
-            if e.kind == .unknown {
-                unknown.reset()
-                unknown.bind(1, e.sensor)
-                try unknown.run()
+        // Through the buffer, so each field is read in place: `for e in
+        // events` copies every event, a retain and a release per string.
+        // The last tags and their JSON are kept: a sensor's events carry the
+        // same tags (its configuration's), encoded once instead of per event.
+        var lastTags: [String: String] = [:]
+        var lastTagsJSON = "{}"
+        try events.withUnsafeBufferPointer { events in
+            for i in events.indices {
+                s.reset()
+                s.bindRowText(1, events[i].id)
+                s.bindRowText(2, events[i].box)
+                s.bindRowText(3, events[i].sector)
+                s.bindRowText(4, events[i].sensor)
+                s.bindRowText(5, events[i].kind.rawValue)
+                s.bindRowText(6, events[i].zone)
+                s.bindRowText(7, events[i].source.rawValue)
+                s.bindRowText(8, events[i].state.rawValue)
+                s.bind(9, events[i].ts)
+                s.bindRowText(10, events[i].episode)
+                s.bindRowText(11, events[i].detectionClass)
+                s.bind(12, events[i].strength)
+                s.bindRowText(13, events[i].imageRef)
+                s.bind(14, events[i].position?.lat)
+                s.bind(15, events[i].position?.lon)
+                if events[i].tags != lastTags {
+                    lastTags = events[i].tags
+                    lastTagsJSON = lastTags.isEmpty ? "{}" : JSONWriter.object(lastTags)
+                }
+                s.bindRowText(16, lastTagsJSON)
+                s.bindRowText(17, events[i].note)
+                s.bind(18, events[i].reportedTs)
+                s.bind(19, events[i].clockSynced.map { $0 ? 1 : 0 })
+                try s.run()
+                if events[i].kind == .unknown {
+                    unknown.reset()
+                    unknown.bind(1, events[i].sensor)
+                    try unknown.run()
+                }
             }
         }
     }
@@ -267,24 +279,28 @@ public final class Store {
                 direction, events, lat, lon, summary, delivery)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        for a in alerts {
-            s.reset()
-            s.bind(1, a.id)
-            s.bind(2, a.rule)
-            s.bind(3, a.severity.rawValue)
-            s.bind(4, a.severity.rank)
-            s.bind(5, a.box)
-            s.bind(6, a.sector)
-            s.bind(7, a.zone)
-            s.bind(8, a.firstTs)
-            s.bind(9, a.lastTs)
-            s.bind(10, a.direction)
-            s.bind(11, JSONWriter.array(a.events))
-            s.bind(12, a.position?.lat)
-            s.bind(13, a.position?.lon)
-            s.bind(14, a.summary)
-            s.bind(15, forwarded.contains(a.id) ? StoredAlert.pending : StoredAlert.notForwarded)
-            try s.run()
+        // In place, as in `insertEvents`: no copy of each alert.
+        try alerts.withUnsafeBufferPointer { alerts in
+            for i in alerts.indices {
+                s.reset()
+                s.bindRowText(1, alerts[i].id)
+                s.bindRowText(2, alerts[i].rule)
+                s.bindRowText(3, alerts[i].severity.rawValue)
+                s.bind(4, alerts[i].severity.rank)
+                s.bindRowText(5, alerts[i].box)
+                s.bindRowText(6, alerts[i].sector)
+                s.bindRowText(7, alerts[i].zone)
+                s.bind(8, alerts[i].firstTs)
+                s.bind(9, alerts[i].lastTs)
+                s.bindRowText(10, alerts[i].direction)
+                s.bindRowText(11, JSONWriter.array(alerts[i].events))
+                s.bind(12, alerts[i].position?.lat)
+                s.bind(13, alerts[i].position?.lon)
+                s.bindRowText(14, alerts[i].summary)
+                let isForwarded = !forwarded.isEmpty && forwarded.contains(alerts[i].id)
+                s.bindRowText(15, isForwarded ? StoredAlert.pending : StoredAlert.notForwarded)
+                try s.run()
+            }
         }
     }
 

@@ -92,6 +92,10 @@ public struct Debouncer: Sendable {
         lines[index] = line
     }
 
+    /// Whether `advance(to: t)` would close a burst.
+    @inline(__always)
+    public func isDue(at t: Int64) -> Bool { t >= nextDeadline }
+
     /// Closes every burst whose window has passed by `t` (deadline <= t).
     /// Flips come out in order of their time, then line.
     public mutating func advance(to t: Int64, _ emit: (Flip) -> Void) {

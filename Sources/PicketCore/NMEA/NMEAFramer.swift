@@ -103,12 +103,14 @@ public struct NMEAFramer: Sendable {
     public private(set) var counters = FramerCounters()
 
     /// The bytes after `$`; only the first `maximumFrameLength - 1` are kept.
-    private var storage: [UInt8]
+    /// Inline rather than an array: a framer is then a plain value that the
+    /// processor moves out and back around every read (so the frame callback
+    /// may mutate the processor) with no reference counting or uniqueness
+    /// check, and no framer shares its buffer with another.
+    private var storage = FrameBytes()
     private var scanner = FrameScanner()
 
-    public init() {
-        storage = [UInt8](repeating: 0, count: 128)
-    }
+    public init() {}
 
     /// True while a `$` has been seen and its line feed has not.
     public var isInFrame: Bool { scanner.inFrame }
@@ -124,7 +126,7 @@ public struct NMEAFramer: Sendable {
         // array's uniqueness check happens once per read, not once per byte.
         var scanner = self.scanner
         var counters = self.counters
-        storage.withUnsafeMutableBytes { buffer in
+        withUnsafeMutableBytes(of: &storage) { buffer in
             var index = 0
             let end = bytes.count
             while index < end {
@@ -161,6 +163,16 @@ public struct NMEAFramer: Sendable {
         }
         scanner = FrameScanner()
     }
+}
+
+/// 128 bytes, room for a frame of `NMEAFramer.maximumFrameLength` and the
+/// eight-byte stores of `FrameScanner.copyRun`.
+private struct FrameBytes {
+    var words:
+        (
+            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+        ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 }
 
 /// The framer's state apart from the buffer: plain scalars, cheap to copy in

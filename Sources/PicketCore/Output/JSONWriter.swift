@@ -74,6 +74,8 @@ public struct JSONWriter: Sendable {
 
     public static func array(_ values: [String]) -> String {
         var out = "["
+        // Quotes and commas; what is escaped (rare) may grow it once more.
+        out.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
         for (i, v) in values.enumerated() {
             if i > 0 { out += "," }
             appendQuoted(v, to: &out)
@@ -94,6 +96,15 @@ public struct JSONWriter: Sendable {
 
     public static func appendQuoted(_ s: String, to out: inout String) {
         out += "\""
+        // Ids, names and zones rarely hold anything to escape: then the
+        // string goes in whole instead of scalar by scalar. The bytes that
+        // are escaped are all ASCII, never part of a longer UTF-8 sequence,
+        // so testing bytes finds exactly the strings the loop would change.
+        guard needsEscaping(s) else {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -108,5 +119,12 @@ public struct JSONWriter: Sendable {
             }
         }
         out += "\""
+    }
+
+    /// Whether `s` holds a quote, a backslash or a control character below 0x20.
+    static func needsEscaping(_ s: String) -> Bool {
+        func special(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C }
+        return s.utf8.withContiguousStorageIfAvailable { $0.contains(where: special) }
+            ?? s.utf8.contains(where: special)
     }
 }

@@ -36,12 +36,18 @@ public struct Processor: Sendable {
         }
     }
 
+    /// A held event's place in the reorder stage: its time, its arrival
+    /// order (which breaks ties) and the slot of `held` it waits in. The
+    /// heap orders these plain values, not events: looking at its minimum,
+    /// which `advance` does for every input, copies no strings, and sifting
+    /// moves three integers instead of an event.
     struct Pending: Comparable, Sendable {
+        var ts: Int64
         var order: Int
-        var event: Event
+        var slot: Int
 
         static func < (a: Pending, b: Pending) -> Bool {
-            a.event.ts != b.event.ts ? a.event.ts < b.event.ts : a.order < b.order
+            a.ts != b.ts ? a.ts < b.ts : a.order < b.order
         }
         static func == (a: Pending, b: Pending) -> Bool { a.order == b.order }
     }
@@ -64,12 +70,14 @@ public struct Processor: Sendable {
     private var sensorsByID: [String: SensorConfig] = [:]
     private var debouncer: Debouncer
     private var framers: [NMEAFramer]
-    private let spareFramer = NMEAFramer()
     private var episodes = EpisodeTracker()
     private var rules: RuleEngine
     private var radio: [String: RadioState] = [:]
     private var ordinals: [String: (ts: Int64, next: Int)] = [:]
     private var pending = Heap<Pending>()
+    /// The events in the reorder stage, by slot; nil in a free slot.
+    private var held: [Event?] = []
+    private var freeSlots: [Int] = []
     private var pendingOrder = 0
     private let reorderNs: Int64
     /// nil: no cap (a replay); else `liveBurstHoldNs` or a test's value.
@@ -125,13 +133,14 @@ public struct Processor: Sendable {
             let port = Int(input.source)
             guard port < framers.count else { return }
             let t = input.t
-            // Move the framer out (a swap, no copy) so the frame callback may mutate `self`.
-            var framer = spareFramer
-            swap(&framer, &framers[port])
+            // Copied out and back so the frame callback may mutate `self`:
+            // a framer is a plain value (its buffer is inline), so this is
+            // two copies of a few hundred bytes and no reference counting.
+            var framer = framers[port]
             input.withBytes { bytes in
                 framer.feed(bytes) { body in sentence(body, t: t) }
             }
-            swap(&framer, &framers[port])
+            framers[port] = framer
         case .serialGap:
             counters.serialGaps += 1
             let port = Int(input.source)
@@ -144,14 +153,10 @@ public struct Processor: Sendable {
     /// releases events that can no longer be overtaken.
     public mutating func advance(to t: Int64) {
         if t > watermark { watermark = t }
-        if health != nil {
-            var raised: [Alert] = []
-            health?.advance(to: watermark) { raised.append($0) }
-            for alert in raised { emitAlert(alert) }
-        }
-        var flips: [Debouncer.Flip] = []
-        debouncer.advance(to: watermark) { flips.append($0) }
-        for flip in flips { enqueue(gpioEvent(flip)) }
+        // The rare parts live in functions of their own: this runs for
+        // every input, and most inputs (a GPS's sentences) close no burst.
+        if health != nil { advanceHealth() }
+        if debouncer.isDue(at: watermark) { closeDueBursts() }
         // Every input before the watermark has been handled (one at the
         // watermark itself may still come) and the windows due by then are
         // closed: a flip still to come is stamped at or after the earliest
@@ -160,7 +165,23 @@ public struct Processor: Sendable {
         // that bounces for longer than its window holds back what it may
         // still precede (live, for at most `burstHoldNs` past its window).
         let limit = min(watermark == .min ? .min : watermark - 1, debouncer.earliestOpenBurst &- 1)
-        release(upTo: burstHoldNs.map { max(watermark &- reorderNs &- $0, limit) } ?? limit)
+        let upTo = burstHoldNs.map { max(watermark &- reorderNs &- $0, limit) } ?? limit
+        // With no event held only the fixes no event can take any more go.
+        if pending.isEmpty { forgetFixes(before: upTo) } else { release(upTo: upTo) }
+    }
+
+    @inline(never)
+    private mutating func advanceHealth() {
+        var raised: [Alert] = []
+        health?.advance(to: watermark) { raised.append($0) }
+        for alert in raised { emitAlert(alert) }
+    }
+
+    @inline(never)
+    private mutating func closeDueBursts() {
+        var flips: [Debouncer.Flip] = []
+        debouncer.advance(to: watermark) { flips.append($0) }
+        for flip in flips { enqueue(gpioEvent(flip)) }
     }
 
     /// Ends the input: open debounce windows complete as if time went on, and
@@ -198,10 +219,17 @@ public struct Processor: Sendable {
     /// storage are made again at the size they hold now (the live hot path
     /// calls it once the storm is over).
     public mutating func releaseMemory() {
-        var held: [Pending] = []
-        held.reserveCapacity(pending.count)
-        held.append(contentsOf: pending.unordered)
-        pending = Heap(held)
+        var keys: [Pending] = []
+        keys.reserveCapacity(pending.count)
+        var events: [Event?] = []
+        events.reserveCapacity(pending.count)
+        for key in pending.unordered {
+            keys.append(Pending(ts: key.ts, order: key.order, slot: events.count))
+            events.append(held[key.slot])
+        }
+        pending = Heap(keys)
+        held = events
+        freeSlots = []
         var kept: [(ts: Int64, position: Position)] = []
         kept.reserveCapacity(fixes.count)
         kept.append(contentsOf: fixes)
@@ -261,13 +289,23 @@ public struct Processor: Sendable {
     }
 
     private mutating func enqueue(_ event: Event) {
-        pending.insert(Pending(order: pendingOrder, event: event))
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            held[slot] = event
+        } else {
+            slot = held.count
+            held.append(event)
+        }
+        pending.insert(Pending(ts: event.ts, order: pendingOrder, slot: slot))
         pendingOrder += 1
     }
 
     private mutating func release(upTo limit: Int64) {
-        while let next = pending.min, next.event.ts <= limit {
-            var event = pending.removeMin().event
+        while let next = pending.min, next.ts <= limit {
+            pending.removeMin()
+            guard var event = held[next.slot].take() else { continue }
+            freeSlots.append(next.slot)
             if event.source != .report, sensorsByID[event.sensor]?.position == nil {
                 event.position = fix(at: event.ts) ?? configuration.site
             }
@@ -295,7 +333,7 @@ public struct Processor: Sendable {
     private mutating func forgetFixes(before limit: Int64) {
         guard fixes.count >= 2 else { return }
         let next = limit == .max ? Int64.max : limit + 1
-        let earliest = min(pending.min?.event.ts ?? .max, debouncer.earliestOpenBurst, next)
+        let earliest = min(pending.min?.ts ?? .max, debouncer.earliestOpenBurst, next)
         while fixes.count >= 2, fixes[1].ts <= earliest { fixes.removeFirst() }
     }
 
@@ -349,8 +387,12 @@ public struct Processor: Sendable {
                 lastFix = fix.position
                 output.fix = (fix.position, t)
                 // Sorted by time: fixes from two ports may come in either order.
-                let at = fixes.lastIndex { $0.ts <= t }.map { $0 + 1 } ?? 0
-                fixes.insert((t, fix.position), at: at)
+                if let last = fixes.last, last.ts > t {
+                    let at = fixes.lastIndex { $0.ts <= t }.map { $0 + 1 } ?? 0
+                    fixes.insert((t, fix.position), at: at)
+                } else {
+                    fixes.append((t, fix.position))
+                }
                 health?.fix(at: t)
                 if let gps = ClockOffset.gpsTime(fix) {
                     let offset = ClockOffset(offsetNs: t &- gps, ts: t)

@@ -26,8 +26,10 @@ public struct RuleEngine: Sendable {
 
     private let rules: [RuleConfig]
     private let severities: [String: Severity]
-    private var allOf: [Int: [String: AllOfState]] = [:]
-    private var sequences: [Int: SequenceState] = [:]
+    /// By rule index. Updated in place: a state copied out of the
+    /// dictionary and stored back would copy its `latestByKind` every time.
+    private var allOf: [[String: AllOfState]]
+    private var sequences: [SequenceState]
 
     public init(configuration: PicketConfiguration) {
         rules = configuration.rules
@@ -36,6 +38,8 @@ public struct RuleEngine: Sendable {
             if let severity = sensor.severity { severities[sensor.id] = severity }
         }
         self.severities = severities
+        allOf = Array(repeating: [:], count: rules.count)
+        sequences = Array(repeating: SequenceState(), count: rules.count)
     }
 
     /// Call with each event that opened an episode, in time order; returns the alerts it raises.
@@ -43,7 +47,7 @@ public struct RuleEngine: Sendable {
         var alerts: [Alert] = []
         if let severity = severities[event.sensor] {
             alerts.append(
-                makeAlert(
+                Self.makeAlert(
                     rule: detectionRuleName, severity: severity, zone: event.zone, direction: nil, events: [event],
                     summary: Self.detectionSummary(event)))
         }
@@ -53,44 +57,57 @@ public struct RuleEngine: Sendable {
                 guard kinds.contains(event.kind) else { continue }
                 if let zone, event.zone != zone { continue }
                 let zoneKey = event.zone ?? ""
-                var state = allOf[index, default: [:]][zoneKey, default: AllOfState()]
-                state.latestByKind[event.kind] = Opening(ts: event.ts, event: event)
-                if event.ts >= state.quietUntil {
-                    let members = kinds.compactMap { kind -> Event? in
-                        guard let opening = state.latestByKind[kind],
-                            abs(event.ts &- opening.ts) <= rule.withinNs
-                        else { return nil }
-                        return opening.event
-                    }
-                    if members.count == kinds.count {
-                        state.quietUntil = event.ts &+ rule.cooldownNs
-                        let sorted = Self.chronological(members)
-                        alerts.append(
-                            makeAlert(
-                                rule: rule.name, severity: rule.severity, zone: zone ?? event.zone,
-                                direction: rule.direction, events: sorted,
-                                summary: Self.allOfSummary(rule: rule.name, events: sorted, zone: zone ?? event.zone)))
-                    }
-                }
-                allOf[index, default: [:]][zoneKey] = state
+                Self.allOfOpened(
+                    event, rule: rule, kinds: kinds, zone: zone, state: &allOf[index][zoneKey, default: AllOfState()],
+                    into: &alerts)
             case .sequence(let first, let second):
-                var state = sequences[index, default: SequenceState()]
-                if Self.names(first, event) {
-                    state.latestFirst = Opening(ts: event.ts, event: event)
-                } else if Self.names(second, event), event.ts >= state.quietUntil, let a = state.latestFirst,
-                    a.ts < event.ts, event.ts &- a.ts <= rule.withinNs
-                {
-                    state.quietUntil = event.ts &+ rule.cooldownNs
-                    alerts.append(
-                        makeAlert(
-                            rule: rule.name, severity: rule.severity, zone: event.zone, direction: rule.direction,
-                            events: [a.event, event],
-                            summary: Self.sequenceSummary(rule: rule, first: a.event, second: event)))
-                }
-                sequences[index] = state
+                Self.sequenceOpened(
+                    event, rule: rule, first: first, second: second, state: &sequences[index], into: &alerts)
             }
         }
         return alerts
+    }
+
+    private static func allOfOpened(
+        _ event: Event, rule: RuleConfig, kinds: [SensorKind], zone: String?, state: inout AllOfState,
+        into alerts: inout [Alert]
+    ) {
+        state.latestByKind[event.kind] = Opening(ts: event.ts, event: event)
+        if event.ts >= state.quietUntil {
+            let members = kinds.compactMap { kind -> Event? in
+                guard let opening = state.latestByKind[kind],
+                    abs(event.ts &- opening.ts) <= rule.withinNs
+                else { return nil }
+                return opening.event
+            }
+            if members.count == kinds.count {
+                state.quietUntil = event.ts &+ rule.cooldownNs
+                let sorted = Self.chronological(members)
+                alerts.append(
+                    Self.makeAlert(
+                        rule: rule.name, severity: rule.severity, zone: zone ?? event.zone,
+                        direction: rule.direction, events: sorted,
+                        summary: Self.allOfSummary(rule: rule.name, events: sorted, zone: zone ?? event.zone)))
+            }
+        }
+    }
+
+    private static func sequenceOpened(
+        _ event: Event, rule: RuleConfig, first: String, second: String, state: inout SequenceState,
+        into alerts: inout [Alert]
+    ) {
+        if Self.names(first, event) {
+            state.latestFirst = Opening(ts: event.ts, event: event)
+        } else if Self.names(second, event), event.ts >= state.quietUntil, let a = state.latestFirst,
+            a.ts < event.ts, event.ts &- a.ts <= rule.withinNs
+        {
+            state.quietUntil = event.ts &+ rule.cooldownNs
+            alerts.append(
+                Self.makeAlert(
+                    rule: rule.name, severity: rule.severity, zone: event.zone, direction: rule.direction,
+                    events: [a.event, event],
+                    summary: Self.sequenceSummary(rule: rule, first: a.event, second: event)))
+        }
     }
 
     /// Whether a `sequence` member names the event's sensor. `report` names
@@ -100,10 +117,10 @@ public struct RuleEngine: Sendable {
         member == Report.sensor ? event.source == .report : event.sensor == member
     }
 
-    private func makeAlert(
+    private static func makeAlert(
         rule: String, severity: Severity, zone: String?, direction: String?, events: [Event], summary: String
     ) -> Alert {
-        let first = events.map(\.ts).min() ?? 0
+        let first = events.lazy.map(\.ts).min() ?? 0
         let latest = events.max { $0.ts < $1.ts }
         let ids = events.map(\.id)
         let box = events.first?.box ?? ""
