@@ -210,13 +210,15 @@ final class RecordingLineScanner {
         var o = 0
         var k = 0
         let n = raw.count
+        guard let base = raw.baseAddress else { return raw }
         while k < n {
-            let ch = raw[k]
-            guard ch == UInt8(ascii: "\\") else {
-                out[o] = ch
-                o += 1
-                k += 1
-                continue
+            // The bytes up to the next backslash as they are, in one copy.
+            let end = memchr(base + k, 0x5C, n - k).map { base.distance(to: UnsafeRawPointer($0)) } ?? n
+            if end > k {
+                memcpy(out + o, base + k, end - k)
+                o += end - k
+                k = end
+                guard k < n else { break }
             }
             guard k + 1 < n else { return nil }
             let e = raw[k + 1]
