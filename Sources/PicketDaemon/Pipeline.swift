@@ -81,6 +81,10 @@ public final class Pipeline {
     public private(set) var eventsCommitted = 0
     /// Called after each batch is written (a replay ends its bounded transaction here).
     public var afterCommit: (() throws(StoreError) -> Void)?
+    /// Takes each batch instead of `store.write` (a replay hands its batches
+    /// to a writer thread, which owns the store meanwhile); it throws when
+    /// the store failed. Nil: `commit` writes the batch itself.
+    public var writeBatch: ((_ batch: StoreBatch, _ now: Int64) throws(StoreError) -> Void)?
     public private(set) var lastCommitNs: Int64 = 0
     private var reportedDrops = 0
     private let onAlert: ((Alert) -> Void)?
@@ -355,7 +359,7 @@ public final class Pipeline {
         batch.takenReports = events.filter { $0.source == .report }.map(\.id)
         batch.clockOffset = pending.clockOffset
         delivery?.queue(alerts, into: &batch)
-        try store.write(batch, run: runID, now: now)
+        if let writeBatch { try writeBatch(batch, now) } else { try store.write(batch, run: runID, now: now) }
         if !batch.outbox.isEmpty || !batch.hotlineMatches.isEmpty { delivery?.nudge() }
         handedReports.subtract(batch.takenReports)
         commits += 1

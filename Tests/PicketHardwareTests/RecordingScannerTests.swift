@@ -218,4 +218,51 @@ import Testing
         #expect(reader.linesRead == 3)
         #expect(reader.bytesRead == text.utf8.count + 1)
     }
+
+    /// `check()` validates serial texts without decoding them (issue 11):
+    /// it must take and refuse exactly the lines the decoding scan does.
+    @Test("the check's validate-only scan takes and refuses exactly the lines the decoding scan does")
+    func validateOnlyAgreesWithDecoding() throws {
+        let texts = [
+            "plain", "", #"a\"b"#, #"\\"#, #"\/\b\f\n\r\t"#, #"\u0041"#, #"\u00e9\u20AC"#, #"\uFFFF"#,
+            #"\ud7ff"#, #"\ue000"#, #"\ud800"#, #"\udfff"#, #"\uDBFF"#, #"\q"#, #"\x41"#, #"\u12"#,
+            #"\u12g4"#, #"\u"#, #"x\u004"#, #"$PGSD,seis-7,12,FOOT,64*05\r\n"#, #"long text \a at the end"#,
+        ]
+        var lines: [String] = []
+        for text in texts {
+            for gap in ["", #","gap":true"#] {
+                lines.append(#"{"t":1,"serial":{"port":"/dev/ttyUSB0","text":"\#(text)"}\#(gap)}"#)
+            }
+        }
+        let decoding = RecordingLineScanner(configuration: Self.configuration, startedUTC: 0)
+        let validating = RecordingLineScanner(configuration: Self.configuration, startedUTC: 0)
+        validating.validatesOnly = true
+        var refused = 0
+        for line in lines {
+            var line = line
+            let (decoded, validated) = line.withUTF8 {
+                (
+                    decoding.scan(UnsafeRawBufferPointer($0), lastT: 0).map(\.kind),
+                    validating.scan(UnsafeRawBufferPointer($0), lastT: 0).map(\.kind)
+                )
+            }
+            #expect(decoded == validated, "\(line)")
+            if decoded == nil { refused += 1 }
+        }
+        #expect(refused == 20, "\(refused)")
+        // A whole file: the check throws exactly what reading it does.
+        let (dir, file) = try write(Self.recognised + lines.map { $0.replacing(#""t":1,"#, with: #""t":99,"#) })
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let read = try read(file, scanner: true)
+        let reader = try RecordingReader(path: file.path, configuration: Self.configuration)
+        let checked: String?
+        do {
+            try reader.check()
+            checked = nil
+        } catch {
+            checked = "\(error)"
+        }
+        let message = try #require(checked)
+        #expect(message == read.error)
+    }
 }

@@ -41,6 +41,10 @@ final class RecordingLineScanner {
     private let maximumT: Int64
     private var scratch: UnsafeMutableRawPointer
     private var scratchCapacity = 4096
+    /// Only checks lines (`RecordingReader.check()`): a serial input's text
+    /// is validated, not decoded, and its bytes are not delivered (empty).
+    /// Accepts and refuses exactly the lines the decoding scan does.
+    var validatesOnly = false
 
     init(configuration: PicketConfiguration, startedUTC: Int64) {
         // Later entries win, as in the reader's dictionaries.
@@ -145,8 +149,13 @@ final class RecordingLineScanner {
         // Escapes are part of the JSON: a bad one makes the line invalid even in a gap.
         var decodedText: UnsafeRawBufferPointer?
         if let text {
-            guard let decoded = textEscaped ? unescape(c.bytes(text)) : c.bytes(text) else { return nil }
-            decodedText = decoded
+            if validatesOnly {
+                guard !textEscaped || Self.escapesValid(c.bytes(text)) else { return nil }
+                decodedText = Self.none
+            } else {
+                guard let decoded = textEscaped ? unescape(c.bytes(text)) : c.bytes(text) else { return nil }
+                decodedText = decoded
+            }
         }
         if gap == true { return ScannedInput(kind: .gap, t: t, index: index, rising: false, bytes: Self.none) }
         let bytes: UnsafeRawBufferPointer
@@ -201,13 +210,15 @@ final class RecordingLineScanner {
         var o = 0
         var k = 0
         let n = raw.count
+        guard let base = raw.baseAddress else { return raw }
         while k < n {
-            let ch = raw[k]
-            guard ch == UInt8(ascii: "\\") else {
-                out[o] = ch
-                o += 1
-                k += 1
-                continue
+            // The bytes up to the next backslash as they are, in one copy.
+            let end = memchr(base + k, 0x5C, n - k).map { base.distance(to: UnsafeRawPointer($0)) } ?? n
+            if end > k {
+                memcpy(out + o, base + k, end - k)
+                o += end - k
+                k = end
+                guard k < n else { break }
             }
             guard k + 1 < n else { return nil }
             let e = raw[k + 1]
@@ -254,6 +265,44 @@ final class RecordingLineScanner {
             o += 1
         }
         return UnsafeRawBufferPointer(start: scratch, count: o)
+    }
+
+    /// Whether `unescape` takes `raw` (it gives nil exactly where this is
+    /// false), without writing what it stands for.
+    static func escapesValid(_ raw: UnsafeRawBufferPointer) -> Bool {
+        guard let base = raw.baseAddress else { return true }
+        let n = raw.count
+        var k = 0
+        while k < n {
+            // To the next backslash; what lies between is taken as it is.
+            guard let found = memchr(base + k, 0x5C, n - k) else { return true }
+            k = base.distance(to: UnsafeRawPointer(found))
+            guard k + 1 < n else { return false }
+            let e = raw[k + 1]
+            k += 2
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                continue
+            case UInt8(ascii: "u"):
+                guard k + 4 <= n else { return false }
+                var v: UInt32 = 0
+                for j in k..<(k + 4) {
+                    let d: UInt8
+                    switch raw[j] {
+                    case 48...57: d = raw[j] - 48
+                    case 65...70: d = raw[j] - 55
+                    case 97...102: d = raw[j] - 87
+                    default: return false
+                    }
+                    v = v << 4 | UInt32(d)
+                }
+                k += 4
+                if v >= 0xD800, v < 0xE000 { return false }
+            default: return false
+            }
+        }
+        return true
     }
 
     private static let base64Values: [UInt8] = {

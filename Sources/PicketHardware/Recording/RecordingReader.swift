@@ -191,6 +191,9 @@ public final class RecordingReader {
     /// `forEachInput` would (every bad line), so a replay can refuse a bad
     /// recording before it writes anything.
     public func check() throws {
+        // Serial texts are validated, not decoded: nothing is delivered.
+        scanner.validatesOnly = true
+        defer { scanner.validatesOnly = false }
         try forEachScannedInput { _ in }
     }
 
