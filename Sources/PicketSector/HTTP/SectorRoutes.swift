@@ -232,8 +232,8 @@ public struct SectorRoutes: Sendable {
     // MARK: Operators
 
     /// The operator's name, or the 401 to answer.
-    func operatorName(_ request: Request) -> Checked<String> {
-        if let basic = request.headers.basic, operators.verify(name: basic.username, password: basic.password) {
+    func operatorName(_ request: Request) async -> Checked<String> {
+        if let basic = request.headers.basic, await operators.verify(name: basic.username, password: basic.password) {
             return .success(basic.username)
         }
         var response = Self.problem(
@@ -244,7 +244,7 @@ public struct SectorRoutes: Sendable {
     }
 
     func getAlerts(_ request: Request, _ context: BasicRequestContext) async -> Response {
-        if case .failure(let response) = operatorName(request) { return response }
+        if case .failure(let response) = await operatorName(request) { return response }
         let parameters = request.uri.queryParameters
         var query = AlertQuery()
         if let since = parameters.get("since") {
@@ -272,7 +272,7 @@ public struct SectorRoutes: Sendable {
     }
 
     func getBoxes(_ request: Request, _ context: BasicRequestContext) async -> Response {
-        if case .failure(let response) = operatorName(request) { return response }
+        if case .failure(let response) = await operatorName(request) { return response }
         do {
             let boxes = try await store.boxes()
             return Self.json(.ok, SectorJSON.list("boxes", boxes.map(SectorJSON.box)))
@@ -284,7 +284,7 @@ public struct SectorRoutes: Sendable {
 
     func acknowledge(_ request: Request, _ context: BasicRequestContext) async -> Response {
         let name: String
-        switch operatorName(request) {
+        switch await operatorName(request) {
         case .failure(let response): return response
         case .success(let value): name = value
         }
