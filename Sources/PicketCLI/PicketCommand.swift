@@ -17,7 +17,7 @@ public struct PicketCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, ReplayCommand.self, RecordCommand.self, EventsCommand.self, AlertsCommand.self,
             SensorsCommand.self,
-            CheckConfigCommand.self, ReportCommand.self,
+            CheckConfigCommand.self, ReportCommand.self, SectorCommand.self,
         ])
 
     public init() {}

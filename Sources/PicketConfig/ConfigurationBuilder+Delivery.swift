@@ -176,7 +176,7 @@ extension ConfigurationBuilder {
 
     /// E.164 as the SMS gateway wants it. Unquoted `+1802…` is a YAML
     /// integer, but the reader keeps the text as written, plus sign included.
-    private func phone(_ field: Field) -> String? {
+    func phone(_ field: Field) -> String? {
         guard let text = reader.text(field, Self.phoneExpectation) else { return nil }
         let digits = text.dropFirst()
         guard text.first == "+", (2...15).contains(digits.count), digits.allSatisfy({ ("0"..."9").contains($0) })

@@ -1,0 +1,94 @@
+import Hummingbird
+import Logging
+import PicketConfig
+import PicketCore
+import ServiceLifecycle
+import UnixSignals
+
+/// Why `picket sector` cannot start with this configuration (sysexits 78).
+public struct SectorStartError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// `picket sector`: the HTTP service and the offline watcher, as the
+/// services of one `ServiceGroup`.
+public struct SectorServer: Sendable {
+    public let configuration: SectorConfiguration
+    public let store: any SectorStore
+    public let keys: BoxKeys
+    public let clock: any PicketClock
+    public let metrics: SectorMetrics
+    public let logger: Logger
+
+    public init(
+        configuration: SectorConfiguration, store: any SectorStore, keys: BoxKeys, clock: any PicketClock,
+        metrics: SectorMetrics = SectorMetrics(), logger: Logger
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.keys = keys
+        self.clock = clock
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// The store `configuration.database` names, migrated. PostgreSQL is not
+    /// in this build yet: said as a configuration error naming the key.
+    public static func openStore(_ configuration: SectorConfiguration) async throws -> any SectorStore {
+        switch configuration.database {
+        case .sqlite(let path):
+            let store = try SQLiteSectorStore(path: path)
+            try await store.migrate()
+            try await store.registerBoxes(configuration.boxes.map(\.box))
+            return store
+        case .postgres:
+            let line = configuration.databaseLine.map { ":\($0)" } ?? ""
+            throw SectorStartError(
+                "\(configuration.file)\(line): database.url: PostgreSQL is not supported in this build of picket yet; "
+                    + "use database: {path: /var/lib/picket/sector.db} (SQLite)")
+        }
+    }
+
+    public var routes: SectorRoutes {
+        SectorRoutes(
+            store: store, keys: keys, operators: Operators(path: configuration.operatorsFile), clock: clock,
+            metrics: metrics, sector: configuration.sector)
+    }
+
+    /// The HTTP application; `onRunning` gets the bound port (the chosen
+    /// one when `listen` says port 0).
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service {
+        let logger = logger
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        return Application(
+            router: routes.router(),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "picket-sector"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.notice("sector listening", metadata: ["address": "\(host):\(port)"])
+                await onRunning(port)
+            },
+            logger: logger)
+    }
+
+    public func watcher(intervalNs: Int64? = nil) -> OfflineWatcher {
+        OfflineWatcher(
+            store: store, clock: clock, offlineAfterS: configuration.offlineAfterS, metrics: metrics, logger: logger,
+            intervalNs: intervalNs)
+    }
+
+    /// Runs both until SIGTERM or SIGINT (or cancellation).
+    public func run(
+        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [application(onRunning: onRunning), watcher()],
+                gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        try await group.run()
+    }
+}
