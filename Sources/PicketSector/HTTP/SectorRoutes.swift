@@ -231,10 +231,22 @@ public struct SectorRoutes: Sendable {
 
     // MARK: Operators
 
-    /// The operator's name, or the 401 to answer.
-    func operatorName(_ request: Request) -> Checked<String> {
+    /// The operator's name, or the 401 (or 403) to answer: HTTP basic auth,
+    /// else the fleet page's session cookie; a session's request that
+    /// `changesState` must carry its CSRF token (`X-Picket-CSRF`), else 403.
+    func operatorName(_ request: Request, changesState: Bool = false) async -> Checked<String> {
         if let basic = request.headers.basic, operators.verify(name: basic.username, password: basic.password) {
             return .success(basic.username)
+        }
+        if let session = await OperatorSessions(store: store, clock: clock).session(for: request) {
+            guard !changesState || OperatorSessions.headerMatches(request, session) else {
+                return .failure(
+                    Self.problem(
+                        .forbidden,
+                        "this request changes state and needs the session's CSRF token in the "
+                            + "\(OperatorSessions.csrfHeader) header (the fleet page sends it); nothing was changed"))
+            }
+            return .success(session.operatorName)
         }
         var response = Self.problem(
             .unauthorized,
@@ -244,7 +256,7 @@ public struct SectorRoutes: Sendable {
     }
 
     func getAlerts(_ request: Request, _ context: BasicRequestContext) async -> Response {
-        if case .failure(let response) = operatorName(request) { return response }
+        if case .failure(let response) = await operatorName(request) { return response }
         let parameters = request.uri.queryParameters
         var query = AlertQuery()
         if let since = parameters.get("since") {
@@ -272,7 +284,7 @@ public struct SectorRoutes: Sendable {
     }
 
     func getBoxes(_ request: Request, _ context: BasicRequestContext) async -> Response {
-        if case .failure(let response) = operatorName(request) { return response }
+        if case .failure(let response) = await operatorName(request) { return response }
         do {
             let boxes = try await store.boxes()
             return Self.json(.ok, SectorJSON.list("boxes", boxes.map(SectorJSON.box)))
@@ -284,7 +296,7 @@ public struct SectorRoutes: Sendable {
 
     func acknowledge(_ request: Request, _ context: BasicRequestContext) async -> Response {
         let name: String
-        switch operatorName(request) {
+        switch await operatorName(request, changesState: true) {
         case .failure(let response): return response
         case .success(let value): name = value
         }
