@@ -91,7 +91,8 @@ public struct OperatorSessions: Sendable {
     func retryAfterS(name: String) async throws -> Int64? {
         let now = clock.wallNs()
         let windowNs = Self.failureWindowS * 1_000_000_000
-        let failures = try await store.loginFailures(key: Self.failureKey(name: name), since: now - windowNs)
+        // A failure exactly `failureWindowS` old has left the window.
+        let failures = try await store.loginFailures(key: Self.failureKey(name: name), since: now - windowNs + 1)
         guard failures.count >= Self.maximumFailures else { return nil }
         // Free again when enough of the failures in the window have aged out.
         let freeing = failures[failures.count - Self.maximumFailures]
