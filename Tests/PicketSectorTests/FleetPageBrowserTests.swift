@@ -23,14 +23,25 @@ import Testing
         }
     }
 
+    /// The first Python that imports selenium: Debian's (where
+    /// python3-selenium installs it) before the one on PATH (which may be a
+    /// pyenv or venv without it).
+    static func python() async throws -> String? {
+        for candidate in ["/usr/bin/python3", onPath("python3")].compactMap({ $0 })
+        where FileManager.default.isExecutableFile(atPath: candidate) {
+            if try await runProcess(URL(fileURLWithPath: candidate), ["-c", "import selenium"]).status == 0 {
+                return candidate
+            }
+        }
+        return nil
+    }
+
     /// What is missing to run the browser test, as one message, or nil.
-    static func missingTools() async throws -> String? {
+    static func missingTools(python: String?) -> String? {
         var missing: [String] = []
         if onPath("chromium") == nil && onPath("chromium-browser") == nil { missing.append("chromium") }
         if onPath("chromedriver") == nil { missing.append("chromium-driver (chromedriver)") }
-        guard let python = onPath("python3") else { return "python3 is not on PATH: apt-get install -y python3" }
-        let selenium = try await runProcess(URL(fileURLWithPath: python), ["-c", "import selenium"])
-        if selenium.status != 0 { missing.append("python3-selenium") }
+        if python == nil { missing.append("python3-selenium (no python3 that can import selenium)") }
         guard !missing.isEmpty else { return nil }
         return "the browser test needs \(missing.joined(separator: ", ")): "
             + "apt-get install -y chromium chromium-driver python3-selenium "
@@ -39,7 +50,8 @@ import Testing
 
     @Test(.enabled(if: !skip, "PICKET_SKIP_BROWSER_TESTS=1"))
     func fleetPageInChromium() async throws {
-        if let missing = try await Self.missingTools() {
+        let python = try await Self.python()
+        if let missing = Self.missingTools(python: python) {
             Issue.record(Comment(rawValue: missing))
             return
         }
@@ -74,7 +86,7 @@ import Testing
             .dropFirst("address=".count)
 
         let result = try await runProcess(
-            URL(fileURLWithPath: try #require(Self.onPath("python3"))),
+            URL(fileURLWithPath: try #require(python)),
             [
                 Self.script.path, "http://\(address)", "alice", "s3cret pass", "ridge-01",
                 dir.appendingPathComponent("ridge-01.key").path, "quiet-03",

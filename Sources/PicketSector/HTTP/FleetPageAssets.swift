@@ -40,6 +40,7 @@ button:hover { background: var(--panel); }
 .badge.online { background: var(--ok); color: #fff; }
 .empty { color: var(--muted); }
 svg.plot, svg.timeline { display: block; width: 100%; height: auto; border: 1px solid var(--line); border-radius: .35rem; background: var(--panel); }
+svg.plot { max-width: 36rem; }
 svg text { font-size: 11px; fill: var(--muted); }
 .table { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; }

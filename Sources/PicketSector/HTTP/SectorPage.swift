@@ -261,7 +261,7 @@ public struct SectorPage: Sendable {
             })
     }
 
-    /// Writes the view whenever it changed, a comment every 15 s otherwise,
+    /// Writes the view whenever it changed, a comment every 5 s otherwise (so a closed connection is noticed),
     /// until the session ends, the stream's lifetime is up, the client goes
     /// (a write throws) or the service shuts down.
     func feed(_ writer: inout any ResponseBodyWriter, session: OperatorSession, logger: Logger) async throws {
@@ -288,7 +288,7 @@ public struct SectorPage: Sendable {
             } catch {
                 logger.error("the fleet page's stream cannot read the sector database: \(error)")
             }
-            if monotonic.now - lastWrite >= .seconds(15) {
+            if monotonic.now - lastWrite >= .seconds(5) {
                 try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                 lastWrite = monotonic.now
             }

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The fleet page of `picket sector` in a real browser (headless chromium
 driven by Selenium through chromedriver).
 
@@ -227,7 +227,7 @@ def run(driver, base, operator, password, live, quiet):
 def run_logged_in(driver, base, operator, password, live, quiet):
     row = f'tr[data-box="{live.name}"]'
     wait(driver, f"box {live.name} online", lambda d: any(
-        e.text == "online" for e in css(d, row + " .state")))
+        e.get_attribute("textContent") == "online" for e in css(d, row + " .state")))
     text = driver.find_element(By.CSS_SELECTOR, row).text
     for expected in ["1 of 2 healthy", "mag-2", "3.21 V", "synced", "3 pending"]:
         check(expected in text, f"box row should show {expected!r}; it shows {text!r}")
@@ -288,7 +288,7 @@ def run_logged_in(driver, base, operator, password, live, quiet):
     quiet.status(44.05, -72.55)
     quiet_row = f'tr[data-box="{quiet.name}"]'
     wait(driver, f"box {quiet.name} marked offline", lambda d: any(
-        e.text == "offline" for e in css(d, quiet_row + " .state")))
+        e.get_attribute("textContent") == "offline" for e in css(d, quiet_row + " .state")))
     check("offline" in driver.find_element(By.CSS_SELECTOR, quiet_row).get_attribute("class"),
           f"the row of {quiet.name} is not marked offline")
     wait(driver, "its box.offline alert", lambda d: any(
