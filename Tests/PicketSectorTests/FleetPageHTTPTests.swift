@@ -94,7 +94,9 @@ import Testing
             #expect(csrf.count == 64)
             // The JSON for operators takes the session too.
             #expect(try await Self.send(client, port, .GET, "/v1/boxes", cookie: token).status == 200)
-            #expect(try await Self.send(client, port, .GET, "/v1/boxes", cookie: String(repeating: "0", count: 64)).status == 401)
+            #expect(
+                try await Self.send(client, port, .GET, "/v1/boxes", cookie: String(repeating: "0", count: 64)).status
+                    == 401)
 
             // An alert to acknowledge.
             let posted = try await sector.post("/v1/alerts", box: "ridge-01", body: alertJSON("a1"), key: "a1")
