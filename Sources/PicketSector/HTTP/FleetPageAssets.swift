@@ -258,9 +258,13 @@ tr.offline td { background: #fdecea; }
     }));
   }
 
+  var shownAlerts = null;
   function render() {
     if (!state) return;
-    renderAlerts();
+    // The list is rebuilt only when the alerts changed: a box's status
+    // alone leaves the buttons (and the keyboard's focus) where they are.
+    var alerts = JSON.stringify([state.open, state.acknowledged]);
+    if (alerts !== shownAlerts) { renderAlerts(); shownAlerts = alerts; }
     renderPlot();
     renderTimeline();
     renderBoxes();

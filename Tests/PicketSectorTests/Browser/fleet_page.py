@@ -26,7 +26,7 @@ import uuid
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import TimeoutException, WebDriverException
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -142,14 +142,48 @@ def make_driver():
 
 def wait(driver, what, condition, timeout=WAIT_S):
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition(d))
+        return WebDriverWait(driver, timeout, poll_frequency=0.05,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda d: condition(d))
     except TimeoutException:
         raise Failure(f"timed out after {timeout} s waiting for {what}; the page at {driver.current_url} shows:\n"
                       + driver.find_element(By.TAG_NAME, "body").text[:3000])
 
 
+# The page rebuilds parts of itself on every update: read it in one script
+# call each time instead of holding element references that go stale.
 def css(driver, selector):
-    return driver.find_elements(By.CSS_SELECTOR, selector)
+    """How many elements match (0 is false)."""
+    return driver.execute_script("return document.querySelectorAll(arguments[0]).length", selector)
+
+
+def texts(driver, selector):
+    """The textContent of every match."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), e => e.textContent)", selector)
+
+
+def text(driver, selector):
+    """The rendered text (innerText) of the first match, or ''."""
+    return driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", selector)
+
+
+def attribute(driver, selector, name):
+    return driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null",
+        selector, name)
+
+
+def press_enter_on(driver, selector):
+    """Focus the element and press Enter, as a keyboard user does (again if the page replaced it meanwhile)."""
+    for _ in range(10):
+        try:
+            driver.execute_script("document.querySelector(arguments[0]).focus()", selector)
+            driver.switch_to.active_element.send_keys(Keys.ENTER)
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise Failure(f"could not press Enter on {selector}: the page kept replacing it")
 
 
 def fetch(driver, path, method="POST", headers=None):
@@ -227,10 +261,10 @@ def run(driver, base, operator, password, live, quiet):
 def run_logged_in(driver, base, operator, password, live, quiet):
     row = f'tr[data-box="{live.name}"]'
     wait(driver, f"box {live.name} online", lambda d: any(
-        e.get_attribute("textContent") == "online" for e in css(d, row + " .state")))
-    text = driver.find_element(By.CSS_SELECTOR, row).text
+        t == "online" for t in texts(d, row + " .state")))
+    shown = text(driver, row)
     for expected in ["1 of 2 healthy", "mag-2", "3.21 V", "synced", "3 pending"]:
-        check(expected in text, f"box row should show {expected!r}; it shows {text!r}")
+        check(expected in shown, f"box row should show {expected!r}; it shows {shown!r}")
 
     step(f"a new alert appears within {LIVE_S} s, without a reload")
     driver.execute_script("window.__picketNoReload = 'still here';")
@@ -245,7 +279,7 @@ def run_logged_in(driver, base, operator, password, live, quiet):
     check(took <= LIVE_S, f"the alert took {took:.2f} s to show; it should within {LIVE_S} s")
     check(driver.execute_script("return window.__picketNoReload") == "still here",
           "the page reloaded to show the alert; it should update live")
-    shown = driver.find_element(By.CSS_SELECTOR, item).text
+    shown = text(driver, item)
     check(summary in shown, f"the summary should show as text {summary!r}; the item shows {shown!r}")
     check(not css(driver, item + " b, " + item + " script"), "the summary's markup became elements: not escaped")
     check(css(driver, f'#plot circle[data-alert-id="{alert_id}"]'), "the alert is not on the position plot")
@@ -269,30 +303,30 @@ def run_logged_in(driver, base, operator, password, live, quiet):
     check(css(driver, item), "the alert left the open list after a refused acknowledgement")
 
     step("Acknowledge (by keyboard) moves it to the acknowledged list")
-    button = driver.find_element(By.CSS_SELECTOR, item + " button")
-    check(button.tag_name == "button" and "Acknowledge" in button.text, "the Acknowledge control is not a button")
-    button.send_keys(Keys.ENTER)
+    check(css(driver, item + " button[type=button]") and "Acknowledge" in text(driver, item + " button"),
+          "the Acknowledge control is not a button")
+    press_enter_on(driver, item + " button")
     done = f'#acknowledged li[data-alert-id="{alert_id}"]'
     wait(driver, "the alert in the acknowledged list", lambda d: css(d, done) and not css(d, item))
-    check(f"acknowledged by {operator}" in driver.find_element(By.CSS_SELECTOR, done).text,
-          f"expected 'acknowledged by {operator}', found {driver.find_element(By.CSS_SELECTOR, done).text!r}")
+    check(f"acknowledged by {operator}" in text(driver, done),
+          f"expected 'acknowledged by {operator}', found {text(driver, done)!r}")
 
     step("after a reload it is still acknowledged")
     driver.refresh()
     wait(driver, "the acknowledged alert after the reload", lambda d: css(d, done))
     check(not css(driver, item), "after the reload the alert is open again")
-    check(f"acknowledged by {operator}" in driver.find_element(By.CSS_SELECTOR, done).text,
+    check(f"acknowledged by {operator}" in text(driver, done),
           "after the reload the alert does not say who acknowledged it")
 
     step("a box that stops sending is marked offline")
     quiet.status(44.05, -72.55)
     quiet_row = f'tr[data-box="{quiet.name}"]'
     wait(driver, f"box {quiet.name} marked offline", lambda d: any(
-        e.get_attribute("textContent") == "offline" for e in css(d, quiet_row + " .state")))
-    check("offline" in driver.find_element(By.CSS_SELECTOR, quiet_row).get_attribute("class"),
+        t == "offline" for t in texts(d, quiet_row + " .state")))
+    check("offline" in (attribute(driver, quiet_row, "class") or ""),
           f"the row of {quiet.name} is not marked offline")
     wait(driver, "its box.offline alert", lambda d: any(
-        "offline" in e.text and quiet.name in e.text for e in css(d, "#open li")))
+        "offline" in t and quiet.name in t for t in texts(d, "#open li")))
 
     step("readable on a phone: no horizontal scroll at 375 px")
     driver.set_window_size(375, 800)
