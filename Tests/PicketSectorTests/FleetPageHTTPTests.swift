@@ -215,9 +215,11 @@ import Testing
             #expect(response.status == .ok)
             #expect(response.headers.first(name: "Content-Type")?.hasPrefix("text/event-stream") == true)
             var text = ""
-            for try await chunk in response.body {
+            var iterator = response.body.makeAsyncIterator()
+            while !(text.contains("event: state\n") && text.contains("\n\n", after: "event: state")),
+                let chunk = try await iterator.next()
+            {
                 text += String(buffer: chunk)
-                if text.contains("event: state\n"), text.contains("\n\n", after: "event: state") { break }
             }
             let data = try #require(text.split(separator: "\n").first { $0.hasPrefix("data: {") }).dropFirst(6)
             let view = try jsonObject(String(data))
@@ -227,6 +229,15 @@ import Testing
             #expect(open.first?["summary"] as? String == "<img src=x onerror=alert(1)>")
             let boxes = try #require(view["boxes"] as? [[String: Any]])
             #expect(Set(boxes.compactMap { $0["box"] as? String }) == ["ridge-01", "ford-02"])
+            // An alert stored through another connection to the database (another
+            // process) arrives on the open stream by itself.
+            let other = try SQLiteSectorStore(path: sector.dir.appendingPathComponent("sector.db").path)
+            #expect(try await other.storeAlert(incoming("from-elsewhere", box: "ford-02")) == .stored)
+            var more = ""
+            while !more.contains("from-elsewhere"), let chunk = try await iterator.next() {
+                more += String(buffer: chunk)
+            }
+            #expect(more.contains("event: state\n"), "\(more)")
             let script = try await Self.send(client, sector.port, .GET, "/assets/fleet.js")
             #expect(script.body.contains("textContent"))
             #expect(!script.body.contains("innerHTML"))
