@@ -119,6 +119,18 @@ public struct SectorPage: Sendable {
 
     // MARK: Login and logout
 
+    /// bcrypt takes about a quarter of a second of CPU by design: done on
+    /// one serial queue of its own, not on the cooperative pool's few
+    /// threads (which serve every request), and one at a time, so a flood
+    /// of logins costs at most one core.
+    static let bcryptQueue = DispatchQueue(label: "picket.sector.bcrypt")
+
+    static func verifyOffThePool(_ operators: Operators, name: String, password: String) async -> Bool {
+        await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
+            bcryptQueue.async { done.resume(returning: operators.verify(name: name, password: password)) }
+        }
+    }
+
     func loginForm(_ request: Request) async -> Response {
         if await sessions.session(for: request) != nil { return Self.redirect("/") }
         return Self.html(.ok, FleetPageHTML.login(sector: sector, message: nil))
@@ -143,7 +155,7 @@ public struct SectorPage: Sendable {
                 response.headers[.retryAfter] = String(wait)
                 return response
             }
-            guard !name.isEmpty, operators.verify(name: name, password: password) else {
+            guard !name.isEmpty, await Self.verifyOffThePool(operators, name: name, password: password) else {
                 try await sessions.noteFailure(name: name)
                 context.logger.warning("failed login as \(name): wrong name or password")
                 return Self.html(
