@@ -135,6 +135,8 @@ def make_driver():
     options.add_argument("--disable-gpu")
     options.add_argument("--disable-dev-shm-usage")
     options.add_argument("--window-size=1200,900")
+    for quieter in ["--disable-extensions", "--disable-background-networking", "--no-first-run", "--mute-audio"]:
+        options.add_argument(quieter)  # less work beside the other tests
     if os.geteuid() == 0:
         options.add_argument("--no-sandbox")  # chromium refuses to run as root with its sandbox
     return webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
