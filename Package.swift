@@ -191,6 +191,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The fleet page's Selenium script, run by FleetPageBrowserTests.
+            exclude: ["Browser"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -231,10 +231,22 @@ public struct SectorRoutes: Sendable {
 
     // MARK: Operators
 
-    /// The operator's name, or the 401 to answer.
-    func operatorName(_ request: Request) async -> Checked<String> {
+    /// The operator's name, or the 401 (or 403) to answer: HTTP basic auth,
+    /// else the fleet page's session cookie; a session's request that
+    /// `changesState` must carry its CSRF token (`X-Picket-CSRF`), else 403.
+    func operatorName(_ request: Request, changesState: Bool = false) async -> Checked<String> {
         if let basic = request.headers.basic, await operators.verify(name: basic.username, password: basic.password) {
             return .success(basic.username)
+        }
+        if let session = await OperatorSessions(store: store, clock: clock).session(for: request) {
+            guard !changesState || OperatorSessions.headerMatches(request, session) else {
+                return .failure(
+                    Self.problem(
+                        .forbidden,
+                        "this request changes state and needs the session's CSRF token in the "
+                            + "\(OperatorSessions.csrfHeader) header (the fleet page sends it); nothing was changed"))
+            }
+            return .success(session.operatorName)
         }
         var response = Self.problem(
             .unauthorized,
@@ -284,7 +296,7 @@ public struct SectorRoutes: Sendable {
 
     func acknowledge(_ request: Request, _ context: BasicRequestContext) async -> Response {
         let name: String
-        switch await operatorName(request) {
+        switch await operatorName(request, changesState: true) {
         case .failure(let response): return response
         case .success(let value): name = value
         }

@@ -57,13 +57,28 @@ public struct SectorServer: Sendable {
             metrics: metrics, sector: configuration.sector)
     }
 
+    /// The fleet page and its login; its cookie is `Secure` when `public_url` is https.
+    public var page: SectorPage {
+        SectorPage(
+            store: store, operators: Operators(path: configuration.operatorsFile), clock: clock,
+            sector: configuration.sector, offlineAfterS: configuration.offlineAfterS,
+            secureCookies: configuration.publicURL?.lowercased().hasPrefix("https://") ?? false)
+    }
+
+    /// The box endpoints, the operators' JSON and the fleet page on one router.
+    public func router() -> Router<BasicRequestContext> {
+        let router = routes.router()
+        page.register(on: router)
+        return router
+    }
+
     /// The HTTP application; `onRunning` gets the bound port (the chosen
     /// one when `listen` says port 0).
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service {
         let logger = logger
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         return Application(
-            router: routes.router(),
+            router: router(),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "picket-sector"),
             onServerRunning: { channel in

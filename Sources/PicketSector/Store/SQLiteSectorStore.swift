@@ -19,7 +19,8 @@ public actor SQLiteSectorStore: SectorStore {
         }
     }
 
-    private let database: SQLiteDatabase
+    /// Internal, not private: the sessions' methods live in their own file.
+    let database: SQLiteDatabase
     public nonisolated let path: String
 
     /// Opens (creating when missing) the file at `path`. Call `migrate()`

@@ -38,6 +38,23 @@ enum SectorSchema {
             offline_changed_ts INTEGER
         );
         CREATE INDEX boxes_last_status ON boxes (offline, last_status_ts);
+        """,
+        // 2: the fleet page's sessions and failed logins, shared by every process on the database.
         """
+        CREATE TABLE operator_sessions (
+            id TEXT PRIMARY KEY,
+            operator TEXT NOT NULL,
+            csrf_token TEXT NOT NULL,
+            created_ts INTEGER NOT NULL,
+            expires_ts INTEGER NOT NULL
+        );
+        CREATE INDEX operator_sessions_expires ON operator_sessions (expires_ts);
+        CREATE TABLE login_failures (
+            key TEXT NOT NULL,
+            ts INTEGER NOT NULL
+        );
+        CREATE INDEX login_failures_key_ts ON login_failures (key, ts);
+        CREATE INDEX login_failures_ts ON login_failures (ts);
+        """,
     ]
 }

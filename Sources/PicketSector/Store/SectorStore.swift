@@ -64,6 +64,51 @@ public protocol SectorStore: Sendable {
     /// A sector alert (`box.offline`, `box.online`, later the hotline's),
     /// stored once by id like a box's.
     func storeSectorAlert(_ alert: SectorAlertRecord) async throws -> StoreOutcome
+
+    // MARK: Operators' sessions (the fleet page), shared by every process
+
+    /// Keeps a new session of the fleet page. `session.id` is the hex
+    /// SHA-256 of the cookie's random token (the token itself is never
+    /// stored), unique; a PostgreSQL store keeps the same columns as the
+    /// SQLite table `operator_sessions`.
+    func createSession(_ session: OperatorSession) async throws
+
+    /// The session with this id if it has not expired at `ts` (its
+    /// `expiresTs` is after `ts`); nil otherwise.
+    func session(id: String, at ts: Int64) async throws -> OperatorSession?
+
+    /// Ends the session with this id (logout), and removes every session
+    /// expired at `ts` while at it. No error when there is none.
+    func deleteSession(id: String, at ts: Int64) async throws
+
+    /// Counts one failed login at `ts` under each of `keys` (e.g.
+    /// `name:alice`), and forgets every failure older than `forgetBefore`,
+    /// so that all processes on one database count the same failures.
+    func noteLoginFailure(keys: [String], at ts: Int64, forgetBefore: Int64) async throws
+
+    /// The times of the failed logins under `key` at or after `since`,
+    /// oldest first.
+    func loginFailures(key: String, since: Int64) async throws -> [Int64]
+}
+
+/// An operator's session of the fleet page, as the store keeps it.
+public struct OperatorSession: Sendable, Equatable {
+    /// Hex SHA-256 of the cookie's token.
+    public var id: String
+    public var operatorName: String
+    /// The token every state-changing request of this session carries
+    /// (`X-Picket-CSRF` header or `csrf` form field).
+    public var csrfToken: String
+    public var createdTs: Int64
+    public var expiresTs: Int64
+
+    public init(id: String, operatorName: String, csrfToken: String, createdTs: Int64, expiresTs: Int64) {
+        self.id = id
+        self.operatorName = operatorName
+        self.csrfToken = csrfToken
+        self.createdTs = createdTs
+        self.expiresTs = expiresTs
+    }
 }
 
 /// Whether a write was new.
