@@ -73,7 +73,20 @@ struct PostgresSectorStoreTests {
         }
         #expect(try await stores[0].storeAlert(incoming("a1")) == .stored)
         #expect(try await stores[3].storeAlert(incoming("a1")) == .duplicate)
+        let versions = try await PostgresTestServer.psql(
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM picket_sector_migrations", url: url)
+        #expect(versions == "1")
         for store in stores { await store.shutdown() }
+    }
+
+    @Test func aDatabaseOfANewerPicketIsRefused() async throws {
+        let url = try await PostgresTestServer.makeDatabase()
+        let store = try PostgresSectorStore(url: url)
+        try await store.migrate()
+        _ = try await PostgresTestServer.psql("INSERT INTO picket_sector_migrations (version) VALUES (99)", url: url)
+        let error = try await #require(throws: PostgresSectorStore.SchemaTooNew.self) { try await store.migrate() }
+        #expect(error.description.contains("schema version 99, this picket knows only up to 1"), "\(error)")
+        await store.shutdown()
     }
 
     /// What `picket sector` opens for `database: {url: ...}`: migrated,

@@ -75,6 +75,24 @@ public final class PostgresTestServer: Sendable {
             : "postgres://\(superuser)@127.0.0.1:\(server.port)/\(name)?sslmode=disable"
     }
 
+    /// Runs `sql` with `psql` in the database `url` names (as the
+    /// superuser, over TCP); what it printed, unaligned, without headers.
+    public static func psql(_ sql: String, url: String) async throws -> String {
+        let server = try await shared()
+        guard let slash = url.range(of: "/", options: .backwards) else {
+            throw Unavailable(description: "\(url): no database name")
+        }
+        let database = url[slash.upperBound...].prefix { $0 != "?" }
+        let ran = try await runProcess(
+            server.bin.appendingPathComponent("psql"),
+            [
+                "-h", "127.0.0.1", "-p", String(server.port), "-U", superuser, "-d", String(database), "-X", "-q",
+                "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql,
+            ])
+        guard ran.status == 0 else { throw Unavailable(description: "psql -c \(sql) failed: \(ran.err)") }
+        return ran.out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     private static func findBin() throws -> URL {
         let env = ProcessInfo.processInfo.environment["PICKET_POSTGRES_BIN"]
         let path = env.flatMap { $0.isEmpty ? nil : $0 } ?? defaultBin
@@ -148,11 +166,17 @@ public final class PostgresTestServer: Sendable {
                 "-p \(port)", "-k \(folder.path)", "-c listen_addresses=127.0.0.1", "-c fsync=off",
                 "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=200",
             ].joined(separator: " ")
+            // The server outlives pg_ctl: it must not inherit a descriptor of this process (Foundation's
+            // Process learns that a child ended when the last holder of one of them closes it), so bash
+            // closes every descriptor above 2 before it runs pg_ctl.
             let started = try await asServerUser(
-                bin.appendingPathComponent("pg_ctl"),
+                URL(fileURLWithPath: "/bin/bash"),
                 [
-                    "-D", data.path, "-l", folder.appendingPathComponent("server.log").path, "-o", options, "-w", "-t",
-                    "60", "start",
+                    "-c",
+                    "for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; "
+                        + "exec \"$0\" \"$@\"",
+                    bin.appendingPathComponent("pg_ctl").path, "-D", data.path, "-l",
+                    folder.appendingPathComponent("server.log").path, "-o", options, "-w", "-t", "60", "start",
                 ],
                 in: folder)
             if started.status == 0 {

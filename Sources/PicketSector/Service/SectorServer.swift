@@ -56,7 +56,7 @@ public struct SectorServer: Sendable {
             } catch {
                 throw SectorStartError("\(configuration.file)\(line): database.url: \(error.message)")
             }
-            let store = try PostgresSectorStore(url: parsed, displayURL: PostgresURL.redacted(url), logger: logger)
+            let store = PostgresSectorStore(url: parsed, displayURL: PostgresURL.redacted(url), logger: logger)
             do {
                 try await store.migrate()
                 try await store.registerBoxes(configuration.boxes.map(\.box))

@@ -45,14 +45,16 @@ public final class PostgresSectorStore: SectorStore {
     /// Reads `url` (see `PostgresURL`) and starts the pool. No connection is
     /// made yet: call `migrate()` first, and `shutdown()` at the end.
     public convenience init(url text: String, logger: Logger = Logger(label: "picket.sector.postgres")) throws {
+        let parsed: PostgresURL
         do {
-            try self.init(url: try PostgresURL.parse(text), displayURL: PostgresURL.redacted(text), logger: logger)
-        } catch let problem as PostgresURL.Problem {
-            throw Failure(url: PostgresURL.redacted(text), doing: "read the URL", detail: problem.message)
+            parsed = try PostgresURL.parse(text)
+        } catch {
+            throw Failure(url: PostgresURL.redacted(text), doing: "read the URL", detail: error.message)
         }
+        self.init(url: parsed, displayURL: PostgresURL.redacted(text), logger: logger)
     }
 
-    public init(url: PostgresURL, displayURL: String, logger: Logger) throws {
+    public init(url: PostgresURL, displayURL: String, logger: Logger) {
         self.url = url
         self.displayURL = displayURL
         self.logger = logger
@@ -154,7 +156,7 @@ public final class PostgresSectorStore: SectorStore {
                 try await Task.sleep(for: .seconds(5))
                 throw Failure(url: self.displayURL, doing: "answer a ping", detail: "no answer within 5 s")
             }
-            try await group.next()
+            _ = try await group.next()
             group.cancelAll()
         }
     }
@@ -358,6 +360,7 @@ public final class PostgresSectorStore: SectorStore {
         return rows
     }
 
+    @discardableResult
     private func withConnection<T: Sendable>(
         _ doing: String, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -368,6 +371,7 @@ public final class PostgresSectorStore: SectorStore {
         }
     }
 
+    @discardableResult
     private func withTransaction<T: Sendable>(
         _ doing: String, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
