@@ -158,8 +158,10 @@ public enum SectorConfigurationLoader {
         switch (path, url) {
         case (let path?, nil): return (.sqlite(path: path), map.optional("path")?.node.mark?.line)
         case (nil, let url?):
-            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
-                reader.report(map.optional("url")!, "must be a postgres:// or postgresql:// URL")
+            do {
+                _ = try PostgresURL.parse(url)
+            } catch {
+                reader.report(map.optional("url")!, error.message)
                 return nil
             }
             return (.postgres(url: url), map.optional("url")?.node.mark?.line)

@@ -271,9 +271,9 @@ import Testing
         try await task.value
         let elapsed = clock.now - start
         // The point is that cancellation does not wait out the 60 s backoff or a
-        // poll that never ends; the bound is a quarter of that backoff because
-        // the suite shares two cores with process-spawning tests (about 10 ms
-        // when idle, 2 s seen in CI).
-        #expect(elapsed < .seconds(15), "run returned \(elapsed) after cancellation")
+        // poll that never ends; the bound is three quarters of that backoff
+        // because the suite shares two cores with process-spawning tests and a
+        // browser (about 10 ms when idle, 2 s seen in CI, 20.6 s at load 10).
+        #expect(elapsed < .seconds(45), "run returned \(elapsed) after cancellation")
     }
 }

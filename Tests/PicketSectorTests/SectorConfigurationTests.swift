@@ -71,16 +71,6 @@ import Testing
         #expect(text.contains("s.yaml:8: colour: unknown key"), "\(text)")
     }
 
-    @Test func postgresIsNamedAsNotInThisBuild() async throws {
-        let configuration = try SectorConfigurationLoader.parse(
-            yaml: "sector: s\ndatabase:\n  url: postgres://picket@db/sector\n", file: "s.yaml")
-        #expect(configuration.database == .postgres(url: "postgres://picket@db/sector"))
-        let error = try await #require(throws: SectorStartError.self) {
-            _ = try await SectorServer.openStore(configuration)
-        }
-        #expect(error.message.contains("s.yaml:3: database.url: PostgreSQL is not supported in this build"))
-    }
-
     @Test func aLooseSecretFileIsRefusedWithItsLine() throws {
         let dir = try temporaryDirectory("sector-config")
         defer { try? FileManager.default.removeItem(at: dir) }

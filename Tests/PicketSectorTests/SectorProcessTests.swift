@@ -60,11 +60,11 @@ import Testing
         let bad = try await runProcess(Self.binary, ["sector", "--config", config])
         #expect(bad.status == 78)
         #expect(bad.err.contains("\(config):2: listen:"), "\(bad.err)")
-        try "sector: test\ndatabase: {url: \"postgres://db/sector\"}\n".write(
+        try "sector: test\ndatabase: {url: \"postgres://picket@db/sector?sslmode=allow\"}\n".write(
             toFile: config, atomically: true, encoding: .utf8)
         let postgres = try await runProcess(Self.binary, ["sector", "--config", config])
         #expect(postgres.status == 78)
-        #expect(postgres.err.contains("PostgreSQL is not supported in this build"), "\(postgres.err)")
+        #expect(postgres.err.contains("\(config):2: database.url: sslmode allow is not supported"), "\(postgres.err)")
         let missing = try await runProcess(Self.binary, ["sector", "--config", dir.appendingPathComponent("no").path])
         #expect(missing.status == 66)
     }

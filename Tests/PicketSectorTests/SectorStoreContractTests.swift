@@ -3,19 +3,30 @@ import PicketSector
 import PicketTestSupport
 import Testing
 
-/// How to make each `SectorStore` the contract runs against. A PostgreSQL
-/// store adds its case here (and skips itself when no server answers), so
-/// every implementation passes the same tests.
+/// How to make each `SectorStore` the contract runs against: SQLite in a
+/// temporary folder, and PostgreSQL in a fresh database of the test
+/// process's own server (`PostgresTestServer`; left out only when
+/// `PICKET_SKIP_POSTGRES_TESTS=1`, failing when PostgreSQL is missing).
 enum StoreFactory: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
+    case postgres
+
+    static var allCases: [StoreFactory] { PostgresTestServer.skipped ? [.sqlite] : [.sqlite, .postgres] }
 
     var testDescription: String { rawValue }
 
-    /// A new, migrated, empty store in `directory`.
+    /// A new, migrated, empty store in `directory` (for PostgreSQL, a new
+    /// database whose URL is kept in the folder for `reopen`).
     func make(in directory: URL) async throws -> any SectorStore {
         switch self {
         case .sqlite:
             let store = try SQLiteSectorStore(path: directory.appendingPathComponent("sector.db").path)
+            try await store.migrate()
+            return store
+        case .postgres:
+            let url = try await PostgresTestServer.makeDatabase()
+            try url.write(to: directory.appendingPathComponent("postgres-url"), atomically: true, encoding: .utf8)
+            let store = try PostgresSectorStore(url: url)
             try await store.migrate()
             return store
         }
@@ -26,6 +37,11 @@ enum StoreFactory: String, CaseIterable, CustomTestStringConvertible, Sendable {
         switch self {
         case .sqlite:
             let store = try SQLiteSectorStore(path: directory.appendingPathComponent("sector.db").path)
+            try await store.migrate()
+            return store
+        case .postgres:
+            let url = try String(contentsOf: directory.appendingPathComponent("postgres-url"), encoding: .utf8)
+            let store = try PostgresSectorStore(url: url)
             try await store.migrate()
             return store
         }

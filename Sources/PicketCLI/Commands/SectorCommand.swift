@@ -53,9 +53,16 @@ struct SectorServeCommand: AsyncParsableCommand {
             let store: any SectorStore
             do {
                 if case .sqlite(let path) = configuration.database { try DefaultPaths.prepareDirectory(for: path) }
-                store = try await SectorServer.openStore(configuration)
+                store = try await SectorServer.openStore(configuration, logger: logger)
             } catch let error as SectorStartError {
                 throw CLIError(message: error.message, code: ExitStatus.config)
+            } catch let error as PostgresSectorStore.Failure {
+                // The server is down, refuses the user or lacks the database: say which line to check.
+                let line = configuration.databaseLine.map { ":\($0)" } ?? ""
+                throw CLIError(
+                    message: "\(configuration.file)\(line): database.url: \(error)", code: ExitStatus.ioError)
+            } catch let error as PostgresSectorStore.SchemaTooNew {
+                throw CLIError(message: "\(error)", code: ExitStatus.ioError)
             }
             if configuration.hotline != nil {
                 logger.notice("hotline: configured but not served by this build yet (issue 13)")
@@ -63,10 +70,17 @@ struct SectorServeCommand: AsyncParsableCommand {
             let server = SectorServer(
                 configuration: configuration, store: store, keys: keys, clock: SystemClock(), logger: logger)
             let notifier = SystemdNotifier()
-            try await server.run { port in
-                notifier?.notify(
-                    "READY=1\nSTATUS=sector \(configuration.sector) listening on \(configuration.host):\(port)")
+            // The pool closes after the HTTP service has answered its last request.
+            do {
+                try await server.run { port in
+                    notifier?.notify(
+                        "READY=1\nSTATUS=sector \(configuration.sector) listening on \(configuration.host):\(port)")
+                }
+            } catch {
+                if let postgres = store as? PostgresSectorStore { await postgres.shutdown() }
+                throw error
             }
+            if let postgres = store as? PostgresSectorStore { await postgres.shutdown() }
         }
     }
 }

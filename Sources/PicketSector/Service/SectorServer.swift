@@ -34,20 +34,37 @@ public struct SectorServer: Sendable {
         self.logger = logger
     }
 
-    /// The store `configuration.database` names, migrated. PostgreSQL is not
-    /// in this build yet: said as a configuration error naming the key.
-    public static func openStore(_ configuration: SectorConfiguration) async throws -> any SectorStore {
+    /// The store `configuration.database` names, migrated, with the
+    /// configured boxes registered. A PostgreSQL URL that cannot be used is
+    /// a `SectorStartError` naming the line of `database.url`; a server that
+    /// cannot be reached or refuses is a `PostgresSectorStore.Failure`.
+    /// Call `PostgresSectorStore.shutdown()` when done with one.
+    public static func openStore(
+        _ configuration: SectorConfiguration, logger: Logger = Logger(label: "picket.sector")
+    ) async throws -> any SectorStore {
         switch configuration.database {
         case .sqlite(let path):
             let store = try SQLiteSectorStore(path: path)
             try await store.migrate()
             try await store.registerBoxes(configuration.boxes.map(\.box))
             return store
-        case .postgres:
+        case .postgres(let url):
             let line = configuration.databaseLine.map { ":\($0)" } ?? ""
-            throw SectorStartError(
-                "\(configuration.file)\(line): database.url: PostgreSQL is not supported in this build of picket yet; "
-                    + "use database: {path: /var/lib/picket/sector.db} (SQLite)")
+            let parsed: PostgresURL
+            do {
+                parsed = try PostgresURL.parse(url)
+            } catch {
+                throw SectorStartError("\(configuration.file)\(line): database.url: \(error.message)")
+            }
+            let store = PostgresSectorStore(url: parsed, displayURL: PostgresURL.redacted(url), logger: logger)
+            do {
+                try await store.migrate()
+                try await store.registerBoxes(configuration.boxes.map(\.box))
+            } catch {
+                await store.shutdown()
+                throw error
+            }
+            return store
         }
     }
 

@@ -1,0 +1,80 @@
+/// The PostgreSQL sector database's schema: the same tables and columns as
+/// `SectorSchema` (SQLite), in PostgreSQL's types, as numbered migrations.
+/// Migration N is recorded as a row `version = N` in
+/// `picket_sector_migrations`, which plays the part of SQLite's
+/// `PRAGMA user_version`; `PostgresSectorStore.migrate()` applies the
+/// missing ones in one transaction under a transaction-level advisory lock,
+/// so two processes starting at once apply each exactly once.
+enum PostgresSectorSchema {
+    /// The key of `pg_advisory_xact_lock` around migrating ("picket" in
+    /// ASCII, then 1 for the sector's schema).
+    static let migrationLock: Int64 = 0x7069_636B_6574_0001
+
+    static let bookkeeping = """
+        CREATE TABLE IF NOT EXISTS picket_sector_migrations (
+            version INTEGER PRIMARY KEY,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )
+        """
+
+    /// Each migration as its statements (the extended protocol runs one
+    /// statement a query).
+    static let migrations: [[String]] = [
+        // 1: alerts from boxes and from the sector itself; boxes.
+        [
+            """
+            CREATE TABLE sector_alerts (
+                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                source TEXT NOT NULL,
+                box TEXT NOT NULL,
+                format TEXT NOT NULL,
+                rule TEXT,
+                severity TEXT,
+                zone TEXT,
+                first_ts BIGINT,
+                last_ts BIGINT,
+                lat DOUBLE PRECISION,
+                lon DOUBLE PRECISION,
+                summary TEXT,
+                received_ts BIGINT NOT NULL,
+                body TEXT NOT NULL,
+                ack_by TEXT,
+                ack_ts BIGINT
+            )
+            """,
+            "CREATE INDEX sector_alerts_received ON sector_alerts (received_ts)",
+            "CREATE INDEX sector_alerts_box_received ON sector_alerts (box, received_ts)",
+            """
+            CREATE TABLE boxes (
+                box TEXT PRIMARY KEY,
+                last_status TEXT,
+                last_status_ts BIGINT,
+                last_status_box_ts BIGINT,
+                clock_offset_s BIGINT,
+                clock_wrong BOOLEAN NOT NULL DEFAULT false,
+                clock_checked_ts BIGINT,
+                offline BOOLEAN NOT NULL DEFAULT false,
+                offline_changed_ts BIGINT
+            )
+            """,
+            "CREATE INDEX boxes_last_status ON boxes (offline, last_status_ts)",
+        ],
+        // 2: the fleet page's sessions and failed logins (SectorSchema's 2).
+        [
+            """
+            CREATE TABLE operator_sessions (
+                id TEXT PRIMARY KEY,
+                operator TEXT NOT NULL,
+                csrf_token TEXT NOT NULL,
+                created_ts BIGINT NOT NULL,
+                expires_ts BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX operator_sessions_expires ON operator_sessions (expires_ts)",
+            "CREATE TABLE login_failures (key TEXT NOT NULL, ts BIGINT NOT NULL)",
+            "CREATE INDEX login_failures_key_ts ON login_failures (key, ts)",
+            "CREATE INDEX login_failures_ts ON login_failures (ts)",
+        ],
+    ]
+}
