@@ -1,8 +1,9 @@
 import Foundation
 import PicketConfig
-@testable import PicketSector
 import PicketTestSupport
 import Testing
+
+@testable import PicketSector
 
 /// `database: {url: ...}` as picket reads it: no server needed.
 @Suite struct PostgresURLTests {
