@@ -85,7 +85,8 @@ import Testing
         #expect(try await Self.install(into: fresh, []) == 0)
         #expect(
             try String(contentsOf: fresh.appendingPathComponent("etc/picket/sector.yaml"), encoding: .utf8)
-                == String(contentsOf: Support.root.appendingPathComponent("Config/sector.example.yaml"), encoding: .utf8))
+                == String(
+                    contentsOf: Support.root.appendingPathComponent("Config/sector.example.yaml"), encoding: .utf8))
     }
 
     /// Runs systemd/install.sh with DESTDIR `root` and the binary under test.
