@@ -145,6 +145,9 @@ def load(port, boxes, seconds, processes, tag):
 
 class Receiver(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY the second
+    # waits for the client's delayed ACK (40 ms), which would measure Nagle.
+    disable_nagle_algorithm = True
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
