@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs Picket on a field box: the binary, the systemd unit, the udev
+# Installs Picket on a field box: the binary, the systemd units (picket,
+# and picket-sector installed but not enabled), the udev
 # rules, an example configuration, the picket user and its groups, shell
 # completions (bash, zsh, fish) and manual pages, both generated from the
 # binary's argument parser (the pages by systemd/picket-manual.py, with
@@ -15,6 +16,7 @@ cd "$(dirname "$0")/.."
 DESTDIR="${DESTDIR:-}"
 BIN="$DESTDIR/usr/local/bin/picket"
 UNIT="$DESTDIR/etc/systemd/system/picket.service"
+SECTOR_UNIT="$DESTDIR/etc/systemd/system/picket-sector.service"
 RULES="$DESTDIR/etc/udev/rules.d/60-picket.rules"
 DOC="$DESTDIR/usr/local/share/doc/picket"
 ETC="$DESTDIR/etc/picket"
@@ -29,7 +31,10 @@ if [ "${1:-}" = "--uninstall" ]; then
     if live && command -v systemctl >/dev/null && systemctl list-unit-files picket.service >/dev/null 2>&1; then
         systemctl disable --now picket.service || true
     fi
-    rm -f "$BIN" "$UNIT" "$RULES" "$BASH_COMPLETION" "$ZSH_COMPLETION" "$FISH_COMPLETION"
+    if live && command -v systemctl >/dev/null && systemctl list-unit-files picket-sector.service >/dev/null 2>&1; then
+        systemctl disable --now picket-sector.service || true
+    fi
+    rm -f "$BIN" "$UNIT" "$SECTOR_UNIT" "$RULES" "$BASH_COMPLETION" "$ZSH_COMPLETION" "$FISH_COMPLETION"
     rm -f "$MAN1/picket.1" "$MAN1"/picket-*.1
     rm -rf "$DOC"
     if live; then
@@ -46,6 +51,7 @@ fi
 
 install -D -m 0755 "$PICKET_BINARY" "$BIN"
 install -D -m 0644 systemd/picket.service "$UNIT"
+install -D -m 0644 systemd/picket-sector.service "$SECTOR_UNIT"
 install -D -m 0644 Hardware/udev/60-picket.rules "$RULES"
 install -D -m 0644 README.md "$DOC/README.md"
 # Completions and manual pages from the argument parser of the binary being
@@ -71,6 +77,13 @@ install -d -m 0750 "$ETC"
 if [ ! -e "$ETC/picket.yaml" ]; then
     install -m 0640 Config/picket.example.yaml "$ETC/picket.yaml"
 fi
+if [ ! -e "$ETC/sector.yaml" ]; then
+    install -m 0640 Config/sector.example.yaml "$ETC/sector.yaml"
+fi
+install -d -m 0750 "$ETC/boxes"
+# The sector reads its operators at each login: created empty, group
+# picket-sector below, appended to by `picket sector operators add`.
+[ -e "$ETC/sector-operators" ] || install -m 0640 /dev/null "$ETC/sector-operators"
 # The unit's LoadCredential= needs the secret files to exist; root-only
 # placeholders until the real secrets are written into them.
 for secret in sector.key hotline.cred; do
@@ -86,8 +99,15 @@ if live; then
     # udev rule takes them back, and membership covers images that chown them.
     if getent group gpio >/dev/null; then usermod -a -G gpio picket; fi
     chgrp picket "$ETC" "$ETC/picket.yaml"
+    # The sector service (not enabled): its own user, through /etc/picket
+    # by group picket (SupplementaryGroups= in its unit), reading only its
+    # own files there (group picket-sector).
+    getent group picket-sector >/dev/null || groupadd --system picket-sector
+    id picket-sector >/dev/null 2>&1 || useradd --system --gid picket-sector --home-dir /var/lib/picket-sector \
+        --shell /usr/sbin/nologin --comment "Picket sector service" picket-sector
+    chgrp picket-sector "$ETC/sector.yaml" "$ETC/boxes" "$ETC/sector-operators"
     udevadm control --reload && udevadm trigger --subsystem-match=gpio --subsystem-match=tty || true
     systemctl daemon-reload
     picket check-config "$ETC/picket.yaml" || echo "edit $ETC/picket.yaml, then: systemctl enable --now picket"
 fi
-echo "installed: $BIN, $UNIT, $RULES, $ETC/picket.yaml, $MANUAL, completions for bash, zsh and fish"
+echo "installed: $BIN, $UNIT, $SECTOR_UNIT (not enabled), $RULES, $ETC/picket.yaml, $ETC/sector.yaml, $MANUAL, completions for bash, zsh and fish"

@@ -142,7 +142,8 @@ public enum CAPDocument {
     }
 
     /// Escapes the five XML specials; characters XML 1.0 forbids become U+FFFD.
-    static func escape(_ text: String) -> String {
+    /// Public for the sector's Atom feed, which escapes the same way.
+    public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

@@ -1,0 +1,110 @@
+import Foundation
+import PicketTestSupport
+import Testing
+
+/// `systemd/picket-sector.service` as systemd reads it, offline, checked
+/// like the box's unit (SystemdUnitTests): `systemd-analyze verify` clean,
+/// exposure 2.0 or lower, installed but not enabled by install.sh.
+@Suite struct SectorUnitTests {
+    static let unit = Support.root.appendingPathComponent("systemd/picket-sector.service")
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
+    func theUnitVerifies() async throws {
+        let dir = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let copy = dir.appendingPathComponent("picket-sector.service")
+        let text = try String(contentsOf: Self.unit, encoding: .utf8)
+        #expect(text.contains("ExecStart=/usr/local/bin/picket sector --config /etc/picket/sector.yaml"))
+        try text.replacingOccurrences(of: "/usr/local/bin/picket", with: Support.binary.path)
+            .write(to: copy, atomically: true, encoding: .utf8)
+        let verify = try await SystemdUnitTests.analyze(["verify", copy.path])
+        #expect(verify.status == 0, "\(verify.output)")
+        #expect(verify.output.isEmpty, "\(verify.output)")
+        for line in [
+            "Type=notify", "Restart=on-failure", "RestartPreventExitStatus=78", "User=picket-sector",
+            "StateDirectory=picket-sector", "ConfigurationDirectory=picket", "PrivateDevices=yes",
+            "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n",
+        ] {
+            #expect(text.contains(line), "the unit lacks \(line)")
+        }
+        #expect(!text.contains("DeviceAllow="))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
+    func theUnitIsSandboxed() async throws {
+        let security = try await SystemdUnitTests.analyze(["security", "--offline=true", Self.unit.path])
+        let line = try #require(
+            security.output.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(security.output)"
+        )
+        let level = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
+        // 1.5 with systemd 252.
+        #expect(level <= 2.0, "\(line)")
+    }
+
+    /// The example configuration's database is where the unit lets the sector write.
+    @Test func theExampleDatabaseIsInTheStateDirectory() throws {
+        let example = try String(
+            contentsOf: Support.root.appendingPathComponent("Config/sector.example.yaml"), encoding: .utf8)
+        #expect(example.contains("path: /var/lib/picket-sector/sector.db"))
+    }
+
+    /// install.sh into a staging root: the sector's unit and configuration
+    /// are there, the unit is not enabled, uninstall removes the unit and
+    /// keeps the configuration.
+    @Test func installStagesTheSectorUnitWithoutEnablingIt() async throws {
+        let root = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        func run(_ arguments: [String]) async throws -> Int32 { try await Self.install(into: root, arguments) }
+        func exists(_ path: String) -> Bool {
+            FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path)
+        }
+        let unit = "etc/systemd/system/picket-sector.service"
+        // A configuration already there is kept.
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("etc/picket"), withIntermediateDirectories: true)
+        try "sector: mine\n".write(
+            to: root.appendingPathComponent("etc/picket/sector.yaml"), atomically: true, encoding: .utf8)
+        #expect(try await run([]) == 0)
+        #expect(exists(unit))
+        #expect(
+            try String(contentsOf: root.appendingPathComponent(unit), encoding: .utf8)
+                == String(contentsOf: Self.unit, encoding: .utf8))
+        #expect(
+            try String(contentsOf: root.appendingPathComponent("etc/picket/sector.yaml"), encoding: .utf8)
+                == "sector: mine\n")
+        #expect(exists("etc/picket/boxes"))
+        #expect(exists("etc/picket/sector-operators"))
+        #expect(!exists("etc/systemd/system/multi-user.target.wants/picket-sector.service"))
+        #expect(try await run(["--uninstall"]) == 0)
+        #expect(!exists(unit))
+        #expect(exists("etc/picket/sector.yaml"))
+
+        // A fresh root gets the example configuration.
+        let fresh = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: fresh) }
+        #expect(try await Self.install(into: fresh, []) == 0)
+        #expect(
+            try String(contentsOf: fresh.appendingPathComponent("etc/picket/sector.yaml"), encoding: .utf8)
+                == String(
+                    contentsOf: Support.root.appendingPathComponent("Config/sector.example.yaml"), encoding: .utf8))
+    }
+
+    /// Runs systemd/install.sh with DESTDIR `root` and the binary under test.
+    static func install(into root: URL, _ arguments: [String]) async throws -> Int32 {
+        let script = Support.root.appendingPathComponent("systemd/install.sh").path
+        return try await offThePool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [script] + arguments
+            var environment = ProcessInfo.processInfo.environment
+            environment["DESTDIR"] = root.path
+            environment["PICKET_BINARY"] = Support.binary.path
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+}
