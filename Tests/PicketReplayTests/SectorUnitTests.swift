@@ -10,16 +10,8 @@ import Testing
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
     func theUnitVerifies() async throws {
-        let dir = try Support.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let copy = dir.appendingPathComponent("picket-sector.service")
-        let text = try String(contentsOf: Self.unit, encoding: .utf8)
-        #expect(text.contains("ExecStart=/usr/local/bin/picket sector --config /etc/picket/sector.yaml"))
-        try text.replacingOccurrences(of: "/usr/local/bin/picket", with: Support.binary.path)
-            .write(to: copy, atomically: true, encoding: .utf8)
-        let verify = try await SystemdUnitTests.analyze(["verify", copy.path])
-        #expect(verify.status == 0, "\(verify.output)")
-        #expect(verify.output.isEmpty, "\(verify.output)")
+        let text = try await SystemdUnitTests.verify(
+            Self.unit, execStart: "ExecStart=/usr/local/bin/picket sector --config /etc/picket/sector.yaml")
         for line in [
             "Type=notify", "Restart=on-failure", "RestartPreventExitStatus=78", "User=picket-sector",
             "StateDirectory=picket-sector", "ConfigurationDirectory=picket", "PrivateDevices=yes",

@@ -13,20 +13,26 @@ import Testing
         return (result.status, result.out + result.err)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
-    func theUnitVerifies() async throws {
-        // verify insists that ExecStart exists: point it at the binary under
-        // test, the only change to the unit.
+    /// Runs `systemd-analyze verify` on a copy of `unit` whose ExecStart
+    /// points at the binary under test (verify insists that it exists; the
+    /// only change to the unit), expects it clean, and returns the unit's text.
+    static func verify(_ unit: URL, execStart: String) async throws -> String {
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let copy = dir.appendingPathComponent("picket.service")
-        let text = try String(contentsOf: Self.unit, encoding: .utf8)
-        #expect(text.contains("ExecStart=/usr/local/bin/picket run"))
+        let copy = dir.appendingPathComponent(unit.lastPathComponent)
+        let text = try String(contentsOf: unit, encoding: .utf8)
+        #expect(text.contains(execStart))
         try text.replacingOccurrences(of: "/usr/local/bin/picket", with: Support.binary.path)
             .write(to: copy, atomically: true, encoding: .utf8)
-        let verify = try await Self.analyze(["verify", copy.path])
+        let verify = try await analyze(["verify", copy.path])
         #expect(verify.status == 0, "\(verify.output)")
         #expect(verify.output.isEmpty, "\(verify.output)")
+        return text
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
+    func theUnitVerifies() async throws {
+        let text = try await Self.verify(Self.unit, execStart: "ExecStart=/usr/local/bin/picket run")
         for line in [
             "Type=notify", "WatchdogSec=", "Restart=on-failure", "RestartPreventExitStatus=78",
             "StateDirectory=picket", "ConfigurationDirectory=picket", "LoadCredential=", "DeviceAllow=char-gpiochip",
