@@ -233,18 +233,7 @@ final class RecordingLineScanner {
             case UInt8(ascii: "r"): out[o] = 0x0D
             case UInt8(ascii: "t"): out[o] = 0x09
             case UInt8(ascii: "u"):
-                guard k + 4 <= n else { return nil }
-                var v: UInt32 = 0
-                for j in k..<(k + 4) {
-                    let d: UInt8
-                    switch raw[j] {
-                    case 48...57: d = raw[j] - 48
-                    case 65...70: d = raw[j] - 55
-                    case 97...102: d = raw[j] - 87
-                    default: return nil
-                    }
-                    v = v << 4 | UInt32(d)
-                }
+                guard let v = Self.hex4(raw, at: k) else { return nil }
                 k += 4
                 switch v {
                 case 0..<0x80:
@@ -267,6 +256,24 @@ final class RecordingLineScanner {
         return UnsafeRawBufferPointer(start: scratch, count: o)
     }
 
+    /// The four hex digits of a `\u` escape at `k`, or nil when there are
+    /// not four or one is not a hex digit.
+    static func hex4(_ raw: UnsafeRawBufferPointer, at k: Int) -> UInt32? {
+        guard k + 4 <= raw.count else { return nil }
+        var v: UInt32 = 0
+        for j in k..<(k + 4) {
+            let d: UInt8
+            switch raw[j] {
+            case 48...57: d = raw[j] - 48
+            case 65...70: d = raw[j] - 55
+            case 97...102: d = raw[j] - 87
+            default: return nil
+            }
+            v = v << 4 | UInt32(d)
+        }
+        return v
+    }
+
     /// Whether `unescape` takes `raw` (it gives nil exactly where this is
     /// false), without writing what it stands for.
     static func escapesValid(_ raw: UnsafeRawBufferPointer) -> Bool {
@@ -285,18 +292,7 @@ final class RecordingLineScanner {
                 UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                 continue
             case UInt8(ascii: "u"):
-                guard k + 4 <= n else { return false }
-                var v: UInt32 = 0
-                for j in k..<(k + 4) {
-                    let d: UInt8
-                    switch raw[j] {
-                    case 48...57: d = raw[j] - 48
-                    case 65...70: d = raw[j] - 55
-                    case 97...102: d = raw[j] - 87
-                    default: return false
-                    }
-                    v = v << 4 | UInt32(d)
-                }
+                guard let v = hex4(raw, at: k) else { return false }
                 k += 4
                 if v >= 0xD800, v < 0xE000 { return false }
             default: return false
