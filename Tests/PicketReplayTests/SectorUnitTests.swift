@@ -24,11 +24,7 @@ import Testing
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
     func theUnitIsSandboxed() async throws {
-        let security = try await SystemdUnitTests.analyze(["security", "--offline=true", Self.unit.path])
-        let line = try #require(
-            security.output.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(security.output)"
-        )
-        let level = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
+        let (level, line) = try await SystemdUnitTests.exposure(Self.unit)
         // 1.5 with systemd 252.
         #expect(level <= 2.0, "\(line)")
     }

@@ -13,6 +13,17 @@ import Testing
         return (result.status, result.out + result.err)
     }
 
+    /// `systemd-analyze security --offline=true` of `unit`: its overall
+    /// exposure level and the line that says it.
+    static func exposure(_ unit: URL) async throws -> (level: Double, line: String) {
+        let security = try await analyze(["security", "--offline=true", unit.path])
+        let line = try #require(
+            security.output.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(security.output)"
+        )
+        let level = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
+        return (level, String(line))
+    }
+
     /// Runs `systemd-analyze verify` on a copy of `unit` whose ExecStart
     /// points at the binary under test (verify insists that it exists; the
     /// only change to the unit), expects it clean, and returns the unit's text.
@@ -43,11 +54,7 @@ import Testing
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
     func theUnitIsSandboxed() async throws {
-        let security = try await Self.analyze(["security", "--offline=true", Self.unit.path])
-        let line = try #require(
-            security.output.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(security.output)"
-        )
-        let level = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
+        let (level, line) = try await Self.exposure(Self.unit)
         #expect(level <= 2.0, "\(line)")
     }
 
