@@ -51,6 +51,46 @@ import Testing
         #expect(stored.body == body)
     }
 
+    /// PRODUCT.md 5's alert fields at the top of each `GET /v1/alerts`
+    /// entry, from a JSON and from a CAP alert alike; the sector's own
+    /// alerts name this sector.
+    @Test func alertsCarrySectorDirectionAndEvents() async throws {
+        let sector = try await SectorHarness(operators: [("alice", "pw")])
+        defer { Task { await sector.stop() } }
+        let json = Alert(
+            id: "j-1", rule: "beam-pair", severity: .high, box: "ridge-01", sector: "swanton", zone: "north",
+            firstTs: t0, lastTs: t0 + second, direction: "north->south", events: ["e1", "e2"],
+            position: Position(lat: 44.1, lon: -72.5), summary: "someone crossing")
+        #expect(
+            try await sector.post("/v1/alerts", box: "ridge-01", body: AlertJSON.object(json), key: "j-1").status == 200
+        )
+        var cap = json
+        cap.id = "c-1"
+        cap.box = "ford-02"
+        cap.direction = "south->north"
+        cap.events = ["e3", "e4", "e5"]
+        let xml = CAPDocument.xml(for: cap, sentNs: cap.lastTs, settings: .init(exercise: true))
+        #expect(
+            try await sector.post(
+                "/v1/alerts", box: "ford-02", body: xml, key: "c-1", contentType: "application/cap+xml"
+            )
+            .status == 200)
+        _ = try await sector.store.storeSectorAlert(SectorAlerts.online(box: "ford-02", at: t0 + 9 * second))
+        let answer = try await sector.get("/v1/alerts", user: "alice", password: "pw")
+        let list = try #require(try jsonObject(answer.body)["alerts"] as? [[String: Any]])
+        let byID = Dictionary(uniqueKeysWithValues: list.map { ($0["id"] as? String ?? "", $0) })
+        #expect(byID["j-1"]?["sector"] as? String == "swanton")
+        #expect(byID["j-1"]?["direction"] as? String == "north->south")
+        #expect(byID["j-1"]?["events"] as? [String] == ["e1", "e2"])
+        #expect(byID["c-1"]?["sector"] as? String == "swanton")
+        #expect(byID["c-1"]?["direction"] as? String == "south->north")
+        #expect(byID["c-1"]?["events"] as? [String] == ["e3", "e4", "e5"])
+        let online = try #require(byID["box.online.ford-02.\(t0 + 9 * second)"])
+        #expect(online["sector"] as? String == "test")
+        #expect(online["direction"] is NSNull)
+        #expect(online["events"] as? [String] == [])
+    }
+
     @Test func refusedRequestsStoreNothing() async throws {
         let sector = try await SectorHarness()
         defer { Task { await sector.stop() } }

@@ -81,6 +81,65 @@ func status(_ box: String, at ts: Int64) -> IncomingStatus {
     }
 
     @Test(arguments: StoreFactory.allCases)
+    func sectorDirectionAndEventsAreKept(_ factory: StoreFactory) async throws {
+        let dir = try temporaryDirectory("sector-store")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try await factory.make(in: dir)
+        var alert = incoming("a1")
+        alert.sector = "swanton"
+        alert.direction = "north->south"
+        alert.events = ["e1", "e \"2\""]
+        _ = try await store.storeAlert(alert)
+        _ = try await store.storeAlert(incoming("a2"))
+        let first = try #require(try await store.alert(id: "a1"))
+        #expect(first.sector == "swanton")
+        #expect(first.direction == "north->south")
+        #expect(first.events == ["e1", "e \"2\""])
+        let plain = try #require(try await store.alert(id: "a2"))
+        #expect(plain.sector == nil)
+        #expect(plain.direction == nil)
+        #expect(plain.events == [])
+    }
+
+    /// Many alerts at once (the SQLite store commits them in groups): each
+    /// caller gets its own outcome, repeats among them are stored once, and
+    /// the box's clock is kept with them.
+    @Test(arguments: StoreFactory.allCases)
+    func concurrentAlertsAreEachAnsweredAndStoredOnce(_ factory: StoreFactory) async throws {
+        let dir = try temporaryDirectory("sector-store")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try await factory.make(in: dir)
+        let outcomes = try await withThrowingTaskGroup(of: (Int, StoreOutcome).self) { group in
+            // 300 calls (past the SQLite store's 256 a transaction) for 200 ids: 100 repeated.
+            for i in 0..<300 {
+                group.addTask {
+                    var alert = incoming("c\(i % 200)", box: "box-\(i % 7)", at: t0 + Int64(i) * second)
+                    alert.clockOffsetS = Int64(i % 7)
+                    return (i, try await store.storeAlert(alert))
+                }
+            }
+            var all: [(Int, StoreOutcome)] = []
+            for try await item in group { all.append(item) }
+            return all
+        }
+        #expect(outcomes.count == 300)
+        #expect(outcomes.filter { $0.1 == .stored }.count == 200)
+        // Of each repeated id exactly one of its two calls stored it.
+        for id in 0..<100 {
+            let pair = outcomes.filter { $0.0 % 200 == id }.map(\.1)
+            #expect(pair.count == 2)
+            #expect(pair.filter { $0 == .stored }.count == 1, "id c\(id): \(pair)")
+        }
+        #expect(try await store.alerts(AlertQuery(limit: 1000)).count == 200)
+        let boxes = try await store.boxes()
+        #expect(boxes.count == 7)
+        for box in boxes {
+            #expect(box.clockOffsetS == Int64(box.box.dropFirst(4))!, "\(box.box)")
+            #expect(!box.clockWrong)
+        }
+    }
+
+    @Test(arguments: StoreFactory.allCases)
     func alertsAreFilteredAndOrdered(_ factory: StoreFactory) async throws {
         let dir = try temporaryDirectory("sector-store")
         defer { try? FileManager.default.removeItem(at: dir) }

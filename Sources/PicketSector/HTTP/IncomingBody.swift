@@ -18,7 +18,7 @@ public enum IncomingBody {
     /// An alert from `box`. `key` is the `Idempotency-Key` header; when
     /// both it and the body carry an id they must agree.
     public static func alert(
-        _ body: [UInt8], contentType: String?, box: String, key: String?, receivedTs: Int64
+        _ body: [UInt8], contentType: String?, box: String, key: String?, receivedTs: Int64, clockOffsetS: Int64 = 0
     ) throws(MalformedBody) -> IncomingAlert {
         guard let text = String(validating: body, as: UTF8.self) else { throw MalformedBody("the body is not UTF-8") }
         let trimmed = text.drop { $0.isWhitespace }
@@ -27,6 +27,7 @@ public enum IncomingBody {
             isXML
             ? try capAlert(text, box: box, receivedTs: receivedTs)
             : try jsonAlert(text, box: box, receivedTs: receivedTs)
+        alert.clockOffsetS = clockOffsetS
         if let key {
             try checkID(key, what: "the Idempotency-Key header")
             if !alert.id.isEmpty, alert.id != key {
@@ -91,9 +92,17 @@ public enum IncomingBody {
             lat = try number(position, "lat")
             lon = try number(position, "lon")
         }
+        var events: [String] = []
+        if let value = o["events"], !(value is NSNull) {
+            guard let list = value as? [Any], let ids = list as? [String] else {
+                throw MalformedBody("events must be a list of event ids (strings)")
+            }
+            events = ids
+        }
         return IncomingAlert(
-            id: id, box: box, format: .json, rule: try string(o, "rule"), severity: try string(o, "severity"),
-            zone: try string(o, "zone"), firstTs: try time(o, "first_ts"), lastTs: try time(o, "last_ts"), lat: lat,
+            id: id, box: box, format: .json, sector: try string(o, "sector"), rule: try string(o, "rule"),
+            severity: try string(o, "severity"), zone: try string(o, "zone"), firstTs: try time(o, "first_ts"),
+            lastTs: try time(o, "last_ts"), direction: try string(o, "direction"), events: events, lat: lat,
             lon: lon, summary: try string(o, "summary"), receivedTs: receivedTs, body: text)
     }
 
@@ -136,11 +145,13 @@ public enum IncomingBody {
         let onset = try time("onset")
         let sent = try time("sent")
         return IncomingAlert(
-            id: identifier, box: box, format: .cap, rule: CAPXML.element("event", in: text),
+            id: identifier, box: box, format: .cap, sector: parameters["sector"],
+            rule: CAPXML.element("event", in: text),
             severity: CAPXML.element("severity", in: text).map(CAPXML.severity),
             zone: parameters["zone"] ?? CAPXML.element("areaDesc", in: text), firstTs: onset ?? sent,
-            lastTs: sent ?? onset, lat: lat, lon: lon, summary: CAPXML.element("headline", in: text),
-            receivedTs: receivedTs, body: text)
+            lastTs: sent ?? onset, direction: parameters["direction"],
+            events: parameters["events"].map { $0.split(separator: " ").map(String.init) } ?? [], lat: lat, lon: lon,
+            summary: CAPXML.element("headline", in: text), receivedTs: receivedTs, body: text)
     }
 
     /// A status document: its own `ts` is returned; the box must be the sender.

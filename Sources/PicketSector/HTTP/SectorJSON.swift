@@ -4,17 +4,22 @@ import PicketCore
 /// /v1/boxes`): PRODUCT.md's field names, times as RFC 3339 with nine
 /// digits and an integer `_ns` beside them.
 public enum SectorJSON {
-    public static func alert(_ a: SectorAlertRecord) -> String {
+    /// One alert; `sector` names this sector where the alert names none
+    /// (the sector's own alerts, and alerts stored before it was kept).
+    public static func alert(_ a: SectorAlertRecord, sector: String) -> String {
         var w = JSONWriter()
         w.string("id", a.id)
         w.string("source", a.source.rawValue)
         w.string("box", a.box)
+        w.string("sector", a.sector ?? sector)
         w.string("format", a.format)
         w.string("rule", a.rule)
         w.string("severity", a.severity)
         w.string("zone", a.zone)
         w.time("first_ts", a.firstTs)
         w.time("last_ts", a.lastTs)
+        w.string("direction", a.direction)
+        w.strings("events", a.events)
         w.double("lat", a.lat)
         w.double("lon", a.lon)
         w.string("summary", a.summary)

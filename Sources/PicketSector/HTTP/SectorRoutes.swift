@@ -173,7 +173,7 @@ public struct SectorRoutes: Sendable {
         do throws(MalformedBody) {
             alert = try IncomingBody.alert(
                 checked.body, contentType: request.headers[.contentType], box: checked.box,
-                key: request.headers[Self.idempotencyHeader], receivedTs: checked.now)
+                key: request.headers[Self.idempotencyHeader], receivedTs: checked.now, clockOffsetS: checked.offsetS)
         } catch {
             metrics.refused(.malformed)
             context.logger.warning("refused a malformed alert from box \(checked.box): \(error.reason)")
@@ -182,7 +182,6 @@ public struct SectorRoutes: Sendable {
         metrics.alertReceived()
         do {
             let outcome = try await store.storeAlert(alert)
-            try await store.noteClock(box: checked.box, offsetS: checked.offsetS, wrong: false, at: checked.now)
             metrics.alertStored(new: outcome == .stored)
             if outcome == .stored {
                 context.logger.notice(
@@ -277,7 +276,7 @@ public struct SectorRoutes: Sendable {
         }
         do {
             let alerts = try await store.alerts(query)
-            return Self.json(.ok, SectorJSON.list("alerts", alerts.map(SectorJSON.alert)))
+            return Self.json(.ok, SectorJSON.list("alerts", alerts.map { SectorJSON.alert($0, sector: sector) }))
         } catch {
             context.logger.error("cannot list alerts: \(error)")
             return Self.problem(.serviceUnavailable, "the sector database does not answer: \(error)")
@@ -308,9 +307,9 @@ public struct SectorRoutes: Sendable {
                 return Self.problem(.notFound, "no alert \(id)")
             case .acknowledged(let alert):
                 context.logger.notice("alert \(id) acknowledged by \(name)")
-                return Self.json(.ok, SectorJSON.alert(alert))
+                return Self.json(.ok, SectorJSON.alert(alert, sector: sector))
             case .alreadyAcknowledged(let alert):
-                return Self.json(.ok, SectorJSON.alert(alert))
+                return Self.json(.ok, SectorJSON.alert(alert, sector: sector))
             }
         } catch {
             context.logger.error("cannot acknowledge alert \(id): \(error)")

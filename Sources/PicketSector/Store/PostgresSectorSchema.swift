@@ -76,5 +76,11 @@ enum PostgresSectorSchema {
             "CREATE INDEX login_failures_key_ts ON login_failures (key, ts)",
             "CREATE INDEX login_failures_ts ON login_failures (ts)",
         ],
+        // 3: sector, direction and events (a JSON array) as columns (SectorSchema's 3).
+        [
+            "ALTER TABLE sector_alerts ADD COLUMN sector TEXT",
+            "ALTER TABLE sector_alerts ADD COLUMN direction TEXT",
+            "ALTER TABLE sector_alerts ADD COLUMN events TEXT",
+        ],
     ]
 }

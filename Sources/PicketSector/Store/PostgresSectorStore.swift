@@ -252,9 +252,29 @@ public final class PostgresSectorStore: SectorStore {
 
     // MARK: Alerts
 
+    /// One statement (so one round trip and one implicit transaction): the
+    /// alert once per id, and the box's clock beside it. PostgreSQL commits
+    /// concurrent transactions of the pool's connections together.
     public func storeAlert(_ alert: IncomingAlert) async throws -> StoreOutcome {
-        try await withConnection("store alert \(alert.id) of box \(alert.box)") { connection in
-            try await self.insert(SectorAlertRecord(alert), on: connection)
+        let a = SectorAlertRecord(alert)
+        return try await withConnection("store alert \(alert.id) of box \(alert.box)") { connection in
+            let inserted = try await self.rows(
+                """
+                WITH clock AS (
+                    INSERT INTO boxes (box, clock_offset_s, clock_wrong, clock_checked_ts)
+                    VALUES (\(a.box), \(alert.clockOffsetS), false, \(a.receivedTs))
+                    ON CONFLICT (box) DO UPDATE SET clock_offset_s = excluded.clock_offset_s,
+                        clock_wrong = excluded.clock_wrong, clock_checked_ts = excluded.clock_checked_ts
+                )
+                INSERT INTO sector_alerts (id, source, box, format, rule, severity, zone, first_ts, last_ts, lat, lon,
+                    summary, received_ts, body, ack_by, ack_ts, sector, direction, events)
+                VALUES (\(a.id), \(a.source.rawValue), \(a.box), \(a.format), \(a.rule), \(a.severity), \(a.zone),
+                    \(a.firstTs), \(a.lastTs), \(a.lat), \(a.lon), \(a.summary), \(a.receivedTs), \(a.body),
+                    \(a.acknowledgedBy), \(a.acknowledgedTs), \(a.sector), \(a.direction), \(a.eventsColumn))
+                ON CONFLICT (id) DO NOTHING
+                RETURNING seq
+                """, on: connection)
+            return inserted.isEmpty ? .duplicate : .stored
         }
     }
 
@@ -269,10 +289,10 @@ public final class PostgresSectorStore: SectorStore {
         let inserted = try await rows(
             """
             INSERT INTO sector_alerts (id, source, box, format, rule, severity, zone, first_ts, last_ts, lat, lon,
-                summary, received_ts, body, ack_by, ack_ts)
+                summary, received_ts, body, ack_by, ack_ts, sector, direction, events)
             VALUES (\(a.id), \(a.source.rawValue), \(a.box), \(a.format), \(a.rule), \(a.severity), \(a.zone),
                 \(a.firstTs), \(a.lastTs), \(a.lat), \(a.lon), \(a.summary), \(a.receivedTs), \(a.body),
-                \(a.acknowledgedBy), \(a.acknowledgedTs))
+                \(a.acknowledgedBy), \(a.acknowledgedTs), \(a.sector), \(a.direction), \(a.eventsColumn))
             ON CONFLICT (id) DO NOTHING
             RETURNING seq
             """, on: connection)
@@ -280,21 +300,23 @@ public final class PostgresSectorStore: SectorStore {
     }
 
     private static let alertColumns =
-        "id, source, box, format, rule, severity, zone, first_ts, last_ts, lat, lon, summary, received_ts, body, ack_by, ack_ts"
+        "id, source, box, format, rule, severity, zone, first_ts, last_ts, lat, lon, summary, received_ts, body, ack_by, ack_ts, "
+        + "sector, direction, events"
 
     private static func record(_ row: PostgresRow) throws -> SectorAlertRecord {
         let (
             id, source, box, format, rule, severity, zone, firstTs, lastTs, lat, lon, summary, receivedTs, body,
-            ackBy, ackTs
+            ackBy, ackTs, sector, direction, events
         ) = try row.decode(
             (
                 String, String, String, String, String?, String?, String?, Int64?, Int64?, Double?, Double?,
-                String?, Int64, String, String?, Int64?
+                String?, Int64, String, String?, Int64?, String?, String?, String?
             ).self)
         return SectorAlertRecord(
-            id: id, source: SectorAlertRecord.Source(rawValue: source) ?? .box, box: box, format: format, rule: rule,
-            severity: severity, zone: zone, firstTs: firstTs, lastTs: lastTs, lat: lat, lon: lon, summary: summary,
-            receivedTs: receivedTs, body: body, acknowledgedBy: ackBy, acknowledgedTs: ackTs)
+            id: id, source: SectorAlertRecord.Source(rawValue: source) ?? .box, box: box, format: format,
+            sector: sector, rule: rule, severity: severity, zone: zone, firstTs: firstTs, lastTs: lastTs,
+            direction: direction, events: SectorAlertRecord.events(column: events), lat: lat, lon: lon,
+            summary: summary, receivedTs: receivedTs, body: body, acknowledgedBy: ackBy, acknowledgedTs: ackTs)
     }
 
     public func alerts(_ query: AlertQuery) async throws -> [SectorAlertRecord] {

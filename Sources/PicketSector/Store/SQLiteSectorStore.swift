@@ -65,8 +65,57 @@ public actor SQLiteSectorStore: SectorStore {
         try statement.run()
     }
 
-    public func storeAlert(_ alert: IncomingAlert) throws -> StoreOutcome {
-        try insert(SectorAlertRecord(alert))
+    /// Alerts waiting for the next group commit, with who waits for each.
+    private var waiting: [(alert: IncomingAlert, answer: CheckedContinuation<StoreOutcome, any Error>)] = []
+    private var commitScheduled = false
+    /// At most this many alerts in one transaction.
+    static let groupCommitLimit = 256
+
+    /// Group commit: the alert joins the ones waiting and the caller waits
+    /// for the transaction that stores them all. With `synchronous = FULL`
+    /// each commit waits for the disk, so one transaction per alert caps a
+    /// sector at a few hundred alerts a second however fast the rest is;
+    /// alerts that arrive while a commit is on the disk go into the next
+    /// one together. Nobody is answered before their alert's commit.
+    public func storeAlert(_ alert: IncomingAlert) async throws -> StoreOutcome {
+        try await withCheckedThrowingContinuation { (answer: CheckedContinuation<StoreOutcome, any Error>) in
+            waiting.append((alert, answer))
+            if !commitScheduled {
+                commitScheduled = true
+                // Runs on this actor after the calls already queued on it, which join this batch.
+                Task { self.commitWaiting() }
+            }
+        }
+    }
+
+    private func commitWaiting() {
+        let batch = Array(waiting.prefix(Self.groupCommitLimit))
+        waiting.removeFirst(batch.count)
+        if waiting.isEmpty {
+            commitScheduled = false
+        } else {
+            Task { self.commitWaiting() }
+        }
+        do {
+            let outcomes = try database.transaction { () throws -> [StoreOutcome] in
+                try batch.map { try storeInTransaction($0.alert) }
+            }
+            for (item, outcome) in zip(batch, outcomes) { item.answer.resume(returning: outcome) }
+        } catch  where batch.count > 1 {
+            // One alert's failure must not fail the others: each on its own.
+            for item in batch {
+                item.answer.resume(with: Result { try database.transaction { try storeInTransaction(item.alert) } })
+            }
+        } catch {
+            for item in batch { item.answer.resume(throwing: error) }
+        }
+    }
+
+    /// The alert and its box's clock, inside the caller's transaction.
+    private func storeInTransaction(_ alert: IncomingAlert) throws -> StoreOutcome {
+        let outcome = try insert(SectorAlertRecord(alert))
+        try updateClock(box: alert.box, offsetS: alert.clockOffsetS, wrong: false, at: alert.receivedTs)
+        return outcome
     }
 
     public func storeSectorAlert(_ alert: SectorAlertRecord) throws -> StoreOutcome {
@@ -77,8 +126,8 @@ public actor SQLiteSectorStore: SectorStore {
         let statement = try database.statement(
             """
             INSERT INTO sector_alerts (id, source, box, format, rule, severity, zone, first_ts, last_ts, lat, lon,
-                summary, received_ts, body, ack_by, ack_ts)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                summary, received_ts, body, ack_by, ack_ts, sector, direction, events)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO NOTHING
             """)
         statement.bind(1, a.id)
@@ -97,6 +146,9 @@ public actor SQLiteSectorStore: SectorStore {
         statement.bind(14, a.body)
         statement.bind(15, a.acknowledgedBy)
         statement.bind(16, a.acknowledgedTs)
+        statement.bind(17, a.sector)
+        statement.bind(18, a.direction)
+        statement.bind(19, a.eventsColumn)
         try statement.run()
         return database.changes == 1 ? .stored : .duplicate
     }
@@ -134,26 +186,34 @@ public actor SQLiteSectorStore: SectorStore {
     }
 
     public func noteClock(box: String, offsetS: Int64, wrong: Bool, at ts: Int64) throws {
-        try database.transaction {
-            try ensureBox(box)
-            let statement = try database.statement(
-                "UPDATE boxes SET clock_offset_s = ?, clock_wrong = ?, clock_checked_ts = ? WHERE box = ?")
-            statement.bind(1, offsetS)
-            statement.bind(2, wrong ? 1 : 0)
-            statement.bind(3, ts)
-            statement.bind(4, box)
-            try statement.run()
-        }
+        try database.transaction { try updateClock(box: box, offsetS: offsetS, wrong: wrong, at: ts) }
+    }
+
+    private func updateClock(box: String, offsetS: Int64, wrong: Bool, at ts: Int64) throws {
+        let statement = try database.statement(
+            """
+            INSERT INTO boxes (box, clock_offset_s, clock_wrong, clock_checked_ts) VALUES (?, ?, ?, ?)
+            ON CONFLICT (box) DO UPDATE SET clock_offset_s = excluded.clock_offset_s,
+                clock_wrong = excluded.clock_wrong, clock_checked_ts = excluded.clock_checked_ts
+            """)
+        statement.bind(1, box)
+        statement.bind(2, offsetS)
+        statement.bind(3, wrong ? 1 : 0)
+        statement.bind(4, ts)
+        try statement.run()
     }
 
     private static let alertColumns =
-        "id, source, box, format, rule, severity, zone, first_ts, last_ts, lat, lon, summary, received_ts, body, ack_by, ack_ts"
+        "id, source, box, format, rule, severity, zone, first_ts, last_ts, lat, lon, summary, received_ts, body, ack_by, ack_ts, "
+        + "sector, direction, events"
 
     private static func record(_ s: SQLiteStatement) -> SectorAlertRecord {
         SectorAlertRecord(
             id: s.string(0), source: SectorAlertRecord.Source(rawValue: s.string(1)) ?? .box, box: s.string(2),
-            format: s.string(3), rule: s.optionalString(4), severity: s.optionalString(5), zone: s.optionalString(6),
-            firstTs: s.optionalInt64(7), lastTs: s.optionalInt64(8), lat: s.optionalDouble(9),
+            format: s.string(3), sector: s.optionalString(16), rule: s.optionalString(4),
+            severity: s.optionalString(5), zone: s.optionalString(6), firstTs: s.optionalInt64(7),
+            lastTs: s.optionalInt64(8), direction: s.optionalString(17),
+            events: SectorAlertRecord.events(column: s.optionalString(18)), lat: s.optionalDouble(9),
             lon: s.optionalDouble(10), summary: s.optionalString(11), receivedTs: s.int64(12), body: s.string(13),
             acknowledgedBy: s.optionalString(14), acknowledgedTs: s.optionalInt64(15))
     }

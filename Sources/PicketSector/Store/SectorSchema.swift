@@ -56,5 +56,12 @@ enum SectorSchema {
         CREATE INDEX login_failures_key_ts ON login_failures (key, ts);
         CREATE INDEX login_failures_ts ON login_failures (ts);
         """,
+        // 3: the alert's sector, direction and events as columns (PRODUCT.md 5), for `GET /v1/alerts`;
+        // `events` is a JSON array of the box's event ids. Older rows keep NULL.
+        """
+        ALTER TABLE sector_alerts ADD COLUMN sector TEXT;
+        ALTER TABLE sector_alerts ADD COLUMN direction TEXT;
+        ALTER TABLE sector_alerts ADD COLUMN events TEXT;
+        """,
     ]
 }

@@ -1,3 +1,6 @@
+import Foundation
+import PicketCore
+
 /// Where the sector keeps what boxes send it: the seam between the HTTP
 /// service and its database (SQLite now, PostgreSQL next).
 ///
@@ -25,7 +28,11 @@ public protocol SectorStore: Sendable {
     func registerBoxes(_ boxes: [String]) async throws
 
     /// Stores an alert from a box once per id (its `Idempotency-Key`):
-    /// `.stored` the first time, `.duplicate` (nothing changed) after.
+    /// `.stored` the first time, `.duplicate` (nothing changed) after; in
+    /// the same transaction, keeps the box's clock (`alert.clockOffsetS`)
+    /// as right, like `noteClock(wrong: false)`. Returns once the alert is
+    /// durable: a store may commit several concurrent alerts in one
+    /// transaction (group commit), never answering before the commit.
     func storeAlert(_ alert: IncomingAlert) async throws -> StoreOutcome
 
     /// Keeps `status` as the box's last status (with its time and clock
@@ -137,36 +144,49 @@ public struct IncomingAlert: Sendable, Equatable {
     public var id: String
     public var box: String
     public var format: Format
+    /// The sector the box names in the alert (PRODUCT.md 5).
+    public var sector: String?
     public var rule: String?
     public var severity: String?
     public var zone: String?
     public var firstTs: Int64?
     public var lastTs: Int64?
+    public var direction: String?
+    /// The ids of the box's events behind the alert.
+    public var events: [String]
     public var lat: Double?
     public var lon: Double?
     public var summary: String?
     /// When the sector received it.
     public var receivedTs: Int64
+    /// `X-Picket-Timestamp` minus the sector's clock, in seconds: kept as
+    /// the box's clock with the alert.
+    public var clockOffsetS: Int64
     /// The body exactly as posted (UTF-8 JSON or XML).
     public var body: String
 
     public init(
-        id: String, box: String, format: Format, rule: String? = nil, severity: String? = nil, zone: String? = nil,
-        firstTs: Int64? = nil, lastTs: Int64? = nil, lat: Double? = nil, lon: Double? = nil, summary: String? = nil,
-        receivedTs: Int64, body: String
+        id: String, box: String, format: Format, sector: String? = nil, rule: String? = nil, severity: String? = nil,
+        zone: String? = nil, firstTs: Int64? = nil, lastTs: Int64? = nil, direction: String? = nil,
+        events: [String] = [], lat: Double? = nil, lon: Double? = nil, summary: String? = nil, receivedTs: Int64,
+        clockOffsetS: Int64 = 0, body: String
     ) {
         self.id = id
         self.box = box
         self.format = format
+        self.sector = sector
         self.rule = rule
         self.severity = severity
         self.zone = zone
         self.firstTs = firstTs
         self.lastTs = lastTs
+        self.direction = direction
+        self.events = events
         self.lat = lat
         self.lon = lon
         self.summary = summary
         self.receivedTs = receivedTs
+        self.clockOffsetS = clockOffsetS
         self.body = body
     }
 }
@@ -205,12 +225,18 @@ public struct SectorAlertRecord: Sendable, Equatable {
     public var box: String
     /// `json`, `cap`, or `sector` for the sector's own.
     public var format: String
+    /// The sector the box named; nil for the sector's own alerts (and for
+    /// alerts stored before schema version 3).
+    public var sector: String?
     /// The box's rule (CAP: `event`), or `box.offline` / `box.online`.
     public var rule: String?
     public var severity: String?
     public var zone: String?
     public var firstTs: Int64?
     public var lastTs: Int64?
+    public var direction: String?
+    /// The ids of the box's events behind the alert.
+    public var events: [String]
     public var lat: Double?
     public var lon: Double?
     public var summary: String?
@@ -221,8 +247,9 @@ public struct SectorAlertRecord: Sendable, Equatable {
     public var acknowledgedTs: Int64?
 
     public init(
-        id: String, source: Source, box: String, format: String, rule: String? = nil, severity: String? = nil,
-        zone: String? = nil, firstTs: Int64? = nil, lastTs: Int64? = nil, lat: Double? = nil, lon: Double? = nil,
+        id: String, source: Source, box: String, format: String, sector: String? = nil, rule: String? = nil,
+        severity: String? = nil, zone: String? = nil, firstTs: Int64? = nil, lastTs: Int64? = nil,
+        direction: String? = nil, events: [String] = [], lat: Double? = nil, lon: Double? = nil,
         summary: String? = nil, receivedTs: Int64, body: String, acknowledgedBy: String? = nil,
         acknowledgedTs: Int64? = nil
     ) {
@@ -230,11 +257,14 @@ public struct SectorAlertRecord: Sendable, Equatable {
         self.source = source
         self.box = box
         self.format = format
+        self.sector = sector
         self.rule = rule
         self.severity = severity
         self.zone = zone
         self.firstTs = firstTs
         self.lastTs = lastTs
+        self.direction = direction
+        self.events = events
         self.lat = lat
         self.lon = lon
         self.summary = summary
@@ -247,9 +277,10 @@ public struct SectorAlertRecord: Sendable, Equatable {
     /// The record of an incoming box alert.
     public init(_ alert: IncomingAlert) {
         self.init(
-            id: alert.id, source: .box, box: alert.box, format: alert.format.rawValue, rule: alert.rule,
-            severity: alert.severity, zone: alert.zone, firstTs: alert.firstTs, lastTs: alert.lastTs, lat: alert.lat,
-            lon: alert.lon, summary: alert.summary, receivedTs: alert.receivedTs, body: alert.body)
+            id: alert.id, source: .box, box: alert.box, format: alert.format.rawValue, sector: alert.sector,
+            rule: alert.rule, severity: alert.severity, zone: alert.zone, firstTs: alert.firstTs,
+            lastTs: alert.lastTs, direction: alert.direction, events: alert.events, lat: alert.lat, lon: alert.lon,
+            summary: alert.summary, receivedTs: alert.receivedTs, body: alert.body)
     }
 }
 
@@ -313,5 +344,20 @@ public struct BoxRecord: Sendable, Equatable {
         self.clockCheckedTs = clockCheckedTs
         self.offline = offline
         self.offlineChangedTs = offlineChangedTs
+    }
+}
+
+extension SectorAlertRecord {
+    /// `events` as the JSON array text both stores keep in their `events`
+    /// column.
+    var eventsColumn: String { JSONWriter.array(events) }
+
+    /// The `events` column read back; an empty list for a NULL (alerts
+    /// stored before schema version 3) or anything not an array of strings.
+    static func events(column: String?) -> [String] {
+        guard let column, let data = column.data(using: .utf8),
+            let list = try? JSONDecoder().decode([String].self, from: data)
+        else { return [] }
+        return list
     }
 }
