@@ -16,6 +16,12 @@ unless PICKET_BINARY is set):
     bash Benchmarks/sector.sh                       16 boxes, 10 s, 3 runs each
     bash Benchmarks/sector.sh --boxes 64 --seconds 20 --runs 5
     bash Benchmarks/sector.sh --postgres postgres://picket@127.0.0.1/sector
+    bash Benchmarks/sector.sh --postgres-local      a PostgreSQL 15 of its own
+
+`--postgres-local` starts a cluster in a temporary folder (initdb and pg_ctl
+from /usr/lib/postgresql/15/bin or PICKET_POSTGRES_BIN, as `nobody` when run
+as root) with PostgreSQL's durable defaults (fsync, synchronous_commit on),
+as the SQLite store's synchronous = FULL is, and removes it at the end.
 """
 
 import argparse
@@ -197,6 +203,47 @@ def wait_ready(port, path, proc, what, timeout=60):
     sys.exit(f"sector.py: {what} did not answer on 127.0.0.1:{port} within {timeout} s")
 
 
+def as_server_user(argv, cwd):
+    """argv as the user PostgreSQL runs as: nobody through runuser when root."""
+    if os.getuid() == 0:
+        argv = ["/usr/sbin/runuser", "-u", "nobody", "--"] + argv
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+
+
+def start_local_postgres():
+    """A durable PostgreSQL cluster in a temporary folder; returns (url, stop)."""
+    bin_dir = os.environ.get("PICKET_POSTGRES_BIN") or "/usr/lib/postgresql/15/bin"
+    if not os.access(os.path.join(bin_dir, "initdb"), os.X_OK):
+        sys.exit(f"sector.py: no {bin_dir}/initdb: apt-get install -y postgresql-15, or set PICKET_POSTGRES_BIN")
+    folder = tempfile.mkdtemp(prefix="picket-pg-bench-", dir="/tmp")
+    if os.getuid() == 0:
+        import pwd
+
+        nobody = pwd.getpwnam("nobody")
+        os.chown(folder, nobody.pw_uid, nobody.pw_gid)
+    data = os.path.join(folder, "data")
+    done = as_server_user(
+        [os.path.join(bin_dir, "initdb"), "-D", data, "-U", "picket", "--auth=trust", "--encoding=UTF8",
+         "--locale=C"], folder)
+    if done.returncode != 0:
+        sys.exit(f"sector.py: initdb failed: {done.stderr}")
+    port = free_port()
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    done = as_server_user(
+        [os.path.join(bin_dir, "pg_ctl"), "-D", data, "-l", os.path.join(folder, "server.log"), "-o", options,
+         "-w", "-t", "60", "start"], folder)
+    if done.returncode != 0:
+        sys.exit(f"sector.py: pg_ctl start failed: {done.stderr}")
+    as_server_user([os.path.join(bin_dir, "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "picket",
+                    "sector"], folder)
+
+    def stop():
+        as_server_user([os.path.join(bin_dir, "pg_ctl"), "-D", data, "-m", "fast", "stop"], folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    return f"postgres://picket@127.0.0.1:{port}/sector?sslmode=disable", stop
+
+
 def start_sector(binary, workdir, boxes, postgres):
     port = free_port()
     keys = os.path.join(workdir, "keys")
@@ -243,12 +290,26 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="runs of each receiver, alternating (3)")
     parser.add_argument("--processes", type=int, default=2, help="load-generating processes (2)")
     parser.add_argument("--postgres", metavar="URL", help="database: {url: URL} instead of SQLite")
+    parser.add_argument(
+        "--postgres-local", action="store_true", help="start a PostgreSQL 15 of its own for the run (durable)"
+    )
     parser.add_argument("--binary", default=os.environ.get("PICKET_BINARY"), help="picket (PICKET_BINARY)")
     args = parser.parse_args()
     if not args.binary or not os.access(args.binary, os.X_OK):
         sys.exit("sector.py: give the picket binary with --binary or PICKET_BINARY")
 
     boxes = box_names(args.boxes)
+    stop_postgres = None
+    if args.postgres_local:
+        args.postgres, stop_postgres = start_local_postgres()
+    try:
+        run_all(args, boxes)
+    finally:
+        if stop_postgres:
+            stop_postgres()
+
+
+def run_all(args, boxes):
     workdir = tempfile.mkdtemp(prefix="picket-sector-bench-")
     sector, sector_port = start_sector(args.binary, workdir, boxes, args.postgres)
     python_port = free_port()

@@ -82,5 +82,32 @@ enum PostgresSectorSchema {
             "ALTER TABLE sector_alerts ADD COLUMN direction TEXT",
             "ALTER TABLE sector_alerts ADD COLUMN events TEXT",
         ],
+        // 4: subscribers and opt-outs (SectorSchema's 4).
+        [
+            """
+            CREATE TABLE subscribers (
+                phone TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                zones TEXT NOT NULL,
+                min_severity TEXT NOT NULL,
+                quiet_start_minute INTEGER,
+                quiet_end_minute INTEGER,
+                max_per_hour INTEGER,
+                created_ts BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE phone_opt_outs (
+                phone TEXT PRIMARY KEY,
+                opted_out BOOLEAN NOT NULL,
+                keyword TEXT NOT NULL,
+                changed_ts BIGINT NOT NULL
+            )
+            """,
+        ],
+        // 5: reserved for the hotline's inbound texts and reports (issue 13).
+        [],
+        // 6: reserved for the hotline's outbound texts (issue 13).
+        [],
     ]
 }

@@ -63,5 +63,29 @@ enum SectorSchema {
         ALTER TABLE sector_alerts ADD COLUMN direction TEXT;
         ALTER TABLE sector_alerts ADD COLUMN events TEXT;
         """,
+        // 4: the hotline's subscribers (zones a JSON array of `zone` or `box:zone`; quiet hours as minutes after
+        // local midnight) and every phone's opt-out, kept apart so that STOP holds whatever the list says.
+        """
+        CREATE TABLE subscribers (
+            phone TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            zones TEXT NOT NULL,
+            min_severity TEXT NOT NULL,
+            quiet_start_minute INTEGER,
+            quiet_end_minute INTEGER,
+            max_per_hour INTEGER,
+            created_ts INTEGER NOT NULL
+        );
+        CREATE TABLE phone_opt_outs (
+            phone TEXT PRIMARY KEY,
+            opted_out INTEGER NOT NULL,
+            keyword TEXT NOT NULL,
+            changed_ts INTEGER NOT NULL
+        );
+        """,
+        // 5: reserved for the hotline's inbound texts and reports (issue 13).
+        "SELECT 1;",
+        // 6: reserved for the hotline's outbound texts (issue 13).
+        "SELECT 1;",
     ]
 }

@@ -15,7 +15,7 @@ import PicketCore
 ///
 /// Times are UTC nanoseconds since 1970 (`PicketClock.wallNs`), always
 /// passed in by the caller so that tests run on a `ManualClock`.
-public protocol SectorStore: Sendable {
+public protocol SectorStore: SubscriberStore, SectorInboxStore, SectorTextStore {
     /// Creates or upgrades the schema; refuses a database written by a
     /// newer Picket. Safe to call from several processes at once.
     func migrate() async throws

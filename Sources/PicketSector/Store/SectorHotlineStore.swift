@@ -1,0 +1,65 @@
+import Foundation
+import PicketCore
+
+/// The hotline's subscribers and opt-outs in the sector's database
+/// (PRODUCT.md 7a), shared by every `picket sector` process on it.
+///
+/// A subscriber is keyed by phone (E.164, checked by the caller). Opt-outs
+/// are kept apart from the list, by phone: a STOP holds whatever the list
+/// says, for a phone on it or not, across a `remove` and a later `add`,
+/// until that phone sends START.
+public protocol SubscriberStore: Sendable {
+    /// Adds `subscriber`: `.stored`, or `.duplicate` (nothing changed) when
+    /// its phone is already a subscriber's.
+    func addSubscriber(_ subscriber: Subscriber, at ts: Int64) async throws -> StoreOutcome
+
+    /// Every subscriber, by name then phone, each with its phone's opt-out.
+    func subscribers() async throws -> [SectorSubscriber]
+
+    /// The subscriber with this phone, with its opt-out; nil when none.
+    func subscriber(phone: String) async throws -> SectorSubscriber?
+
+    /// Removes the subscriber with this phone; false when there was none.
+    /// Its phone's opt-out stays.
+    func removeSubscriber(phone: String) async throws -> Bool
+
+    /// Opts `phone` out (`optedOut` true: STOP and its family) or back in
+    /// (START, UNSTOP, YES), with the keyword and time. Returns whether its
+    /// state changed (a second STOP changes nothing).
+    func setOptedOut(phone: String, _ optedOut: Bool, keyword: String, at ts: Int64) async throws -> Bool
+
+    /// Whether `phone` is opted out now.
+    func isOptedOut(phone: String) async throws -> Bool
+}
+
+/// The inbound half of the hotline: texts from the SMS gateway, sighting
+/// reports, and their hand-off to boxes. Filled in by issue 13's inbound
+/// work (migration 5).
+public protocol SectorInboxStore: Sendable {}
+
+/// The outbound half of the hotline: texts to subscribers through the
+/// sector's outbox. Filled in by issue 13's outbound work (migration 6).
+public protocol SectorTextStore: Sendable {}
+
+/// A subscriber as the sector keeps it.
+public struct SectorSubscriber: Sendable, Equatable {
+    public var subscriber: Subscriber
+    /// The phone sent STOP (or its family) and not START since.
+    public var optedOut: Bool
+    public var createdTs: Int64
+
+    public init(subscriber: Subscriber, optedOut: Bool, createdTs: Int64) {
+        self.subscriber = subscriber
+        self.optedOut = optedOut
+        self.createdTs = createdTs
+    }
+}
+
+extension Subscriber {
+    /// `zones` as the JSON array text both stores keep.
+    var zonesColumn: String { JSONWriter.array(zones) }
+
+    static func zones(column: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(column.utf8))) ?? []
+    }
+}
