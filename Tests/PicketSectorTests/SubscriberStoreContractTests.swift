@@ -58,3 +58,25 @@ import Testing
         #expect(try await !other.isOptedOut(phone: Self.ann.phone))
     }
 }
+
+/// What was texted to whom, for `ACK` (PRODUCT.md 7a).
+@Suite struct TextedAlertsContractTests {
+    @Test(arguments: StoreFactory.allCases)
+    func theLatestTextedAlertIsFoundWithinItsWindow(_ factory: StoreFactory) async throws {
+        let dir = try temporaryDirectory("sector-texted")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try await factory.make(in: dir)
+        let phone = "+18025550101"
+        #expect(try await store.latestTextedAlert(phone: phone, since: 0) == nil)
+        try await store.noteTexted(phone: phone, alertIDs: ["a1"], at: t0)
+        // A digest: its last alert is the latest.
+        try await store.noteTexted(phone: phone, alertIDs: ["d1", "d2", "d3"], at: t0 + 60 * second)
+        try await store.noteTexted(phone: "+18025550102", alertIDs: ["other"], at: t0 + 90 * second)
+        #expect(try await store.latestTextedAlert(phone: phone, since: t0) == "d3")
+        #expect(try await store.latestTextedAlert(phone: phone, since: t0 + 61 * second) == nil)
+        // Texted again later: the later time counts.
+        try await store.noteTexted(phone: phone, alertIDs: ["a1"], at: t0 + 120 * second)
+        #expect(try await store.latestTextedAlert(phone: phone, since: t0) == "a1")
+        #expect(try await store.latestTextedAlert(phone: "+18025550102", since: t0) == "other")
+    }
+}

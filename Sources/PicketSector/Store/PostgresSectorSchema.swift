@@ -107,7 +107,17 @@ enum PostgresSectorSchema {
         ],
         // 5: reserved for the hotline's inbound texts and reports (issue 13).
         [],
-        // 6: reserved for the hotline's outbound texts (issue 13).
-        [],
+        // 6: the hotline's outbound texts (SectorSchema's 6).
+        [
+            """
+            CREATE TABLE sms_texted (
+                phone TEXT NOT NULL,
+                alert_id TEXT NOT NULL,
+                texted_ts BIGINT NOT NULL,
+                PRIMARY KEY (phone, alert_id)
+            )
+            """,
+            "CREATE INDEX sms_texted_phone_ts ON sms_texted (phone, texted_ts)",
+        ],
     ]
 }

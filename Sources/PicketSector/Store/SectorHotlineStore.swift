@@ -38,8 +38,17 @@ public protocol SubscriberStore: Sendable {
 public protocol SectorInboxStore: Sendable {}
 
 /// The outbound half of the hotline: texts to subscribers through the
-/// sector's outbox. Filled in by issue 13's outbound work (migration 6).
-public protocol SectorTextStore: Sendable {}
+/// sector's outbox (migration 6).
+public protocol SectorTextStore: Sendable {
+    /// Records that the text sent to `phone` at `ts` carried `alertIDs`
+    /// (one alert, or a digest's), for `ACK`. Again for the same pair: the
+    /// later time is kept.
+    func noteTexted(phone: String, alertIDs: [String], at ts: Int64) async throws
+
+    /// The alert most recently texted to `phone` at or after `since` (the
+    /// last of a digest's when several went at once); nil when none.
+    func latestTextedAlert(phone: String, since: Int64) async throws -> String?
+}
 
 /// A subscriber as the sector keeps it.
 public struct SectorSubscriber: Sendable, Equatable {

@@ -85,7 +85,15 @@ enum SectorSchema {
         """,
         // 5: reserved for the hotline's inbound texts and reports (issue 13).
         "SELECT 1;",
-        // 6: reserved for the hotline's outbound texts (issue 13).
-        "SELECT 1;",
+        // 6: the hotline's outbound texts (issue 13): which alerts were texted to which phone, and when (for ACK).
+        """
+        CREATE TABLE sms_texted (
+            phone TEXT NOT NULL,
+            alert_id TEXT NOT NULL,
+            texted_ts INTEGER NOT NULL,
+            PRIMARY KEY (phone, alert_id)
+        );
+        CREATE INDEX sms_texted_phone_ts ON sms_texted (phone, texted_ts);
+        """,
     ]
 }
