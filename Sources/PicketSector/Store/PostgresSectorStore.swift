@@ -41,6 +41,7 @@ public final class PostgresSectorStore: SectorStore {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
+    private let alertCommits = GroupCommit<IncomingAlert, StoreOutcome>(limit: alertCommitLimit, inFlight: 4)
 
     /// Reads `url` (see `PostgresURL`) and starts the pool. No connection is
     /// made yet: call `migrate()` first, and `shutdown()` at the end.
@@ -252,30 +253,89 @@ public final class PostgresSectorStore: SectorStore {
 
     // MARK: Alerts
 
-    /// One statement (so one round trip and one implicit transaction): the
-    /// alert once per id, and the box's clock beside it. PostgreSQL commits
-    /// concurrent transactions of the pool's connections together.
+    /// Group commit (`GroupCommit`), up to four batches at once on the
+    /// pool: the alerts that arrive together are one statement, so one
+    /// round trip and one transaction (PostgreSQL flushes its WAL once for
+    /// them) instead of one each.
+    private static let alertCommitLimit = 256
+
     public func storeAlert(_ alert: IncomingAlert) async throws -> StoreOutcome {
-        let a = SectorAlertRecord(alert)
-        return try await withConnection("store alert \(alert.id) of box \(alert.box)") { connection in
-            let inserted = try await self.rows(
+        try await alertCommits.submit(alert) { alerts in try await self.insert(alerts) }
+    }
+
+    /// One statement: the alerts (once per id: `ON CONFLICT DO NOTHING
+    /// RETURNING` names the ones this statement stored, so a repeat within
+    /// the batch or from another process is a duplicate) and each box's
+    /// clock from its last alert in the batch. The rows travel as one JSON
+    /// array read by `jsonb_to_recordset`, so a batch is one bind whatever
+    /// its size.
+    private func insert(_ alerts: [IncomingAlert]) async throws -> [StoreOutcome] {
+        var document = "["
+        for (n, alert) in alerts.enumerated() {
+            let a = SectorAlertRecord(alert)
+            var w = JSONWriter()
+            w.int("n", n)
+            w.string("id", a.id)
+            w.string("source", a.source.rawValue)
+            w.string("box", a.box)
+            w.string("format", a.format)
+            w.string("rule", a.rule)
+            w.string("severity", a.severity)
+            w.string("zone", a.zone)
+            w.int("first_ts", a.firstTs)
+            w.int("last_ts", a.lastTs)
+            w.double("lat", a.lat)
+            w.double("lon", a.lon)
+            w.string("summary", a.summary)
+            w.int("received_ts", a.receivedTs)
+            w.string("body", a.body)
+            w.string("sector", a.sector)
+            w.string("direction", a.direction)
+            w.string("events", a.eventsColumn)
+            w.int("clock_offset_s", alert.clockOffsetS)
+            if n > 0 { document += "," }
+            document += w.finish()
+        }
+        document += "]"
+        let doing =
+            alerts.count == 1 ? "store alert \(alerts[0].id) of box \(alerts[0].box)" : "store \(alerts.count) alerts"
+        var stored = try await withConnection(doing) { connection in
+            try await self.rows(
                 """
-                WITH clock AS (
+                WITH input AS (
+                    SELECT * FROM jsonb_to_recordset(\(document)::jsonb) AS x(
+                        n integer, id text, source text, box text, format text, rule text, severity text, zone text,
+                        first_ts bigint, last_ts bigint, lat double precision, lon double precision, summary text,
+                        received_ts bigint, body text, sector text, direction text, events text,
+                        clock_offset_s bigint)
+                ),
+                clock AS (
                     INSERT INTO boxes (box, clock_offset_s, clock_wrong, clock_checked_ts)
-                    VALUES (\(a.box), \(alert.clockOffsetS), false, \(a.receivedTs))
+                    SELECT DISTINCT ON (box) box, clock_offset_s, false, received_ts FROM input ORDER BY box, n DESC
                     ON CONFLICT (box) DO UPDATE SET clock_offset_s = excluded.clock_offset_s,
                         clock_wrong = excluded.clock_wrong, clock_checked_ts = excluded.clock_checked_ts
                 )
                 INSERT INTO sector_alerts (id, source, box, format, rule, severity, zone, first_ts, last_ts, lat, lon,
-                    summary, received_ts, body, ack_by, ack_ts, sector, direction, events)
-                VALUES (\(a.id), \(a.source.rawValue), \(a.box), \(a.format), \(a.rule), \(a.severity), \(a.zone),
-                    \(a.firstTs), \(a.lastTs), \(a.lat), \(a.lon), \(a.summary), \(a.receivedTs), \(a.body),
-                    \(a.acknowledgedBy), \(a.acknowledgedTs), \(a.sector), \(a.direction), \(a.eventsColumn))
+                    summary, received_ts, body, sector, direction, events)
+                SELECT id, source, box, format, rule, severity, zone, first_ts, last_ts, lat, lon, summary,
+                    received_ts, body, sector, direction, events
+                FROM input ORDER BY n
                 ON CONFLICT (id) DO NOTHING
-                RETURNING seq
-                """, on: connection)
-            return inserted.isEmpty ? .duplicate : .stored
+                RETURNING id
+                """, on: connection
+            ).map { try $0.decode(String.self) }
         }
+        var outcomes: [StoreOutcome] = []
+        outcomes.reserveCapacity(alerts.count)
+        for alert in alerts {
+            if let index = stored.firstIndex(of: alert.id) {
+                stored.remove(at: index)
+                outcomes.append(.stored)
+            } else {
+                outcomes.append(.duplicate)
+            }
+        }
+        return outcomes
     }
 
     public func storeSectorAlert(_ alert: SectorAlertRecord) async throws -> StoreOutcome {

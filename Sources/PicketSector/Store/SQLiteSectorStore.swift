@@ -65,50 +65,21 @@ public actor SQLiteSectorStore: SectorStore {
         try statement.run()
     }
 
-    /// Alerts waiting for the next group commit, with who waits for each.
-    private var waiting: [(alert: IncomingAlert, answer: CheckedContinuation<StoreOutcome, any Error>)] = []
-    private var commitScheduled = false
     /// At most this many alerts in one transaction.
     static let groupCommitLimit = 256
+    private let alertCommits = GroupCommit<IncomingAlert, StoreOutcome>(limit: groupCommitLimit, inFlight: 1)
 
-    /// Group commit: the alert joins the ones waiting and the caller waits
-    /// for the transaction that stores them all. With `synchronous = FULL`
-    /// each commit waits for the disk, so one transaction per alert caps a
-    /// sector at a few hundred alerts a second however fast the rest is;
-    /// alerts that arrive while a commit is on the disk go into the next
-    /// one together. Nobody is answered before their alert's commit.
+    /// Group commit (`GroupCommit`): with `synchronous = FULL` each commit
+    /// waits for the disk, so one transaction per alert would cap a sector
+    /// at a few hundred alerts a second however fast the rest is; alerts
+    /// that arrive while a commit is on the disk go into the next one
+    /// together. Nobody is answered before their alert's commit.
     public func storeAlert(_ alert: IncomingAlert) async throws -> StoreOutcome {
-        try await withCheckedThrowingContinuation { (answer: CheckedContinuation<StoreOutcome, any Error>) in
-            waiting.append((alert, answer))
-            if !commitScheduled {
-                commitScheduled = true
-                // Runs on this actor after the calls already queued on it, which join this batch.
-                Task { self.commitWaiting() }
-            }
-        }
+        try await alertCommits.submit(alert) { alerts in try await self.commit(alerts) }
     }
 
-    private func commitWaiting() {
-        let batch = Array(waiting.prefix(Self.groupCommitLimit))
-        waiting.removeFirst(batch.count)
-        if waiting.isEmpty {
-            commitScheduled = false
-        } else {
-            Task { self.commitWaiting() }
-        }
-        do {
-            let outcomes = try database.transaction { () throws -> [StoreOutcome] in
-                try batch.map { try storeInTransaction($0.alert) }
-            }
-            for (item, outcome) in zip(batch, outcomes) { item.answer.resume(returning: outcome) }
-        } catch  where batch.count > 1 {
-            // One alert's failure must not fail the others: each on its own.
-            for item in batch {
-                item.answer.resume(with: Result { try database.transaction { try storeInTransaction(item.alert) } })
-            }
-        } catch {
-            for item in batch { item.answer.resume(throwing: error) }
-        }
+    private func commit(_ alerts: [IncomingAlert]) throws -> [StoreOutcome] {
+        try database.transaction { try alerts.map(storeInTransaction) }
     }
 
     /// The alert and its box's clock, inside the caller's transaction.
