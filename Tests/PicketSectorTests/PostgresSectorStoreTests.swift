@@ -134,6 +134,19 @@ struct PostgresSectorStoreTests {
         await missing.shutdown()
     }
 
+    /// The server goes away after the start: a request fails with the URL
+    /// and the reason once the deadline passed (a box is answered 503 and
+    /// retries) instead of waiting for the pool for ever.
+    @Test func aVanishedServerFailsARequestInsteadOfHanging() async throws {
+        let store = try PostgresSectorStore(url: "postgres://picket@127.0.0.1:1/sector?sslmode=disable")
+        let error = try await #require(throws: PostgresSectorStore.Failure.self) {
+            _ = try await store.storeAlert(incoming("a1"))
+        }
+        #expect(error.description.contains("postgres://picket@127.0.0.1:1/sector"), "\(error)")
+        #expect(error.description.contains("store alert a1"), "\(error)")
+        await store.shutdown()
+    }
+
     /// Two stores racing to acknowledge one alert: exactly one wins, both
     /// answer with the winner.
     @Test func twoAcknowledgementsAtOnceKeepOne() async throws {

@@ -299,11 +299,12 @@ public final class PostgresSectorStore: SectorStore {
         document += "]"
         let doing =
             alerts.count == 1 ? "store alert \(alerts[0].id) of box \(alerts[0].box)" : "store \(alerts.count) alerts"
+        let input = document
         var stored = try await withConnection(doing) { connection in
             try await self.rows(
                 """
                 WITH input AS (
-                    SELECT * FROM jsonb_to_recordset(\(document)::jsonb) AS x(
+                    SELECT * FROM jsonb_to_recordset(\(input)::jsonb) AS x(
                         n integer, id text, source text, box text, format text, rule text, severity text, zone text,
                         first_ts bigint, last_ts bigint, lat double precision, lon double precision, summary text,
                         received_ts bigint, body text, sector text, direction text, events text,
@@ -398,8 +399,9 @@ public final class PostgresSectorStore: SectorStore {
         let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
         let order = query.order == .newestFirst ? "received_ts DESC, seq DESC" : "received_ts ASC, seq ASC"
         let sql = "SELECT \(Self.alertColumns) FROM sector_alerts\(filter) ORDER BY \(order) LIMIT $\(binds.count)"
+        let query = PostgresQuery(unsafeSQL: sql, binds: binds)
         return try await withConnection("list alerts") { connection in
-            try await self.rows(PostgresQuery(unsafeSQL: sql, binds: binds), on: connection).map(Self.record)
+            try await self.rows(query, on: connection).map(Self.record)
         }
     }
 
@@ -442,12 +444,19 @@ public final class PostgresSectorStore: SectorStore {
         return rows
     }
 
+    /// How long a request waits for the database before it fails (and a
+    /// box is answered 503, an operator's page an error) instead of waiting
+    /// for a pool whose server went away.
+    static let answerDeadline: Duration = .seconds(15)
+
     @discardableResult
     func withConnection<T: Sendable>(
-        _ doing: String, _ body: (PostgresConnection) async throws -> T
+        _ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await withDeadline(doing) {
+                try await self.client.withConnection { connection in try await body(connection) }
+            }
         } catch {
             throw failure(doing, error)
         }
@@ -455,12 +464,33 @@ public final class PostgresSectorStore: SectorStore {
 
     @discardableResult
     func withTransaction<T: Sendable>(
-        _ doing: String, _ body: (PostgresConnection) async throws -> T
+        _ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await withDeadline(doing) {
+                try await self.client.withTransaction(logger: self.logger) { connection in try await body(connection) }
+            }
         } catch {
             throw failure(doing, error)
+        }
+    }
+
+    /// `work`, or a `Failure` once `answerDeadline` passed (the work is
+    /// cancelled: postgres-nio then withdraws its request for a connection).
+    private func withDeadline<T: Sendable>(
+        _ doing: String, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: Self.answerDeadline)
+                throw Failure(
+                    url: self.displayURL, doing: doing,
+                    detail: "no answer within \(Self.answerDeadline.components.seconds) s (is the server up?)")
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw CancellationError() }
+            return first
         }
     }
 
