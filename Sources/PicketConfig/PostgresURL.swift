@@ -8,10 +8,15 @@
 /// name; user, password and database may be percent-encoded. `HOST` may be
 /// a name, an IPv4 address or `[IPv6]`. Parameters: `port=N`, `host=/socket/folder`
 /// (a folder, as libpq's: the socket is `FOLDER/.s.PGSQL.PORT`), `sslmode`
-/// `disable`, `prefer` (the default, as libpq's: TLS when the server offers
-/// it, certificates checked) or `require` (TLS or no connection,
-/// certificates checked against the system's roots and the host name).
-/// Anything else (several hosts, other parameters) is refused by name.
+/// as libpq's: `disable`, `prefer` (the default: TLS when the server offers
+/// it), `require` (TLS or no connection), both without checking the
+/// server's certificate, as libpq does without a root certificate (so
+/// Debian's default cluster, TLS with a self-signed "snakeoil" certificate,
+/// works); `verify-ca` (the certificate must chain to a trusted root) and
+/// `verify-full` (and name the host); `sslrootcert=FILE` (PEM) trusts the
+/// certificates in FILE instead of the system's roots and, with `require`,
+/// checks the chain as `verify-ca` does (libpq's rule). Anything else
+/// (several hosts, other parameters) is refused by name.
 public struct PostgresURL: Sendable, Equatable {
     public enum Endpoint: Sendable, Equatable {
         case tcp(host: String, port: Int)
@@ -23,6 +28,18 @@ public struct PostgresURL: Sendable, Equatable {
         case disable
         case prefer
         case require
+        case verifyCA = "verify-ca"
+        case verifyFull = "verify-full"
+    }
+
+    /// How the server's certificate is checked once TLS is on.
+    public enum CertificateCheck: Sendable, Equatable {
+        /// Encrypted, but any certificate is taken (libpq's `prefer`, `require`).
+        case none
+        /// It must chain to a trusted root (`verify-ca`).
+        case chain
+        /// It must chain to a trusted root and name the host (`verify-full`).
+        case chainAndHost
     }
 
     public var endpoint: Endpoint
@@ -30,8 +47,20 @@ public struct PostgresURL: Sendable, Equatable {
     public var password: String?
     public var database: String
     public var sslMode: SSLMode
+    /// `sslrootcert`: PEM certificates trusted instead of the system's roots.
+    public var sslRootCert: String?
 
     public static let defaultPort = 5432
+
+    /// The check `sslMode` and `sslRootCert` make, as libpq's.
+    public var certificateCheck: CertificateCheck {
+        switch sslMode {
+        case .disable, .prefer: .none
+        case .require: sslRootCert == nil ? .none : .chain
+        case .verifyCA: .chain
+        case .verifyFull: .chainAndHost
+        }
+    }
 
     /// Why a URL cannot be used; `message` completes "database.url: ".
     public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
@@ -39,12 +68,16 @@ public struct PostgresURL: Sendable, Equatable {
         public var description: String { message }
     }
 
-    public init(endpoint: Endpoint, user: String, password: String?, database: String, sslMode: SSLMode) {
+    public init(
+        endpoint: Endpoint, user: String, password: String?, database: String, sslMode: SSLMode,
+        sslRootCert: String? = nil
+    ) {
         self.endpoint = endpoint
         self.user = user
         self.password = password
         self.database = database
         self.sslMode = sslMode
+        self.sslRootCert = sslRootCert
     }
 
     /// The URL with its password (if any) replaced by `***`: for messages and logs.
@@ -133,6 +166,7 @@ public struct PostgresURL: Sendable, Equatable {
         }
         var socketFolder: String?
         var sslMode = SSLMode.prefer
+        var sslRootCert: String?
         for pair in query.split(separator: "&") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(parts[0])
@@ -152,12 +186,19 @@ public struct PostgresURL: Sendable, Equatable {
             case "sslmode":
                 guard let mode = SSLMode(rawValue: value) else {
                     throw Problem(
-                        message: "sslmode \(value) is not supported; use disable, prefer or require "
-                            + "(require checks the server's certificate and name)")
+                        message: "sslmode \(value) is not supported; use disable, prefer, require, verify-ca or "
+                            + "verify-full (the last two check the server's certificate)")
                 }
                 sslMode = mode
+            case "sslrootcert":
+                guard value.hasPrefix("/") else {
+                    throw Problem(
+                        message: "sslrootcert must be the absolute path of a PEM file, e.g. /etc/picket/db-ca.pem")
+                }
+                sslRootCert = value
             default:
-                throw Problem(message: "parameter \(key) is not supported; picket reads only host, port and sslmode")
+                throw Problem(
+                    message: "parameter \(key) is not supported; picket reads only host, port, sslmode and sslrootcert")
             }
         }
         let endpoint: Endpoint
@@ -173,7 +214,7 @@ public struct PostgresURL: Sendable, Equatable {
         }
         return PostgresURL(
             endpoint: endpoint, user: user, password: password, database: database.isEmpty ? user : database,
-            sslMode: sslMode)
+            sslMode: sslMode, sslRootCert: sslRootCert)
     }
 
     private static func parsePort(_ text: Substring) throws(Problem) -> Int {

@@ -23,6 +23,14 @@ import Testing
         let socket = try PostgresURL.parse("postgres://picket@/sector?host=/run/postgresql&port=5434")
         #expect(socket.endpoint == .unixSocket(path: "/run/postgresql/.s.PGSQL.5434"))
         #expect(try PostgresURL.parse("postgres://picket@db").database == "picket")
+        // libpq's sslmode and sslrootcert: what each checks of the server's certificate.
+        #expect(try PostgresURL.parse("postgres://picket@db").certificateCheck == .none)
+        #expect(try PostgresURL.parse("postgres://picket@db?sslmode=require").certificateCheck == .none)
+        #expect(try PostgresURL.parse("postgres://picket@db?sslmode=verify-ca").certificateCheck == .chain)
+        #expect(try PostgresURL.parse("postgres://picket@db?sslmode=verify-full").certificateCheck == .chainAndHost)
+        let rooted = try PostgresURL.parse("postgres://picket@db?sslmode=require&sslrootcert=/etc/picket/db-ca.pem")
+        #expect(rooted.sslRootCert == "/etc/picket/db-ca.pem")
+        #expect(rooted.certificateCheck == .chain)
         #expect(
             PostgresURL.redacted("postgres://picket:secret@db/sector") == "postgres://picket:***@db/sector")
         #expect(PostgresURL.redacted("postgres://picket@db/sector") == "postgres://picket@db/sector")
@@ -33,7 +41,8 @@ import Testing
         ("postgres://db/sector", "names no user"),
         ("postgres://picket@/sector", "names no host"),
         ("postgres://picket@db:99999/sector", "port 99999"),
-        ("postgres://picket@db/sector?sslmode=verify-full", "sslmode verify-full is not supported"),
+        ("postgres://picket@db/sector?sslmode=allow", "sslmode allow is not supported"),
+        ("postgres://picket@db/sector?sslrootcert=ca.pem", "sslrootcert must be the absolute path"),
         ("postgres://picket@db/sector?application_name=x", "parameter application_name is not supported"),
         ("postgres://picket@a,b/sector", "several hosts"),
         ("postgres://picket@db/sector?host=relative", "absolute folder"),

@@ -15,6 +15,11 @@ import Synchronization
 /// `initdb` and the server refuse to run as root: as root (CI) both run as
 /// `nobody` through `runuser`, in a folder owned by `nobody`.
 ///
+/// The server speaks TLS too (`ssl=on`, as Debian's default cluster), with
+/// a certificate for `localhost` (not `127.0.0.1`) signed by a CA made for
+/// the run (`caFile`), so tests can check every `sslmode`; URLs from
+/// `makeDatabase` say `sslmode=disable`.
+///
 /// PostgreSQL is found in `PICKET_POSTGRES_BIN` (a folder with `initdb`,
 /// `pg_ctl` and `createdb`), else `/usr/lib/postgresql/15/bin`. When it is
 /// missing the tests that need it fail saying to install `postgresql-15`,
@@ -39,6 +44,10 @@ public final class PostgresTestServer: Sendable {
 
     /// The socket folder (`?host=` in a URL).
     public var socketFolder: String { folder.path }
+
+    /// The PEM certificate of the CA that signed the server's certificate
+    /// (for `sslrootcert`).
+    public var caFile: String { folder.appendingPathComponent("ca.pem").path }
 
     private init(folder: URL, port: Int, bin: URL) {
         self.folder = folder
@@ -159,12 +168,14 @@ public final class PostgresTestServer: Sendable {
             try? FileManager.default.removeItem(at: folder)
             throw Unavailable(description: "initdb -D \(data.path) failed (\(initdb.status)): \(initdb.err)")
         }
+        try await makeCertificates(in: folder)
         var lastError = ""
         for _ in 0..<3 {
             let port = try freePort()
             let options = [
                 "-p \(port)", "-k \(folder.path)", "-c listen_addresses=127.0.0.1", "-c fsync=off",
-                "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=200",
+                "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=200", "-c ssl=on",
+                "-c ssl_cert_file=\(folder.path)/server.crt", "-c ssl_key_file=\(folder.path)/server.key",
             ].joined(separator: " ")
             // The server outlives pg_ctl: it must not inherit a descriptor of this process (Foundation's
             // Process learns that a child ended when the last holder of one of them closes it), so bash
@@ -190,6 +201,38 @@ public final class PostgresTestServer: Sendable {
         }
         try? FileManager.default.removeItem(at: folder)
         throw Unavailable(description: lastError)
+    }
+
+    /// A CA and a server certificate it signed for `localhost`, with
+    /// `openssl`; the server's key readable by the server's user only.
+    private static func makeCertificates(in folder: URL) async throws {
+        let openssl = URL(fileURLWithPath: "/usr/bin/openssl")
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        let path = { (name: String) in folder.appendingPathComponent(name).path }
+        try "subjectAltName=DNS:localhost\n".write(toFile: path("san.ext"), atomically: true, encoding: .utf8)
+        for arguments in [
+            ["req", "-x509"] + ec + [
+                "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "7", "-subj", "/CN=picket test CA",
+            ],
+            ["req"] + ec + ["-keyout", path("server.key"), "-out", path("server.csr"), "-subj", "/CN=localhost"],
+            [
+                "x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+                "-CAcreateserial", "-out", path("server.crt"), "-days", "7", "-extfile", path("san.ext"),
+            ],
+        ] {
+            let made = try await runProcess(openssl, arguments, in: folder)
+            guard made.status == 0 else {
+                throw Unavailable(description: "openssl \(arguments.joined(separator: " ")) failed: \(made.err)")
+            }
+        }
+        chmod(path("server.key"), 0o600)
+        if getuid() == 0, let nobody = getpwnam("nobody") {
+            for file in ["server.key", "server.crt"] {
+                guard chown(path(file), nobody.pointee.pw_uid, nobody.pointee.pw_gid) == 0 else {
+                    throw Unavailable(description: "chown nobody \(path(file)): errno \(errno)")
+                }
+            }
+        }
     }
 
     private static let running = Mutex<(bin: String, data: String, folder: String)?>(nil)

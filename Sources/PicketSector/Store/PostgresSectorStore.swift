@@ -65,8 +65,8 @@ public final class PostgresSectorStore: SectorStore {
             let tls: PostgresClient.Configuration.TLS
             switch url.sslMode {
             case .disable: tls = .disable
-            case .prefer: tls = .prefer(.makeClientConfiguration())
-            case .require: tls = .require(.makeClientConfiguration())
+            case .prefer: tls = .prefer(Self.tlsConfiguration(url))
+            case .require, .verifyCA, .verifyFull: tls = .require(Self.tlsConfiguration(url))
             }
             configuration = PostgresClient.Configuration(
                 host: host, port: port, username: url.user, password: url.password, database: url.database, tls: tls)
@@ -79,6 +79,21 @@ public final class PostgresSectorStore: SectorStore {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         runner = Task { await client.run() }
+    }
+
+    /// TLS as libpq's `sslmode` and `sslrootcert` say (`PostgresURL`):
+    /// encrypted without a certificate check for `prefer` and `require`,
+    /// the chain for `verify-ca`, the chain and the host name for
+    /// `verify-full`; `sslrootcert`'s certificates instead of the system's.
+    static func tlsConfiguration(_ url: PostgresURL) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch url.certificateCheck {
+        case .none: tls.certificateVerification = .none
+        case .chain: tls.certificateVerification = .noHostnameVerification
+        case .chainAndHost: tls.certificateVerification = .fullVerification
+        }
+        if let file = url.sslRootCert { tls.trustRoots = .file(file) }
+        return tls
     }
 
     /// Closes the pool: the store answers nothing after this.
@@ -131,8 +146,9 @@ public final class PostgresSectorStore: SectorStore {
                 let tls: PostgresConnection.Configuration.TLS
                 switch url.sslMode {
                 case .disable: tls = .disable
-                case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-                case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                case .prefer: tls = .prefer(try NIOSSLContext(configuration: Self.tlsConfiguration(url)))
+                case .require, .verifyCA, .verifyFull:
+                    tls = .require(try NIOSSLContext(configuration: Self.tlsConfiguration(url)))
                 }
                 configuration = PostgresConnection.Configuration(
                     host: host, port: port, username: url.user, password: url.password, database: url.database,
