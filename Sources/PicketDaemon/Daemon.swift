@@ -165,7 +165,10 @@ public enum Daemon {
             (delivery.map { [$0] } ?? []) + [processing]
             + drivers.map { DriverService(driver: $0, sink: hub, logger: logger, onStart: { startedDrivers.add() }) }
             + (systemd.map { [$0] } ?? []) + (reloader.map { [$0] } ?? []) + (metricsServer.map { [$0] } ?? [])
-            + [retention]
+            + [
+                retention,
+                StartupPagesService(clock: clock, afterNs: StartupPagesService.defaultAfterNs, logger: logger),
+            ]
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
