@@ -310,6 +310,7 @@ tr.offline td { background: #fdecea; }
     state = next;
     setConnection("Live: updated " + time(next.now_ms) + ".", false);
     render();
+    document.dispatchEvent(new CustomEvent("picket:state", { detail: next }));
   });
   // "Last seen" and the timeline's "now" move on between updates.
   setInterval(function () { if (state) { renderBoxes(); renderTimeline(); } }, 10000);

@@ -109,7 +109,8 @@ extension SectorRoutes {
             return .failure(
                 problem(
                     .badRequest,
-                    "\(error.field): \(error.value.map { jsonQuoted($0) + " " } ?? "")\(error.problem.expectation)"))
+                    "\(error.field): \(error.value.map { (error.field == "max_per_hour" ? $0 : jsonQuoted($0)) + " " } ?? "")"
+                        + error.problem.expectation))
         }
     }
 
