@@ -126,28 +126,37 @@ public enum SubscriberChecks {
                 throw FieldProblem(field: field, value: value, problem: error)
             }
         }
-        let name = try check("name", name) { () throws(Problem) in try Self.name(name) }
-        let phone = try check("phone", phone) { () throws(Problem) in try Self.phone(phone) }
+        let checkedName = try check("name", name) { () throws(Problem) -> String in try Self.name(name) }
+        let checkedPhone = try check("phone", phone) { () throws(Problem) -> String in try Self.phone(phone) }
         guard !zones.isEmpty else {
             throw FieldProblem(
                 field: "zones", value: nil, problem: Problem("must list at least one zone, e.g. north-fork"))
         }
-        var checked: [String] = []
+        var checkedZones: [String] = []
         for zone in zones {
-            let zone = try check("zones", zone) { () throws(Problem) in try sectorZone(zone) }
-            if !checked.contains(zone) { checked.append(zone) }
+            let checked = try check("zones", zone) { () throws(Problem) -> String in try sectorZone(zone) }
+            if !checkedZones.contains(checked) { checkedZones.append(checked) }
         }
-        let severity = try minSeverity.map { text throws(FieldProblem) in
-            try check("min_severity", text) { () throws(Problem) in try Self.severity(text) }
+        var severity = Severity.low
+        if let minSeverity {
+            severity = try check("min_severity", minSeverity) { () throws(Problem) -> Severity in
+                try Self.severity(minSeverity)
+            }
         }
-        let quiet = try quietHours.map { text throws(FieldProblem) in
-            try check("quiet_hours", text) { () throws(Problem) in try Self.quietHours(text) }
+        var quiet: Subscriber.QuietHours?
+        if let quietHours {
+            quiet = try check("quiet_hours", quietHours) { () throws(Problem) -> Subscriber.QuietHours in
+                try Self.quietHours(quietHours)
+            }
         }
-        let cap = try maxPerHour.map { value throws(FieldProblem) in
-            try check("max_per_hour", String(value)) { () throws(Problem) in try Self.maxPerHour(value) }
+        var cap: Int?
+        if let maxPerHour {
+            cap = try check("max_per_hour", String(maxPerHour)) { () throws(Problem) -> Int in
+                try Self.maxPerHour(maxPerHour)
+            }
         }
         return Subscriber(
-            name: name, phone: phone, zones: checked, minSeverity: severity ?? .low, quietHours: quiet,
+            name: checkedName, phone: checkedPhone, zones: checkedZones, minSeverity: severity, quietHours: quiet,
             maxPerHour: cap)
     }
 }

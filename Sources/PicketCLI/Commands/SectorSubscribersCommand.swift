@@ -77,7 +77,7 @@ struct SectorSubscribersAddCommand: AsyncParsableCommand {
     ]
 
     /// The subscriber the flags describe, or the usage error naming the flag, its value and the form expected.
-    func subscriber() throws -> Subscriber {
+    func checkedSubscriber() throws -> Subscriber {
         var cap: Int?
         if let maxPerHour {
             guard let value = Int(maxPerHour) else {
@@ -110,7 +110,7 @@ struct SectorSubscribersAddCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let subscriber = try subscriber()
+            let subscriber = try checkedSubscriber()
             try await SectorSubscribersCommand.withStore(config: config) { configuration, store in
                 let known = Set(configuration.boxes.map(\.box))
                 for warning in SectorJSON.unknownBoxWarnings(subscriber, knows: known.contains) {

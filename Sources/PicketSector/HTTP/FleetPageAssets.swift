@@ -295,6 +295,8 @@ tr.offline td { background: #fdecea; }
     });
   }
 
+  // For the page's other scripts (subscribers.js), which render from the "picket:state" event.
+  window.picketFleet = { csrf: csrf, el: el, str: str, cell: cell };
   var source = new EventSource("/v1/stream");
   source.addEventListener("open", function () { setConnection("Live: updates arrive by themselves.", false); });
   source.addEventListener("error", function () { setConnection("Connection lost: reconnecting…", true); });

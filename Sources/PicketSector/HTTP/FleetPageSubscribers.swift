@@ -63,33 +63,18 @@ tr.opted-out td { background: #fdecea; }
     static let javascript = #"""
 "use strict";
 (function () {
-  var csrfMeta = document.querySelector('meta[name="picket-csrf"]');
-  var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
+  var fleet = window.picketFleet;
   var form = document.getElementById("subscriber-form");
   var message = document.getElementById("subscriber-message");
-  if (!form) return;
+  if (!form || !fleet) return;
+  var csrf = fleet.csrf, el = fleet.el, str = fleet.str, cell = fleet.cell;
   var shown = null;
   var removed = {};
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-  function str(v) { return typeof v === "string" ? v : (v === null || v === undefined ? "" : String(v)); }
   function say(text, error) {
     message.textContent = text;
     message.className = error ? "subscriber-message error" : "subscriber-message";
   }
-  function cell(row, label, content) {
-    var td = el("td");
-    td.setAttribute("data-label", label);
-    if (typeof content === "string") td.textContent = content; else td.appendChild(content);
-    row.appendChild(td);
-    return td;
-  }
-
   function render(list) {
     list = list.filter(function (s) { return !removed[str(s.phone)]; });
     var text = JSON.stringify(list);

@@ -42,14 +42,37 @@ extension SectorRoutes {
     }
 
     /// The fields of `POST /v1/subscribers` as JSON types; a value of
-    /// another type is a `DecodingError` naming its key.
+    /// another type is a `BadField` naming its key.
     private struct NewSubscriber: Decodable {
+        struct BadField: Error { var key: String }
+        enum CodingKeys: String, CodingKey {
+            case name, phone, zones
+            case minSeverity = "min_severity", quietHours = "quiet_hours", maxPerHour = "max_per_hour"
+        }
+
         var name: String?
         var phone: String?
         var zones: [String]?
-        var min_severity: String?
-        var quiet_hours: String?
-        var max_per_hour: Int?
+        var minSeverity: String?
+        var quietHours: String?
+        var maxPerHour: Int?
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            func field<T: Decodable>(_ key: CodingKeys, _ type: T.Type) throws -> T? {
+                do {
+                    return try container.decodeIfPresent(type, forKey: key)
+                } catch {
+                    throw BadField(key: key.rawValue)
+                }
+            }
+            name = try field(.name, String.self)
+            phone = try field(.phone, String.self)
+            zones = try field(.zones, [String].self)
+            minSeverity = try field(.minSeverity, String.self)
+            quietHours = try field(.quietHours, String.self)
+            maxPerHour = try field(.maxPerHour, Int.self)
+        }
     }
 
     /// The subscriber in a `POST /v1/subscribers` body, or the 400 or 413 naming what is wrong.
@@ -75,21 +98,15 @@ extension SectorRoutes {
         let fields: NewSubscriber
         do {
             fields = try JSONDecoder().decode(NewSubscriber.self, from: data)
-        } catch let error as DecodingError {
-            let key: String
-            switch error {
-            case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context),
-                .keyNotFound(_, let context):
-                key = context.codingPath.first?.stringValue ?? "the body"
-            @unknown default: key = "the body"
-            }
+        } catch let error as NewSubscriber.BadField {
             let expected =
-                switch key {
+                switch error.key {
                 case "zones": "must be an array of zone names such as [\"north-fork\", \"ridge-01:gate\"]"
                 case "max_per_hour": "must be a whole number >= 1 or null"
+                case "min_severity", "quiet_hours": "must be a string or null"
                 default: "must be a string"
                 }
-            return .failure(problem(.badRequest, "\(key): \(expected)"))
+            return .failure(problem(.badRequest, "\(error.key): \(expected)"))
         } catch {
             return .failure(problem(.badRequest, "the body must be a JSON object such as \(example)"))
         }
@@ -103,8 +120,8 @@ extension SectorRoutes {
         do throws(SubscriberChecks.FieldProblem) {
             return .success(
                 try SubscriberChecks.sectorSubscriber(
-                    name: name, phone: phone, zones: zones, minSeverity: fields.min_severity,
-                    quietHours: fields.quiet_hours, maxPerHour: fields.max_per_hour))
+                    name: name, phone: phone, zones: zones, minSeverity: fields.minSeverity,
+                    quietHours: fields.quietHours, maxPerHour: fields.maxPerHour))
         } catch {
             return .failure(
                 problem(
