@@ -107,7 +107,7 @@ import Testing
         (["--max-per-hour", "0"], "--max-per-hour 0: must be a whole number >= 1"),
         (["--max-per-hour", "lots"], "--max-per-hour lots: must be a whole number >= 1"),
         (["--name", " "], "--name  : must be a non-empty name"),
-        (["--name", "North\u{202E}farm"], "--name North\u{202E}farm: must be printable text"),
+        (["--name", "North\u{202E}farm"], "--name North\\u{202E}farm: must be printable text"),
     ])
     func refusalsExit64(_ change: [String], _ expected: String) async throws {
         let (dir, config) = try Self.config()

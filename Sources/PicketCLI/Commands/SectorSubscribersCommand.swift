@@ -82,7 +82,7 @@ struct SectorSubscribersAddCommand: AsyncParsableCommand {
         if let maxPerHour {
             guard let value = Int(maxPerHour) else {
                 throw CLIError(
-                    message: "--max-per-hour \(maxPerHour): \(SubscriberChecks.maxPerHourExpectation), e.g. 4",
+                    message: "--max-per-hour \(LogText.escaped(maxPerHour)): \(SubscriberChecks.maxPerHourExpectation), e.g. 4",
                     code: ExitStatus.usage)
             }
             cap = value
@@ -92,7 +92,7 @@ struct SectorSubscribersAddCommand: AsyncParsableCommand {
         }
         if zoneList.contains(where: \.isEmpty) {
             throw CLIError(
-                message: "--zones \(zones): must be zone names or box:zone separated by commas, e.g. "
+                message: "--zones \(LogText.escaped(zones)): must be zone names or box:zone separated by commas, e.g. "
                     + "north-fork,ridge-01:gate (an empty one is between two commas or at an end)",
                 code: ExitStatus.usage)
         }
@@ -103,7 +103,7 @@ struct SectorSubscribersAddCommand: AsyncParsableCommand {
         } catch {
             let flag = Self.flags[error.field] ?? error.field
             throw CLIError(
-                message: "\(flag)\(error.value.map { " \($0)" } ?? ""): \(error.problem.expectation)",
+                message: "\(flag)\(error.value.map { " \(LogText.escaped($0))" } ?? ""): \(error.problem.expectation)",
                 code: ExitStatus.usage)
         }
     }
@@ -181,7 +181,7 @@ struct SectorSubscribersRemoveCommand: AsyncParsableCommand {
             do throws(SubscriberChecks.Problem) {
                 _ = try SubscriberChecks.phone(phone)
             } catch {
-                throw CLIError(message: "PHONE \(phone): \(error.expectation)", code: ExitStatus.usage)
+                throw CLIError(message: "PHONE \(LogText.escaped(phone)): \(error.expectation)", code: ExitStatus.usage)
             }
             try await SectorSubscribersCommand.withStore(config: config) { _, store in
                 guard let existing = try await store.subscriber(phone: phone),
