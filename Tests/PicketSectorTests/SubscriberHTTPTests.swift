@@ -114,13 +114,22 @@ import Testing
         (#"{"name": "N", "phone": "+18025550100", "zones": "north"}"#, "zones: must be an array"),
         (#"{"name": "N", "phone": "+18025550100", "zones": ["bad box:gate"]}"#, "zones: \"bad box:gate\""),
         (#"{"name": "N", "phone": "+18025550100", "zones": ["a,b"]}"#, "zones: \"a,b\""),
-        (#"{"name": "N", "phone": "+18025550100", "zones": ["z"], "min_severity": "urgent"}"#,
-            "min_severity: \"urgent\" must be one of low, medium, high, critical"),
-        (#"{"name": "N", "phone": "+18025550100", "zones": ["z"], "quiet_hours": "22-06"}"#,
-            "quiet_hours: \"22-06\" must be \"HH:MM-HH:MM\""),
-        (#"{"name": "N", "phone": "+18025550100", "zones": ["z"], "quiet_hours": "06:00-06:00"}"#,
-            "quiet_hours: \"06:00-06:00\" must start and end at different times"),
-        (#"{"name": "N", "phone": "+18025550100", "zones": ["z"], "max_per_hour": 0}"#, "max_per_hour: 0 must be a whole number >= 1"),
+        (
+            #"{"name": "N", "phone": "+18025550100", "zones": ["z"], "min_severity": "urgent"}"#,
+            "min_severity: \"urgent\" must be one of low, medium, high, critical"
+        ),
+        (
+            #"{"name": "N", "phone": "+18025550100", "zones": ["z"], "quiet_hours": "22-06"}"#,
+            "quiet_hours: \"22-06\" must be \"HH:MM-HH:MM\""
+        ),
+        (
+            #"{"name": "N", "phone": "+18025550100", "zones": ["z"], "quiet_hours": "06:00-06:00"}"#,
+            "quiet_hours: \"06:00-06:00\" must start and end at different times"
+        ),
+        (
+            #"{"name": "N", "phone": "+18025550100", "zones": ["z"], "max_per_hour": 0}"#,
+            "max_per_hour: 0 must be a whole number >= 1"
+        ),
         (#"{"name": "N", "phone": "+18025550100", "zones": ["z"], "max_per_hour": 1.5}"#, "max_per_hour: must be"),
         (#"{"name": "N", "phone": "+18025550100", "zones": ["z"], "opted_out": false}"#, "opted_out: "),
         (#"{"name": "N", "phone": "+18025550100", "zones": ["z"], "quiet": "22:00-06:00"}"#, "quiet: "),
@@ -172,7 +181,8 @@ import Testing
 
             #expect(try await Self.send(sector, .GET, "/v1/subscribers", headers: [cookie]).status == 200)
             for extra in [[], [("X-Picket-CSRF", String(repeating: "0", count: 64))]] {
-                let refused = try await Self.send(sector, .POST, "/v1/subscribers", json: Self.north, headers: [cookie] + extra)
+                let refused = try await Self.send(
+                    sector, .POST, "/v1/subscribers", json: Self.north, headers: [cookie] + extra)
                 #expect(refused.status == 403, "\(refused.body)")
             }
             #expect(try await sector.store.subscribers().isEmpty)

@@ -58,7 +58,8 @@ struct SectorSubscribersAddCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Zones, comma-separated: zone names or box:zone, e.g. north-fork,ridge-01:gate.")
     var zones: String
 
-    @Option(name: .customLong("min-severity"), help: "The lowest severity texted: low (default), medium, high, critical.")
+    @Option(
+        name: .customLong("min-severity"), help: "The lowest severity texted: low (default), medium, high, critical.")
     var minSeverity: String?
 
     @Option(name: .customLong("quiet-hours"), help: "HH:MM-HH:MM in local time when only critical alerts are texted.")
@@ -82,7 +83,8 @@ struct SectorSubscribersAddCommand: AsyncParsableCommand {
         if let maxPerHour {
             guard let value = Int(maxPerHour) else {
                 throw CLIError(
-                    message: "--max-per-hour \(LogText.escaped(maxPerHour)): \(SubscriberChecks.maxPerHourExpectation), e.g. 4",
+                    message:
+                        "--max-per-hour \(LogText.escaped(maxPerHour)): \(SubscriberChecks.maxPerHourExpectation), e.g. 4",
                     code: ExitStatus.usage)
             }
             cap = value
