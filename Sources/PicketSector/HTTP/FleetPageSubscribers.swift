@@ -47,17 +47,18 @@ enum FleetPageSubscribers {
     static let css = #"""
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 h3 { font-size: 1rem; margin: 1rem 0 .5rem; }
-.subscriber-form { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: .5rem 1rem; align-items: end;
+.subscriber-form { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: .5rem 1rem; align-items: start;
   border: 1px solid var(--line); border-radius: .35rem; padding: .75rem; margin-top: .75rem; background: var(--panel); }
 .subscriber-form h3, .subscriber-form .actions, .subscriber-message { grid-column: 1 / -1; margin: 0; }
 .subscriber-form .field { display: flex; flex-direction: column; gap: .2rem; min-width: 0; }
 .subscriber-form input, .subscriber-form select { font: inherit; padding: .45rem; border: 1px solid var(--muted); border-radius: .35rem; width: 100%; background: var(--bg); color: var(--fg); }
 .subscriber-form small { color: var(--muted); font-size: .85rem; }
 .subscriber-message.error { color: var(--high); font-weight: bold; }
-tr.opted-out td { background: #fdecea; }
+tr.opted-out td, tr.opted-out th { background: #fdecea; }
 .badge.opted-out { background: var(--high); color: #fff; }
 .badge.texting { background: var(--ok); color: #fff; }
 #subscribers td.remove-cell::before { content: none; }
+#subscribers td.phone, #subscribers td.quiet-hours, #subscribers td.texts, #subscribers td.remove-cell { white-space: nowrap; overflow-wrap: normal; }
 """#
 
     static let javascript = #"""
