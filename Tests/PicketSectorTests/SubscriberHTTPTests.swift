@@ -102,8 +102,8 @@ import Testing
         #expect(try await sector.store.subscribers().isEmpty)
     }
 
-    /// Each bad value: 400 naming the field, nothing stored.
-    @Test(arguments: [
+    /// Bodies with a bad value and the start of the message naming it.
+    static let badBodies = [
         (#"{"name": "N", "phone": "8025550100", "zones": ["z"]}"#, "phone: \"8025550100\" must be an E.164"),
         (#"{"name": "N", "phone": "+1802555010012345", "zones": ["z"]}"#, "phone: "),
         (#"{"name": "N", "phone": 18025550100, "zones": ["z"]}"#, "phone: must be a string"),
@@ -133,16 +133,22 @@ import Testing
         (#"{"name": "N", "phone": "+18025550100", "zones": ["z"], "max_per_hour": 1.5}"#, "max_per_hour: must be"),
         (#"{"name": "N", "phone": "+18025550100", "zones": ["z"], "opted_out": false}"#, "opted_out: "),
         (#"{"name": "N", "phone": "+18025550100", "zones": ["z"], "quiet": "22:00-06:00"}"#, "quiet: "),
-        (#"["N"]"#, "must be a JSON object"),
-        ("not json", "must be a JSON object"),
-    ])
-    func badValuesAre400NamingTheField(_ body: String, _ expected: String) async throws {
+        (#"["N"]"#, "the body must be a JSON object"),
+        ("not json", "the body must be a JSON object"),
+    ]
+
+    /// Each bad value: 400 naming the field, nothing stored. One sector for
+    /// all (each operator check is a bcrypt; a sector each would crowd a
+    /// small machine).
+    @Test func badValuesAre400NamingTheField() async throws {
         let sector = try await SectorHarness(operators: [("alice", "pw one")])
         defer { Task { await sector.stop() } }
-        let answer = try await Self.send(sector, .POST, "/v1/subscribers", json: body)
-        #expect(answer.status == 400, "\(answer.body)")
-        let message = try #require(try jsonObject(answer.body)["error"] as? String)
-        #expect(message.hasPrefix(expected) || message.contains(expected), "\(message)")
+        for (body, expected) in Self.badBodies {
+            let answer = try await Self.send(sector, .POST, "/v1/subscribers", json: body)
+            #expect(answer.status == 400, "\(body): \(answer.body)")
+            let message = try #require(try jsonObject(answer.body)["error"] as? String)
+            #expect(message.hasPrefix(expected), "\(body): \(message)")
+        }
         #expect(try await sector.store.subscribers().isEmpty)
     }
 
