@@ -7,12 +7,18 @@ import PicketCore
 extension ConfigReader {
     /// Reports `text` when it holds a control character; true when it holds none.
     func printable(_ field: Field, _ text: String) -> Bool {
-        guard let found = text.unicodeScalars.first(where: \.isControlOrBidi) else { return true }
-        let code = String(found.value, radix: 16, uppercase: true)
-        report(
-            field,
-            "must be printable text without control characters (newline, NUL, bell, DEL, bidi overrides); "
-                + "found U+\(String(repeating: "0", count: max(0, 4 - code.count)))\(code)")
+        guard let problem = Self.printableProblem(text) else { return true }
+        report(field, problem)
         return false
+    }
+
+    /// What is wrong with `text` as a name: its first control character
+    /// or bidi override; nil when it has none. Also the sector's check of
+    /// names it takes outside a configuration (`SubscriberChecks`).
+    static func printableProblem(_ text: String) -> String? {
+        guard let found = text.unicodeScalars.first(where: \.isControlOrBidi) else { return nil }
+        let code = String(found.value, radix: 16, uppercase: true)
+        return "must be printable text without control characters (newline, NUL, bell, DEL, bidi overrides); "
+            + "found U+\(String(repeating: "0", count: max(0, 4 - code.count)))\(code)"
     }
 }

@@ -10,7 +10,7 @@ extension ConfigurationBuilder {
     ]
     static let hotlineKeys = ["url", "from", "credentials_file", "subscribers", "ca_file", "contact"]
     static let subscriberKeys = ["name", "phone", "zones", "min_severity", "quiet_hours", "max_per_hour"]
-    static let phoneExpectation = "must be an E.164 number: + then 2 to 15 digits, e.g. \"+18025550199\""
+    static let phoneExpectation = SubscriberChecks.phoneExpectation
 
     func forward(_ field: Field) -> ForwardConfig? {
         guard
@@ -148,7 +148,8 @@ extension ConfigurationBuilder {
         let minSeverity = map.optional("min_severity").flatMap { reader.choice($0, Severity.self) } ?? .low
         let quietHours = map.optional("quiet_hours").flatMap(quietHours)
         let maxPerHour = map.optional("max_per_hour").flatMap {
-            reader.wholeNumber($0, minimum: 1, "must be a whole number >= 1")
+            reader.wholeNumber(
+                $0, minimum: SubscriberChecks.maxPerHourMinimum, SubscriberChecks.maxPerHourExpectation)
         }
         guard let name, let phone, let zones else { return nil }
         return Subscriber(
@@ -178,37 +179,22 @@ extension ConfigurationBuilder {
     /// integer, but the reader keeps the text as written, plus sign included.
     func phone(_ field: Field) -> String? {
         guard let text = reader.text(field, Self.phoneExpectation) else { return nil }
-        let digits = text.dropFirst()
-        guard text.first == "+", (2...15).contains(digits.count), digits.allSatisfy({ ("0"..."9").contains($0) })
-        else {
-            reader.report(field, Self.phoneExpectation)
-            return nil
-        }
-        return text
+        return checked(field) { () throws(SubscriberChecks.Problem) in try SubscriberChecks.phone(text) }
     }
 
     /// `HH:MM-HH:MM` in 24-hour time; a start after the end wraps midnight.
     private func quietHours(_ field: Field) -> Subscriber.QuietHours? {
-        let expectation = "must be \"HH:MM-HH:MM\" in 24-hour time, e.g. \"22:00-06:00\""
-        guard let text = reader.text(field, expectation) else { return nil }
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let start = Self.minuteOfDay(parts[0]), let end = Self.minuteOfDay(parts[1]) else {
-            reader.report(field, expectation)
-            return nil
-        }
-        guard start != end else {
-            reader.report(field, "must start and end at different times, e.g. \"22:00-06:00\"")
-            return nil
-        }
-        return Subscriber.QuietHours(startMinute: start, endMinute: end)
+        guard let text = reader.text(field, SubscriberChecks.quietHoursExpectation) else { return nil }
+        return checked(field) { () throws(SubscriberChecks.Problem) in try SubscriberChecks.quietHours(text) }
     }
 
-    private static func minuteOfDay(_ text: Substring) -> Int? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2,
-            parts.allSatisfy({ $0.allSatisfy { ("0"..."9").contains($0) } }),
-            let hour = Int(parts[0]), let minute = Int(parts[1]), hour < 24, minute < 60
-        else { return nil }
-        return hour * 60 + minute
+    /// `body`'s value, or nil with its problem reported at `field`.
+    private func checked<T>(_ field: Field, _ body: () throws(SubscriberChecks.Problem) -> T) -> T? {
+        do {
+            return try body()
+        } catch {
+            reader.report(field, error.expectation)
+            return nil
+        }
     }
 }

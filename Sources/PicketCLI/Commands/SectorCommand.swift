@@ -11,7 +11,7 @@ struct SectorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sector",
         abstract: "Runs the sector service that receives alerts and statuses from boxes.",
-        subcommands: [SectorServeCommand.self, SectorOperatorsCommand.self],
+        subcommands: [SectorServeCommand.self, SectorOperatorsCommand.self, SectorSubscribersCommand.self],
         defaultSubcommand: SectorServeCommand.self)
 
     /// `$CONFIGURATION_DIRECTORY/sector.yaml`, else `/etc/picket/sector.yaml`.
@@ -21,6 +21,25 @@ struct SectorCommand: AsyncParsableCommand {
             return "\(dir)/sector.yaml"
         }
         return "/etc/picket/sector.yaml"
+    }
+
+    /// The configured database, migrated, as `picket sector` opens it; a
+    /// problem is a `CLIError` naming the line of `database` and its exit
+    /// code (78 for a URL that cannot be used, 74 for a server that fails).
+    /// Shut a `PostgresSectorStore` down when done.
+    static func openStore(_ configuration: SectorConfiguration, logger: Logger) async throws -> any SectorStore {
+        do {
+            if case .sqlite(let path) = configuration.database { try DefaultPaths.prepareDirectory(for: path) }
+            return try await SectorServer.openStore(configuration, logger: logger)
+        } catch let error as SectorStartError {
+            throw CLIError(message: error.message, code: ExitStatus.config)
+        } catch let error as PostgresSectorStore.Failure {
+            // The server is down, refuses the user or lacks the database: say which line to check.
+            let line = configuration.databaseLine.map { ":\($0)" } ?? ""
+            throw CLIError(message: "\(configuration.file)\(line): database.url: \(error)", code: ExitStatus.ioError)
+        } catch let error as PostgresSectorStore.SchemaTooNew {
+            throw CLIError(message: "\(error)", code: ExitStatus.ioError)
+        }
     }
 }
 
@@ -50,20 +69,7 @@ struct SectorServeCommand: AsyncParsableCommand {
             } catch {
                 throw CLIError(message: "\(error)", code: ExitStatus.config)
             }
-            let store: any SectorStore
-            do {
-                if case .sqlite(let path) = configuration.database { try DefaultPaths.prepareDirectory(for: path) }
-                store = try await SectorServer.openStore(configuration, logger: logger)
-            } catch let error as SectorStartError {
-                throw CLIError(message: error.message, code: ExitStatus.config)
-            } catch let error as PostgresSectorStore.Failure {
-                // The server is down, refuses the user or lacks the database: say which line to check.
-                let line = configuration.databaseLine.map { ":\($0)" } ?? ""
-                throw CLIError(
-                    message: "\(configuration.file)\(line): database.url: \(error)", code: ExitStatus.ioError)
-            } catch let error as PostgresSectorStore.SchemaTooNew {
-                throw CLIError(message: "\(error)", code: ExitStatus.ioError)
-            }
+            let store = try await SectorCommand.openStore(configuration, logger: logger)
             if configuration.hotline != nil {
                 logger.notice("hotline: configured but not served by this build yet (issue 13)")
             }

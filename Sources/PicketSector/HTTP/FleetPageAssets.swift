@@ -295,6 +295,8 @@ tr.offline td { background: #fdecea; }
     });
   }
 
+  // For the page's other scripts (subscribers.js), which render from the "picket:state" event.
+  window.picketFleet = { csrf: csrf, el: el, str: str, cell: cell };
   var source = new EventSource("/v1/stream");
   source.addEventListener("open", function () { setConnection("Live: updates arrive by themselves.", false); });
   source.addEventListener("error", function () { setConnection("Connection lost: reconnecting…", true); });
@@ -310,6 +312,7 @@ tr.offline td { background: #fdecea; }
     state = next;
     setConnection("Live: updated " + time(next.now_ms) + ".", false);
     render();
+    document.dispatchEvent(new CustomEvent("picket:state", { detail: next }));
   });
   // "Last seen" and the timeline's "now" move on between updates.
   setInterval(function () { if (state) { renderBoxes(); renderTimeline(); } }, 10000);

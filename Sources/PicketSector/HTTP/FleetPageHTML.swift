@@ -58,6 +58,7 @@ enum FleetPageHTML {
             + """
             <meta name="picket-csrf" content="\(escape(csrf))">
             <script src="/assets/fleet.js" defer></script>
+            \(FleetPageSubscribers.head)
             </head>
             <body>
             <header>
@@ -98,6 +99,7 @@ enum FleetPageHTML {
             <h2 id="acknowledged-title">Recently acknowledged</h2>
             <ul id="acknowledged" class="alerts"></ul>
             </section>
+            \(FleetPageSubscribers.section)
             </main>
             </body>
             </html>

@@ -62,6 +62,7 @@ public struct SectorPage: Sendable {
         router.get("/assets/fleet.js") { _, _ in
             Self.asset(FleetPageAssets.javascript, contentType: "text/javascript; charset=utf-8")
         }
+        registerSubscriberAssets(on: router)
     }
 
     // MARK: Answers
@@ -201,10 +202,11 @@ public struct SectorPage: Sendable {
         let open = alerts.filter { $0.acknowledgedBy == nil }
         let acknowledged = alerts.filter { $0.acknowledgedBy != nil }.prefix(Self.acknowledgedShown)
         let boxes = try await store.boxes()
+        let subscribers = try await subscribersView()
         return "\"offline_after_s\":\(offlineAfterS),\"boxes\":["
             + boxes.map(Self.boxJSON).joined(separator: ",") + "],\"open\":["
             + open.map(Self.alertJSON).joined(separator: ",") + "],\"acknowledged\":["
-            + acknowledged.map(Self.alertJSON).joined(separator: ",") + "]"
+            + acknowledged.map(Self.alertJSON).joined(separator: ",") + "]" + subscribers
     }
 
     static func ms(_ ns: Int64?) -> Int64? { ns.map { $0 / 1_000_000 } }

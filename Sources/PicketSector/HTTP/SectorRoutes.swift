@@ -51,6 +51,7 @@ public struct SectorRoutes: Sendable {
         router.get("/v1/boxes") { request, context in await self.getBoxes(request, context) }
         router.post("/v1/alerts/{id}/ack") { request, context in await self.acknowledge(request, context) }
         registerFeeds(on: router)
+        registerSubscribers(on: router)
         router.get("/healthz") { _, _ in await self.health() }
         router.get("/metrics") { _, _ in
             Self.text(.ok, self.metrics.text(), contentType: "text/plain; version=0.0.4; charset=utf-8")

@@ -271,6 +271,57 @@ def run(driver, base, operator, password, live, quiet):
     check(not problems, f"the live box's statuses were refused: {problems[:3]}")
 
 
+def type_into(driver, field_id, value):
+    field = driver.find_element(By.ID, field_id)
+    field.clear()
+    field.send_keys(value)
+
+
+def subscriber_steps(driver):
+    """The Subscribers section: add through the form (keyboard only), a bad phone refused, Remove."""
+    step("a subscriber added through the form (keyboard: Enter submits) is listed")
+    name = "North <b>farm</b>"
+    type_into(driver, "subscriber-name", name)
+    type_into(driver, "subscriber-phone", "+18025550100")
+    type_into(driver, "subscriber-zones", "north-fork, ridge-01:gate")
+    driver.find_element(By.ID, "subscriber-severity").send_keys("medium")
+    type_into(driver, "subscriber-quiet", "22:00-06:00")
+    type_into(driver, "subscriber-cap", "4" + Keys.ENTER)
+    row = '#subscribers tr[data-phone="+18025550100"]'
+    wait(driver, "the new subscriber in the list", lambda d: css(d, row))
+    shown = text(driver, row)
+    for expected in [name, "+18025550100", "north-fork, ridge-01:gate", "medium", "22:00-06:00", "4 an hour",
+                     "receiving"]:
+        # innerText as shown: the badge is upper case by CSS.
+        check(expected.lower() in shown.lower(), f"the subscriber's row should show {expected!r}; it shows {shown!r}")
+    check(not css(driver, row + " b"), "the subscriber's name became markup: not escaped")
+    check("Added" in text(driver, "#subscriber-message"),
+          f"no confirmation after adding: {text(driver, '#subscriber-message')!r}")
+
+    step("a phone that is not E.164 is refused with a message naming it")
+    type_into(driver, "subscriber-name", "Ford")
+    type_into(driver, "subscriber-phone", "5550100")
+    type_into(driver, "subscriber-zones", "ford" + Keys.ENTER)
+    wait(driver, "the refusal", lambda d: "E.164" in text(d, "#subscriber-message"))
+    message = text(driver, "#subscriber-message")
+    check("phone" in message, f"the refusal should name the phone field: {message!r}")
+    check(not css(driver, '#subscribers tr[data-phone="5550100"]'), "a refused subscriber is listed")
+
+    step("a second subscriber, then Remove (by keyboard) takes it off the list")
+    type_into(driver, "subscriber-phone", "+447700900123" + Keys.ENTER)
+    second = '#subscribers tr[data-phone="+447700900123"]'
+    wait(driver, "the second subscriber", lambda d: css(d, second))
+    check("no cap" in text(driver, second) and "none" in text(driver, second),
+          f"defaults should show as no cap and no quiet hours: {text(driver, second)!r}")
+    button = second + " button.remove"
+    check(css(driver, button + "[type=button]"), "Remove is not a button")
+    press_enter_on(driver, button)
+    wait(driver, "the removed subscriber gone", lambda d: not css(d, second))
+    time.sleep(1.5)  # the stream's next view must not bring it back
+    check(not css(driver, second), "the removed subscriber came back")
+    check(css(driver, row), "removing one subscriber removed the other")
+
+
 def run_logged_in(driver, base, operator, password, live, quiet):
     row = f'tr[data-box="{live.name}"]'
     wait(driver, f"box {live.name} online", lambda d: any(
@@ -340,6 +391,8 @@ def run_logged_in(driver, base, operator, password, live, quiet):
           f"the row of {quiet.name} is not marked offline")
     wait(driver, "its box.offline alert", lambda d: any(
         "offline" in t and quiet.name in t for t in texts(d, "#open li")))
+
+    subscriber_steps(driver)
 
     step("readable on a phone: no horizontal scroll at 375 px")
     driver.set_window_size(375, 800)
