@@ -24,7 +24,7 @@ import Testing
                 token: Array("12345".utf8), url: "https://mycompany.com/myapp.php?foo=1&bar=2", fields: fields)
                 == "0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
         // Its URL is ours with the query: the same check that guards the webhook accepts it.
-        let webhook = HotlineWebhook(authToken: Array("12345".utf8), publicURL: "https://mycompany.com")
+        let webhook = HotlineWebhook(authToken: Array("12345".utf8), publicURL: "https://mycompany.com", sector: "s")
         let signature = HotlineWebhook.signature(
             token: Array("12345".utf8), url: "https://mycompany.com/v1/sms/inbound?foo=1&bar=2", fields: fields)
         #expect(webhook.verify(query: "foo=1&bar=2", fields: fields, header: signature))

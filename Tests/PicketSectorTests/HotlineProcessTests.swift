@@ -147,7 +147,7 @@ import Testing
         #expect(events.first?.detectionClass == "FOOT")
         #expect(events.first?.zone == "north-fork")
         #expect(events.first?.note == "2 people walking at north-fork")
-        _ = reportID
+        #expect(try await store.reports(since: nil, limit: 10).map(\.id) == [reportID])
 
         // The rule [report, seis-7] fires on the box and its alert reaches the sector.
         var alertID = ""

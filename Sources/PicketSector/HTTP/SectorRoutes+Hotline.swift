@@ -15,7 +15,7 @@ extension SectorRoutes {
     static let reportsPerAnswer = 20
 
     func registerHotline(on router: Router<BasicRequestContext>) {
-        router.post(HotlineWebhook.path) { request, context in await self.postInbound(request, context) }
+        router.post("/v1/sms/inbound") { request, context in await self.postInbound(request, context) }
         router.get("/v1/reports") { request, context in await self.getReports(request, context) }
     }
 

@@ -144,9 +144,10 @@ struct HotlineInbox: Sendable {
             guard let colon = entry.firstIndex(of: ":") else { return (nil, entry) }
             return (String(entry[..<colon]), String(entry[entry.index(after: colon)...]))
         }
-        let named = parsed.first { words.contains($0.1.lowercased()) }
-        guard let (box, zone) = named ?? parsed.first else { return (nil, "") }
-        return (box, zone)
+        guard let picked = parsed.first(where: { words.contains($0.1.lowercased()) }) ?? parsed.first else {
+            return (nil, "")
+        }
+        return (picked.0, picked.1)
     }
 
     /// Plain ASCII (the box's wording rules) in one SMS segment.

@@ -79,11 +79,12 @@ extension PostgresSectorStore {
                 """, binds: binds)
         return try await withConnection("list the reports") { connection in
             try await self.rows(query, on: connection).map { row in
-                var report = try Self.report(row)
-                let columns = row.makeRandomAccess()
-                let takers = try columns[9].decode(String?.self)
-                report.takenBy = takers.map { $0.split(separator: ",").map(String.init) } ?? []
-                return report
+                let (id, zone, box, detectionClass, note, ts, from, subscriber, sid, takers) = try row.decode(
+                    (String, String, String?, String, String, Int64, String, String?, String, String?).self)
+                return SectorReport(
+                    id: id, zone: zone, box: box, detectionClass: detectionClass, note: note, ts: ts, from: from,
+                    subscriber: subscriber, messageSid: sid,
+                    takenBy: takers.map { $0.split(separator: ",").map(String.init) } ?? [])
             }
         }
     }

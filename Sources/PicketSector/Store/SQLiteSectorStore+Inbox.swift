@@ -75,8 +75,7 @@ extension SQLiteSectorStore {
         let statement = try database.statement(
             """
             SELECT \(Self.reportColumns),
-                (SELECT group_concat(box, ',') FROM (SELECT box FROM sector_report_takes t WHERE t.report_id = r.id
-                    ORDER BY box))
+                (SELECT group_concat(box, ',') FROM sector_report_takes t WHERE t.report_id = r.id)
             FROM sector_reports r WHERE ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?
             """)
         defer { statement.reset() }
@@ -85,7 +84,7 @@ extension SQLiteSectorStore {
         var rows: [SectorReport] = []
         while try statement.step() {
             var report = Self.report(statement)
-            report.takenBy = statement.optionalString(9).map { $0.split(separator: ",").map(String.init) } ?? []
+            report.takenBy = statement.optionalString(9).map { $0.split(separator: ",").map(String.init).sorted() } ?? []
             rows.append(report)
         }
         return rows
