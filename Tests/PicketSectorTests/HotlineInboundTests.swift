@@ -1,9 +1,10 @@
 import Foundation
 import PicketConfig
 import PicketCore
-@testable import PicketSector
 import PicketTestSupport
 import Testing
+
+@testable import PicketSector
 
 /// `POST /v1/sms/inbound` (PRODUCT.md 7a): the gateway's signature, the
 /// keywords, reports from subscribers, and their hand-off in a box's status answer.
@@ -122,7 +123,8 @@ import Testing
         let kinds = try await sector.store.inboundTexts(limit: 10).map(\.kind)
         #expect(kinds == [.stop, .help, .start, .stop])
         for answer in [stop, help] {
-            let message = try #require(answer.body.components(separatedBy: "<Message>").last?.components(separatedBy: "</Message>").first)
+            let message = try #require(
+                answer.body.components(separatedBy: "<Message>").last?.components(separatedBy: "</Message>").first)
             #expect(message.count <= 160)
             #expect(message.unicodeScalars.allSatisfy { $0.isASCII })
         }
@@ -143,7 +145,9 @@ import Testing
         #expect(ack.body.contains("Acknowledged"), "\(ack.body)")
         let alerts = try jsonObject(try await sector.get("/v1/alerts", user: "op", password: "pw").body)
         let list = try #require(alerts["alerts"] as? [[String: Any]])
-        #expect(list.first { $0["id"] as? String == "a1" }?["acknowledged_by"] as? String == "sms:+18025550101 (Ann Ferris)")
+        #expect(
+            list.first { $0["id"] as? String == "a1" }?["acknowledged_by"] as? String == "sms:+18025550101 (Ann Ferris)"
+        )
         #expect(list.first { $0["id"] as? String == "a-old" }?["acknowledged_by"] is NSNull)
         let twice = try await sector.text("ACK", sid: "SM2")
         #expect(twice.body.contains("Already acknowledged"), "\(twice.body)")

@@ -153,7 +153,9 @@ import Testing
         var alertID = ""
         try await eventuallyAsync("the alert of reported-then-seismic at the sector", timeout: .seconds(120)) {
             alertID =
-                try await sector.get("/v1/alerts", "alerts").first { $0["rule"] as? String == "reported-then-seismic" }?[
+                try await sector.get("/v1/alerts", "alerts").first {
+                    $0["rule"] as? String == "reported-then-seismic"
+                }?[
                     "id"] as? String ?? ""
             return !alertID.isEmpty
         }

@@ -225,7 +225,8 @@ public struct SectorRoutes: Sendable {
             metrics.statusStored()
             if let online { context.logger.notice("\(online.summary ?? "box online")") }
             return Self.json(
-                .ok, await reportsAnswer(box: checked.box, document: parsed.text, at: checked.now, logger: context.logger))
+                .ok,
+                await reportsAnswer(box: checked.box, document: parsed.text, at: checked.now, logger: context.logger))
         } catch {
             context.logger.error("cannot store the status of box \(checked.box): \(error)")
             var response = Self.problem(.serviceUnavailable, "the sector cannot store the status now; retry")

@@ -60,7 +60,8 @@ extension PostgresSectorStore {
         var binds = PostgresBindings()
         binds.append(Int64(limit))
         let query = PostgresQuery(
-            unsafeSQL: "SELECT \(Self.textColumns) FROM sms_inbound ORDER BY received_ts DESC, message_sid DESC LIMIT $1",
+            unsafeSQL:
+                "SELECT \(Self.textColumns) FROM sms_inbound ORDER BY received_ts DESC, message_sid DESC LIMIT $1",
             binds: binds)
         return try await withConnection("list the texts") { connection in
             try await self.rows(query, on: connection).map(Self.text)

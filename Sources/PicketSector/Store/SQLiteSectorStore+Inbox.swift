@@ -84,7 +84,8 @@ extension SQLiteSectorStore {
         var rows: [SectorReport] = []
         while try statement.step() {
             var report = Self.report(statement)
-            report.takenBy = statement.optionalString(9).map { $0.split(separator: ",").map(String.init).sorted() } ?? []
+            report.takenBy =
+                statement.optionalString(9).map { $0.split(separator: ",").map(String.init).sorted() } ?? []
             rows.append(report)
         }
         return rows
@@ -134,11 +135,13 @@ extension SQLiteSectorStore {
 
     public func optedOutPhones() throws -> [PhoneOptOut] {
         let statement = try database.statement(
-            "SELECT phone, keyword, changed_ts FROM phone_opt_outs WHERE opted_out != 0 ORDER BY changed_ts DESC, phone")
+            "SELECT phone, keyword, changed_ts FROM phone_opt_outs WHERE opted_out != 0 ORDER BY changed_ts DESC, phone"
+        )
         defer { statement.reset() }
         var rows: [PhoneOptOut] = []
         while try statement.step() {
-            rows.append(PhoneOptOut(phone: statement.string(0), keyword: statement.string(1), changedTs: statement.int64(2)))
+            rows.append(
+                PhoneOptOut(phone: statement.string(0), keyword: statement.string(1), changedTs: statement.int64(2)))
         }
         return rows
     }
