@@ -10,23 +10,10 @@ extension SectorPage {
         let reports = try await store.reports(since: nil, limit: Self.hotlineShown)
         let texts = try await store.inboundTexts(limit: Self.hotlineShown)
         let optedOut = try await store.optedOutPhones().prefix(Self.hotlineShown)
-        return "{\"reports\":[" + reports.map(Self.reportViewJSON).joined(separator: ",") + "],\"texts\":["
+        return "{\"reports\":[" + reports.map { SectorRoutes.reportJSON($0, forPage: true) }.joined(separator: ",")
+            + "],\"texts\":["
             + texts.map(Self.textViewJSON).joined(separator: ",") + "],\"opted_out\":["
             + optedOut.map(Self.optOutViewJSON).joined(separator: ",") + "]}"
-    }
-
-    static func reportViewJSON(_ r: SectorReport) -> String {
-        var w = JSONWriter()
-        w.string("id", r.id)
-        w.string("zone", r.zone)
-        w.string("box", r.box)
-        w.string("class", r.detectionClass)
-        w.string("note", r.note)
-        w.int("ts_ms", ms(r.ts))
-        w.string("from", r.from)
-        w.string("subscriber", r.subscriber)
-        w.strings("taken_by", r.takenBy)
-        return w.finish()
     }
 
     static func textViewJSON(_ t: InboundText) -> String {

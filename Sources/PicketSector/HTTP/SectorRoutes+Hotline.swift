@@ -121,14 +121,15 @@ extension SectorRoutes {
         }
         do {
             let reports = try await store.reports(since: since, limit: AlertQuery.defaultLimit)
-            return Self.json(.ok, SectorJSON.list("reports", reports.map(Self.reportJSON)))
+            return Self.json(.ok, SectorJSON.list("reports", reports.map { Self.reportJSON($0) }))
         } catch {
             context.logger.error("cannot list reports: \(error)")
             return Self.problem(.serviceUnavailable, "the sector database does not answer: \(error)")
         }
     }
 
-    static func reportJSON(_ report: SectorReport) -> String {
+    /// A report for operators; the fleet page's also has `ts_ms`.
+    static func reportJSON(_ report: SectorReport, forPage: Bool = false) -> String {
         var w = JSONWriter()
         w.string("id", report.id)
         w.string("zone", report.zone)
@@ -139,6 +140,7 @@ extension SectorRoutes {
         w.string("from", report.from)
         w.string("subscriber", report.subscriber)
         w.strings("taken_by", report.takenBy)
+        if forPage { w.int("ts_ms", report.ts / 1_000_000) }
         return w.finish()
     }
 }

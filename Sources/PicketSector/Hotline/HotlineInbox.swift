@@ -158,17 +158,7 @@ struct HotlineInbox: Sendable {
     /// `<Response><Message>reply</Message></Response>`, XML-escaped.
     static func twiml(_ reply: String?) -> String {
         guard let reply, !reply.isEmpty else { return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>" }
-        var escaped = ""
-        for c in reply {
-            switch c {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&apos;"
-            default: escaped.append(c)
-            }
-        }
-        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>\(escaped)</Message></Response>"
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>\(CAPDocument.escape(reply))</Message>"
+            + "</Response>"
     }
 }
