@@ -130,6 +130,19 @@ import Testing
         }
     }
 
+    /// The gateway retrying one text at once: one report, the same reply to every try.
+    @Test func oneMessageSidPostedAtOnceIsOneReport() async throws {
+        let sector = try await Self.harness()
+        defer { Task { await sector.stop() } }
+        let answers = try await withThrowingTaskGroup(of: SectorHarness.Answer.self) { group in
+            for _ in 0..<6 { group.addTask { try await sector.text("deer at north-fork", sid: "SMsame") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.allSatisfy { $0.status == 200 && $0.body == answers[0].body }, "\(answers.map(\.body))")
+        #expect(try await sector.store.reports(since: nil, limit: 10).map(\.detectionClass) == ["ANIM"])
+        #expect(try await sector.store.inboundTexts(limit: 10).count == 1)
+    }
+
     /// ACK acknowledges the latest alert texted to the phone in the last 24
     /// hours, by the phone and its subscriber; none texted: says so.
     @Test func ackAcknowledgesTheLatestTextedAlert() async throws {
