@@ -27,23 +27,28 @@ public struct SectorConfiguration: Sendable, Equatable {
         }
     }
 
-    /// `hotline`: kept as written; the hotline itself is issue 13.
+    /// `hotline`: the SMS gateway both ways (PRODUCT.md 7a). The loader
+    /// requires `auth_token_file` (and a top-level `public_url`) with it: the
+    /// inbound webhook checks `X-Twilio-Signature` with both.
     public struct Hotline: Sendable, Equatable {
         public var url: String
         public var from: String
         public var credentialsFile: String?
         public var authTokenFile: String?
         public var contact: String?
+        /// Where `auth_token_file` is written, so a problem with the file names the line to fix.
+        public var authTokenFileLine: Int?
 
         public init(
             url: String, from: String, credentialsFile: String? = nil, authTokenFile: String? = nil,
-            contact: String? = nil
+            contact: String? = nil, authTokenFileLine: Int? = nil
         ) {
             self.url = url
             self.from = from
             self.credentialsFile = credentialsFile
             self.authTokenFile = authTokenFile
             self.contact = contact
+            self.authTokenFileLine = authTokenFileLine
         }
     }
 

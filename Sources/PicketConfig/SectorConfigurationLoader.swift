@@ -106,6 +106,12 @@ public enum SectorConfigurationLoader {
             } ?? SectorConfiguration.defaultOfflineAfterS
         let publicURL = map.optional("public_url").flatMap(urls.httpURL)
         let hotline = map.optional("hotline").flatMap { self.hotline($0, reader: reader, urls: urls) }
+        if let field = map.optional("hotline"), !map.contains("public_url") {
+            reader.report(
+                field,
+                "needs public_url at the top level too (how the SMS gateway reaches this service, e.g. "
+                    + "public_url: https://sector.example.org): the webhook's X-Twilio-Signature covers that URL")
+        }
         guard let sector else { return nil }
         return SectorConfiguration(
             file: file, sector: sector, host: host, port: port, database: database, databaseLine: databaseLine,
@@ -203,10 +209,13 @@ public enum SectorConfigurationLoader {
         let url = map.required("url", example: "https://sms-gateway.example/Messages").flatMap(urls.httpURL)
         let from = map.required("from", example: "\"+18025550199\"").flatMap(urls.phone)
         let credentialsFile = map.optional("credentials_file").flatMap { reader.text($0) }
-        let authTokenFile = map.optional("auth_token_file").flatMap { reader.text($0) }
+        // Required: without it no incoming text could be told from a forgery.
+        let authTokenField = map.required("auth_token_file", example: "/etc/picket/hotline.token")
+        let authTokenFile = authTokenField.flatMap { reader.text($0) }
         let contact = map.optional("contact").flatMap(urls.phone)
         guard let url, let from else { return nil }
         return SectorConfiguration.Hotline(
-            url: url, from: from, credentialsFile: credentialsFile, authTokenFile: authTokenFile, contact: contact)
+            url: url, from: from, credentialsFile: credentialsFile, authTokenFile: authTokenFile, contact: contact,
+            authTokenFileLine: authTokenField?.node.mark?.line)
     }
 }

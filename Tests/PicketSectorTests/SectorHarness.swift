@@ -37,7 +37,12 @@ final class SectorHarness: Sendable {
         }
     }
 
-    init(operators: [(String, String)] = []) async throws {
+    /// The SMS gateway's auth token and the sector's public URL, when the harness has a hotline.
+    static let hotlineToken = Array("gateway-token-0123456789".utf8)
+    static let publicURL = "https://sector.example/"
+    static let contact = "+18025550199"
+
+    init(operators: [(String, String)] = [], hotline: Bool = false) async throws {
         dir = try temporaryDirectory("sector-http")
         clock = ManualClock(wallNs: t0)
         operatorsFile = dir.appendingPathComponent("operators").path
@@ -53,8 +58,12 @@ final class SectorHarness: Sendable {
         var logger = Logger(label: "sector-test")
         logger.logLevel = .error
         server = SectorServer(
-            configuration: configuration, store: store, keys: BoxKeys(secrets: Self.secrets), clock: clock,
-            logger: logger)
+            configuration: configuration, store: store, keys: BoxKeys(secrets: Self.secrets),
+            hotline: hotline
+                ? HotlineWebhook(
+                    authToken: Self.hotlineToken, publicURL: Self.publicURL, sector: "test", contact: Self.contact)
+                : nil,
+            clock: clock, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = ServiceGroup(
             configuration: .init(
@@ -92,6 +101,29 @@ final class SectorHarness: Sendable {
         return try await send(request)
     }
 
+    /// The SMS gateway's webhook POST of `fields`, signed as the gateway signs
+    /// (`publicURL` + path + query, then the sorted fields) unless `signature` is given.
+    func text(_ fields: [(String, String)], query: String? = nil, signature: String?? = nil) async throws -> Answer {
+        let path = "/v1/sms/inbound" + (query.map { "?" + $0 } ?? "")
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        let signed = "https://sector.example" + path
+        if let value = signature ?? HotlineWebhook.signature(token: Self.hotlineToken, url: signed, fields: fields) {
+            request.headers.add(name: "X-Twilio-Signature", value: value)
+        }
+        request.body = .bytes(ByteBuffer(string: formBody(fields)))
+        return try await send(request)
+    }
+
+    /// A text from `from` as the gateway posts it.
+    func text(_ body: String, from: String = "+18025550101", sid: String) async throws -> Answer {
+        try await text([
+            ("MessageSid", sid), ("AccountSid", "AC0123"), ("From", from), ("To", "+18025550199"), ("Body", body),
+            ("NumMedia", "0"),
+        ])
+    }
+
     func get(_ path: String, user: String? = nil, password: String? = nil, method: HTTPMethod = .GET) async throws
         -> Answer
     {
@@ -111,6 +143,16 @@ final class SectorHarness: Sendable {
             status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
             body: String(buffer: body))
     }
+}
+
+/// `application/x-www-form-urlencoded`, as a gateway writes it.
+func formBody(_ fields: [(String, String)]) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return fields.map {
+        ($0.0.addingPercentEncoding(withAllowedCharacters: allowed) ?? "") + "="
+            + ($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
+    }.joined(separator: "&")
 }
 
 /// A box's alert as JSON, as `AlertJSON` writes it.

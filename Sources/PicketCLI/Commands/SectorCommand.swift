@@ -64,17 +64,18 @@ struct SectorServeCommand: AsyncParsableCommand {
         try await reportingErrors {
             let configuration = try SectorConfigurationLoader.load(path: config ?? SectorCommand.defaultConfiguration)
             let keys: BoxKeys
+            let hotline: HotlineWebhook?
             do {
                 keys = try BoxKeys(configuration: configuration)
+                hotline = try HotlineWebhook(configuration: configuration)
             } catch {
                 throw CLIError(message: "\(error)", code: ExitStatus.config)
             }
             let store = try await SectorCommand.openStore(configuration, logger: logger)
-            if configuration.hotline != nil {
-                logger.notice("hotline: configured but not served by this build yet (issue 13)")
-            }
+            if let hotline { logger.notice("hotline: taking incoming texts at \(hotline.url)") }
             let server = SectorServer(
-                configuration: configuration, store: store, keys: keys, clock: SystemClock(), logger: logger)
+                configuration: configuration, store: store, keys: keys, hotline: hotline, clock: SystemClock(),
+                logger: logger)
             let notifier = SystemdNotifier()
             // The pool closes after the HTTP service has answered its last request.
             do {

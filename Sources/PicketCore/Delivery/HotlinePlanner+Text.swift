@@ -146,7 +146,7 @@ extension HotlinePlanner {
     }
 
     /// `text` itself when it fits in `limit` characters, else its start and `...`.
-    static func truncated(_ text: String, to limit: Int) -> String {
+    public static func truncated(_ text: String, to limit: Int) -> String {
         guard text.count > limit else { return text }
         guard limit > 3 else { return String(text.prefix(max(0, limit))) }
         var start = text.prefix(limit - 3)
@@ -156,7 +156,7 @@ extension HotlinePlanner {
 
     /// `text` in the characters a body may hold (see the extension's comment),
     /// with runs of spaces collapsed and the ends trimmed.
-    static func gsm(_ text: String) -> String {
+    public static func gsm(_ text: String) -> String {
         let folded = text.folding(options: [.diacriticInsensitive, .widthInsensitive], locale: nil)
         var out = ""
         out.reserveCapacity(folded.utf8.count)

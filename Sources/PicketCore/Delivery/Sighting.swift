@@ -38,6 +38,17 @@ public enum Sighting: String, Sendable, CaseIterable {
         return .motion
     }
 
+    /// The detection class a landowner's text speaks of (PRODUCT.md 7a), by
+    /// the same words as a rule's name: `VEH`, `FOOT`, `ANIM`, else `UNK`.
+    public static func detectionClass(ofText text: String) -> DetectionClass {
+        switch named(text) {
+        case .vehicle: .vehicle
+        case .foot: .foot
+        case .animal: .animal
+        default: .unknown
+        }
+    }
+
     /// The sighting a rule's name speaks of (`footsteps`, `vehicle-gate`), if any.
     static func named(_ rule: String) -> Sighting? {
         let words = rule.lowercased().split { !($0.isASCII && $0.isLetter) }.map(String.init)

@@ -258,6 +258,28 @@ tr.offline td { background: #fdecea; }
     }));
   }
 
+  // "Reports and texts": the hotline's reports, every incoming text (unknown phones' too), opted-out phones.
+  function renderHotline() {
+    var h = obj(state.hotline) || {};
+    function list(id, items, line) {
+      var node = document.getElementById(id);
+      var rows = (Array.isArray(items) ? items.filter(obj) : []).map(function (x) { return el("li", "", line(x)); });
+      node.replaceChildren.apply(node, rows.length ? rows : [el("li", "empty", "None.")]);
+    }
+    list("hotline-reports", h.reports, function (r) {
+      var takers = Array.isArray(r.taken_by) && r.taken_by.length ? "taken by " + r.taken_by.map(str).join(", ") : "not taken yet";
+      return time(r.ts_ms) + " " + str(r["class"]) + " in " + (r.box ? str(r.box) + ":" : "") + str(r.zone) + " from "
+        + str(r.subscriber || r.from) + ": " + str(r.note) + " (" + takers + ")";
+    });
+    list("hotline-texts", h.texts, function (t) {
+      return time(t.received_ms) + " " + str(t.from) + (t.subscriber ? " (" + str(t.subscriber) + ")" : " (unknown phone)")
+        + " [" + str(t.kind) + "]: " + str(t.body);
+    });
+    list("hotline-opted-out", h.opted_out, function (o) {
+      return str(o.phone) + " sent " + str(o.keyword) + " " + time(o.changed_ms);
+    });
+  }
+
   var shownAlerts = null;
   function render() {
     if (!state) return;
@@ -268,6 +290,7 @@ tr.offline td { background: #fdecea; }
     renderPlot();
     renderTimeline();
     renderBoxes();
+    renderHotline();
   }
 
   function setConnection(text, down) {

@@ -100,6 +100,12 @@ enum FleetPageHTML {
             <ul id="acknowledged" class="alerts"></ul>
             </section>
             \(FleetPageSubscribers.section)
+            <section aria-labelledby="hotline-title">
+            <h2 id="hotline-title">Reports and texts</h2>
+            <h3>Reports</h3><ul id="hotline-reports" class="hotline"></ul>
+            <h3>Incoming texts</h3><ul id="hotline-texts" class="hotline"></ul>
+            <h3>Opted out</h3><ul id="hotline-opted-out" class="hotline"></ul>
+            </section>
             </main>
             </body>
             </html>

@@ -99,15 +99,7 @@ public struct SectorPage: Sendable {
     /// `application/x-www-form-urlencoded` fields; the first of each name.
     static func formFields(_ body: String) -> [String: String] {
         var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String {
-                let spaced = s.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            let name = decode(parts[0])
-            if fields[name] == nil { fields[name] = parts.count > 1 ? decode(parts[1]) : "" }
-        }
+        for (name, value) in HotlineWebhook.formPairs(body) where fields[name] == nil { fields[name] = value }
         return fields
     }
 
@@ -203,10 +195,11 @@ public struct SectorPage: Sendable {
         let acknowledged = alerts.filter { $0.acknowledgedBy != nil }.prefix(Self.acknowledgedShown)
         let boxes = try await store.boxes()
         let subscribers = try await subscribersView()
+        let hotline = try await hotlineView()
         return "\"offline_after_s\":\(offlineAfterS),\"boxes\":["
             + boxes.map(Self.boxJSON).joined(separator: ",") + "],\"open\":["
             + open.map(Self.alertJSON).joined(separator: ",") + "],\"acknowledged\":["
-            + acknowledged.map(Self.alertJSON).joined(separator: ",") + "]" + subscribers
+            + acknowledged.map(Self.alertJSON).joined(separator: ",") + "],\"hotline\":" + hotline + subscribers
     }
 
     static func ms(_ ns: Int64?) -> Int64? { ns.map { $0 / 1_000_000 } }

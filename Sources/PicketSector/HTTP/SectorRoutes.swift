@@ -30,11 +30,14 @@ public struct SectorRoutes: Sendable {
     let clock: any PicketClock
     let metrics: SectorMetrics
     let sector: String
+    /// The SMS gateway's webhook; nil without a `hotline` (the webhook answers 404).
+    let hotline: HotlineWebhook?
 
     public init(
         store: any SectorStore, keys: BoxKeys, operators: Operators, clock: any PicketClock, metrics: SectorMetrics,
-        sector: String
+        sector: String, hotline: HotlineWebhook? = nil
     ) {
+        self.hotline = hotline
         self.store = store
         self.keys = keys
         self.operators = operators
@@ -52,6 +55,7 @@ public struct SectorRoutes: Sendable {
         router.post("/v1/alerts/{id}/ack") { request, context in await self.acknowledge(request, context) }
         registerFeeds(on: router)
         registerSubscribers(on: router)
+        registerHotline(on: router)
         router.get("/healthz") { _, _ in await self.health() }
         router.get("/metrics") { _, _ in
             Self.text(.ok, self.metrics.text(), contentType: "text/plain; version=0.0.4; charset=utf-8")
@@ -221,7 +225,9 @@ public struct SectorRoutes: Sendable {
                     document: parsed.text))
             metrics.statusStored()
             if let online { context.logger.notice("\(online.summary ?? "box online")") }
-            return Self.json(.ok, "{\"reports\":[]}")
+            return Self.json(
+                .ok,
+                await reportsAnswer(box: checked.box, document: parsed.text, at: checked.now, logger: context.logger))
         } catch {
             context.logger.error("cannot store the status of box \(checked.box): \(error)")
             var response = Self.problem(.serviceUnavailable, "the sector cannot store the status now; retry")

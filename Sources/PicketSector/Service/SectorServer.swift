@@ -18,15 +18,18 @@ public struct SectorServer: Sendable {
     public let configuration: SectorConfiguration
     public let store: any SectorStore
     public let keys: BoxKeys
+    /// The SMS gateway's webhook (`HotlineWebhook(configuration:)`); nil without a hotline.
+    public let hotline: HotlineWebhook?
     public let clock: any PicketClock
     public let metrics: SectorMetrics
     public let logger: Logger
 
     public init(
-        configuration: SectorConfiguration, store: any SectorStore, keys: BoxKeys, clock: any PicketClock,
-        metrics: SectorMetrics = SectorMetrics(), logger: Logger
+        configuration: SectorConfiguration, store: any SectorStore, keys: BoxKeys, hotline: HotlineWebhook? = nil,
+        clock: any PicketClock, metrics: SectorMetrics = SectorMetrics(), logger: Logger
     ) {
         self.configuration = configuration
+        self.hotline = hotline
         self.store = store
         self.keys = keys
         self.clock = clock
@@ -71,7 +74,7 @@ public struct SectorServer: Sendable {
     public var routes: SectorRoutes {
         SectorRoutes(
             store: store, keys: keys, operators: Operators(path: configuration.operatorsFile), clock: clock,
-            metrics: metrics, sector: configuration.sector)
+            metrics: metrics, sector: configuration.sector, hotline: hotline)
     }
 
     /// The fleet page and its login; its cookie is `Secure` when `public_url` is https.

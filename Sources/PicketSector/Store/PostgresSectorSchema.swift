@@ -105,8 +105,46 @@ enum PostgresSectorSchema {
             )
             """,
         ],
-        // 5: reserved for the hotline's inbound texts and reports (issue 13).
-        [],
+        // 5: inbound texts, reports and their takers (SectorSchema's 5).
+        [
+            """
+            CREATE TABLE sms_inbound (
+                message_sid TEXT PRIMARY KEY,
+                from_phone TEXT NOT NULL,
+                to_phone TEXT NOT NULL,
+                body TEXT NOT NULL,
+                received_ts BIGINT NOT NULL,
+                kind TEXT NOT NULL,
+                subscriber TEXT,
+                reply TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX sms_inbound_received ON sms_inbound (received_ts)",
+            """
+            CREATE TABLE sector_reports (
+                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                zone TEXT NOT NULL,
+                box TEXT,
+                class TEXT NOT NULL,
+                note TEXT NOT NULL,
+                ts BIGINT NOT NULL,
+                from_phone TEXT NOT NULL,
+                subscriber TEXT,
+                message_sid TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX sector_reports_zone_ts ON sector_reports (zone, ts)",
+            "CREATE INDEX sector_reports_ts ON sector_reports (ts)",
+            """
+            CREATE TABLE sector_report_takes (
+                report_id TEXT NOT NULL,
+                box TEXT NOT NULL,
+                taken_ts BIGINT NOT NULL,
+                PRIMARY KEY (report_id, box)
+            )
+            """,
+        ],
         // 6: the hotline's outbound texts (SectorSchema's 6).
         [
             """

@@ -33,9 +33,34 @@ public protocol SubscriberStore: Sendable {
 }
 
 /// The inbound half of the hotline: texts from the SMS gateway, sighting
-/// reports, and their hand-off to boxes. Filled in by issue 13's inbound
-/// work (migration 5).
-public protocol SectorInboxStore: Sendable {}
+/// reports, and their hand-off to boxes (migration 5; types and details in
+/// SectorInbox.swift).
+public protocol SectorInboxStore: Sendable {
+    /// The text with this `MessageSid`; nil when none was recorded.
+    func inboundText(messageSid: String) async throws -> InboundText?
+
+    /// Records `text` once by its `MessageSid`, with `report` (made of it)
+    /// in the same transaction: `.duplicate` and nothing changed when the
+    /// `MessageSid` was recorded before.
+    func recordInbound(_ text: InboundText, report: SectorReport?) async throws -> StoreOutcome
+
+    /// The latest texts, newest first.
+    func inboundTexts(limit: Int) async throws -> [InboundText]
+
+    /// Reports received at or after `since`, newest first, each with the boxes that took it.
+    func reports(since: Int64?, limit: Int) async throws -> [SectorReport]
+
+    /// A box's status: records the reports it lists in `taken` as taken by
+    /// `box` (ids the sector does not know are ignored), then returns, oldest
+    /// first, up to `limit` reports received at or after `since` for one of
+    /// `zones` (a report naming a box only to that box) that `box` has not
+    /// taken; in one transaction.
+    func takeReports(box: String, taken: [String], zones: [String], since: Int64, limit: Int, at ts: Int64)
+        async throws -> [SectorReport]
+
+    /// The phones opted out now, latest change first.
+    func optedOutPhones() async throws -> [PhoneOptOut]
+}
 
 /// The outbound half of the hotline: texts to subscribers through the
 /// sector's outbox (migration 6).

@@ -83,8 +83,43 @@ enum SectorSchema {
             changed_ts INTEGER NOT NULL
         );
         """,
-        // 5: reserved for the hotline's inbound texts and reports (issue 13).
-        "SELECT 1;",
+        // 5: the hotline's inbound half (issue 13): every text from the SMS gateway once by MessageSid (kind one
+        // of stop, start, help, ack, report, unknown; the subscriber's name or NULL for an unknown phone; the
+        // reply sent), the sighting reports made of them (box set when the subscriber's zone was `box:zone`),
+        // and which box took which report (listed in its status's `reports_taken`).
+        """
+        CREATE TABLE sms_inbound (
+            message_sid TEXT PRIMARY KEY,
+            from_phone TEXT NOT NULL,
+            to_phone TEXT NOT NULL,
+            body TEXT NOT NULL,
+            received_ts INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            subscriber TEXT,
+            reply TEXT NOT NULL
+        );
+        CREATE INDEX sms_inbound_received ON sms_inbound (received_ts);
+        CREATE TABLE sector_reports (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            zone TEXT NOT NULL,
+            box TEXT,
+            class TEXT NOT NULL,
+            note TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            from_phone TEXT NOT NULL,
+            subscriber TEXT,
+            message_sid TEXT NOT NULL
+        );
+        CREATE INDEX sector_reports_zone_ts ON sector_reports (zone, ts);
+        CREATE INDEX sector_reports_ts ON sector_reports (ts);
+        CREATE TABLE sector_report_takes (
+            report_id TEXT NOT NULL,
+            box TEXT NOT NULL,
+            taken_ts INTEGER NOT NULL,
+            PRIMARY KEY (report_id, box)
+        );
+        """,
         // 6: the hotline's outbound texts (issue 13): which alerts were texted to which phone, and when (for ACK).
         """
         CREATE TABLE sms_texted (
