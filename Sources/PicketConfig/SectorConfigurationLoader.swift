@@ -7,6 +7,7 @@ import Yams
 public enum SectorConfigurationLoader {
     static let topLevelKeys = [
         "sector", "listen", "database", "boxes", "operators_file", "offline_after_s", "public_url", "hotline",
+        "timezone",
     ]
     static let boxKeys = ["box", "secret_file"]
     static let hotlineKeys = ["url", "from", "credentials_file", "auth_token_file", "contact"]
@@ -106,11 +107,12 @@ public enum SectorConfigurationLoader {
             } ?? SectorConfiguration.defaultOfflineAfterS
         let publicURL = map.optional("public_url").flatMap(urls.httpURL)
         let hotline = map.optional("hotline").flatMap { self.hotline($0, reader: reader, urls: urls) }
+        let timeZone = map.optional("timezone").flatMap(urls.timeZone) ?? "UTC"
         guard let sector else { return nil }
         return SectorConfiguration(
             file: file, sector: sector, host: host, port: port, database: database, databaseLine: databaseLine,
             boxes: boxes, operatorsFile: operatorsFile, offlineAfterS: offlineAfter, publicURL: publicURL,
-            hotline: hotline)
+            hotline: hotline, timeZone: timeZone)
     }
 
     static let listenExpectation =
@@ -202,11 +204,13 @@ public enum SectorConfigurationLoader {
         else { return nil }
         let url = map.required("url", example: "https://sms-gateway.example/Messages").flatMap(urls.httpURL)
         let from = map.required("from", example: "\"+18025550199\"").flatMap(urls.phone)
-        let credentialsFile = map.optional("credentials_file").flatMap { reader.text($0) }
+        let credentialsField = map.optional("credentials_file")
+        let credentialsFile = credentialsField.flatMap { reader.text($0) }
         let authTokenFile = map.optional("auth_token_file").flatMap { reader.text($0) }
         let contact = map.optional("contact").flatMap(urls.phone)
         guard let url, let from else { return nil }
         return SectorConfiguration.Hotline(
-            url: url, from: from, credentialsFile: credentialsFile, authTokenFile: authTokenFile, contact: contact)
+            url: url, from: from, credentialsFile: credentialsFile,
+            credentialsFileLine: credentialsField?.node.mark?.line, authTokenFile: authTokenFile, contact: contact)
     }
 }

@@ -45,8 +45,10 @@ struct SectorServeCommand: AsyncParsableCommand {
         try await reportingErrors {
             let configuration = try SectorConfigurationLoader.load(path: config ?? SectorCommand.defaultConfiguration)
             let keys: BoxKeys
+            let gateway: SectorGateway?
             do {
                 keys = try BoxKeys(configuration: configuration)
+                gateway = try SectorGateway.load(configuration)
             } catch {
                 throw CLIError(message: "\(error)", code: ExitStatus.config)
             }
@@ -64,11 +66,12 @@ struct SectorServeCommand: AsyncParsableCommand {
             } catch let error as PostgresSectorStore.SchemaTooNew {
                 throw CLIError(message: "\(error)", code: ExitStatus.ioError)
             }
-            if configuration.hotline != nil {
-                logger.notice("hotline: configured but not served by this build yet (issue 13)")
+            if configuration.hotline != nil, gateway == nil {
+                logger.notice("hotline: no credentials_file, so no texts are sent to subscribers")
             }
             let server = SectorServer(
-                configuration: configuration, store: store, keys: keys, clock: SystemClock(), logger: logger)
+                configuration: configuration, store: store, keys: keys, clock: SystemClock(), logger: logger,
+                gateway: gateway)
             let notifier = SystemdNotifier()
             // The pool closes after the HTTP service has answered its last request.
             do {

@@ -1,0 +1,85 @@
+import Foundation
+import PicketCore
+import PicketSector
+import PicketTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Two `picket sector` processes (the real binary) on one PostgreSQL
+/// database, texting through one SMS gateway: each alert's text arrives
+/// once, whichever process stored the alert and whichever sends.
+@Suite(.enabled(if: !PostgresTestServer.skipped, "PICKET_SKIP_POSTGRES_TESTS is set"))
+struct SectorHotlineProcessTests {
+    @Test func twoProcessesSendEachTextOnce() async throws {
+        let url = try await PostgresTestServer.makeDatabase()
+        let dir = try temporaryDirectory("sector-pg-hotline")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gateway = try TestReceiver { _, _ in TestReceiver.Reply(status: 201, body: "{}") }
+        let key = dir.appendingPathComponent("ridge-01.key").path
+        try "\(SectorPostgresProcessTests.secret)\n".write(toFile: key, atomically: true, encoding: .utf8)
+        chmod(key, 0o600)
+        let credentials = dir.appendingPathComponent("hotline.cred").path
+        try "AC1:s3cret\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        chmod(credentials, 0o600)
+        let config = dir.appendingPathComponent("sector.yaml").path
+        try """
+        sector: shared
+        listen: 127.0.0.1:0
+        database: {url: "\(url)"}
+        timezone: America/New_York
+        boxes:
+          - {box: ridge-01, secret_file: \(key)}
+        hotline:
+          url: http://127.0.0.1:\(gateway.port)/Messages
+          from: "+18025550199"
+          credentials_file: \(credentials)
+          contact: "+18025550111"
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let store = try PostgresSectorStore(url: url)
+        try await store.migrate()
+        let phones = ["+18025550101", "+18025550102"]
+        for (index, phone) in phones.enumerated() {
+            _ = try await store.addSubscriber(Subscriber(name: "S\(index)", phone: phone, zones: ["north"]), at: 0)
+        }
+        await store.shutdown()
+        let processes = try (0..<2).map { index in
+            try ChildProcess(
+                SectorProcessTests.binary, ["sector", "--config", config],
+                log: dir.appendingPathComponent("sector-\(index).log"))
+        }
+        var bases: [String] = []
+        for process in processes {
+            try await process.waitForLog("sector listening")
+            let line = try #require(process.stderr.split(separator: "\n").first { $0.contains("sector listening") })
+            let address = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
+                .dropFirst("address=".count)
+            bases.append("http://\(address)")
+        }
+        let alerts = 8
+        for index in 0..<alerts {
+            let id = "alert-\(index)"
+            let answer = try await SectorPostgresProcessTests.post(
+                bases[index % 2], "/v1/alerts", body: alertJSON(id), key: id)
+            #expect(answer.status == 200, "\(answer.body)")
+        }
+        let expected = alerts * phones.count
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(30)
+        while gateway.requests.count < expected, clock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        // A few more rounds of both: nothing more.
+        try await Task.sleep(for: .seconds(3))
+        let requests = gateway.requests
+        #expect(requests.count == expected, "\(processes.map(\.stderr))")
+        #expect(gateway.uniqueKeys.count == expected)
+        for phone in phones {
+            let bodies = requests.filter { $0.text.contains("To=%2B" + phone.dropFirst()) }.map(\.text)
+            #expect(bodies.count == alerts)
+            // One introduction per phone, however the two processes raced.
+            #expect(bodies.filter { $0.contains("reply+STOP") }.count == 1, "\(bodies)")
+        }
+        for process in processes { #expect(try await process.stop() == 0, "\(process.stderr)") }
+    }
+}
