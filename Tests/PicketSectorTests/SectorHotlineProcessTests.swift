@@ -45,19 +45,8 @@ struct SectorHotlineProcessTests {
             _ = try await store.addSubscriber(Subscriber(name: "S\(index)", phone: phone, zones: ["north"]), at: 0)
         }
         await store.shutdown()
-        let processes = try (0..<2).map { index in
-            try ChildProcess(
-                SectorProcessTests.binary, ["sector", "--config", config],
-                log: dir.appendingPathComponent("sector-\(index).log"))
-        }
-        var bases: [String] = []
-        for process in processes {
-            try await process.waitForLog("sector listening")
-            let line = try #require(process.stderr.split(separator: "\n").first { $0.contains("sector listening") })
-            let address = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
-                .dropFirst("address=".count)
-            bases.append("http://\(address)")
-        }
+        let pair = try await SectorPostgresProcessTests.startPair(config: config, dir: dir)
+        let bases = pair.bases
         let alerts = 8
         for index in 0..<alerts {
             let id = "alert-\(index)"
@@ -72,7 +61,7 @@ struct SectorHotlineProcessTests {
         // A few more rounds of both: nothing more.
         try await Task.sleep(for: .seconds(3))
         let requests = gateway.requests
-        #expect(requests.count == expected, "\(processes.map(\.stderr))")
+        #expect(requests.count == expected, "\(pair.processes.map(\.stderr))")
         #expect(gateway.uniqueKeys.count == expected)
         for phone in phones {
             let bodies = requests.filter { $0.text.contains("To=%2B" + phone.dropFirst()) }.map(\.text)
@@ -80,6 +69,6 @@ struct SectorHotlineProcessTests {
             // One introduction per phone, however the two processes raced.
             #expect(bodies.filter { $0.contains("reply+STOP") }.count == 1, "\(bodies)")
         }
-        for process in processes { #expect(try await process.stop() == 0, "\(process.stderr)") }
+        try await pair.stop()
     }
 }

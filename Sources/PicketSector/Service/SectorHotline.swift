@@ -163,6 +163,8 @@ public struct SectorHotline: Service {
         }
     }
 
+    static let refusalHint = "hotline.url, hotline.from, the credentials and the phone"
+
     /// One attempt at `text`, logged and counted.
     func attempt(_ text: SectorText, client: HTTPClient) async -> TextOutcome {
         let metadata: Logger.Metadata = [
@@ -219,8 +221,7 @@ public struct SectorHotline: Service {
             case .dead:
                 metrics.text(.dead)
                 logger.error(
-                    "hotline: the SMS gateway refused the text for good; it is a dead letter (check hotline.url, "
-                        + "hotline.from and the credentials)",
+                    "hotline: the SMS gateway refused the text for good, a dead letter now (check \(Self.refusalHint))",
                     metadata: metadata.merging(["status": "\(status)", "response": "\(response.excerpt)"]) { $1 })
                 return .dead(status: status, error: response.excerpt)
             }

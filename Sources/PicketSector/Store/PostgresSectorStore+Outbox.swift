@@ -87,42 +87,36 @@ extension PostgresSectorStore {
     /// texts are queued ("pick" in ASCII); the second is the phone's hash.
     static let phoneLock: Int32 = 0x7069_636B
 
-    /// Thrown inside `queueTexts`' transaction to roll it back.
-    private struct NoLongerHeld: Error {}
-
     public func queueTexts(phone: String, _ texts: [PlannedText], at ts: Int64, textsBefore: Int) async throws
         -> Bool
     {
         guard !texts.isEmpty else { return true }
-        let alerts = texts.flatMap(\.alertIDs)
-        do {
-            try await withTransaction("queue texts to \(phone)") { connection in
-                // One planner per phone at a time until commit, so the count below stays true until then.
+        let alerts = Array(Set(texts.flatMap(\.alertIDs)))
+        return try await withTransaction("queue texts to \(phone)") { connection in
+            // One planner per phone at a time until commit (every release of
+            // a held alert by a planner is here), so both counts stay true.
+            try await self.rows(
+                "SELECT pg_advisory_xact_lock(\(Self.phoneLock), hashtext(\(phone)))", on: connection)
+            let before = try await self.rows(
+                "SELECT count(*) FROM sms_outbox WHERE phone = \(phone) AND state <> 'dropped'", on: connection
+            ).first?.decode(Int64.self)
+            let held = try await self.rows(
+                "SELECT count(*) FROM sms_held WHERE phone = \(phone) AND alert_id = ANY(\(alerts)::text[])",
+                on: connection
+            ).first?.decode(Int64.self)
+            guard before == Int64(textsBefore), held == Int64(alerts.count) else { return false }
+            try await self.rows(
+                "DELETE FROM sms_held WHERE phone = \(phone) AND alert_id = ANY(\(alerts)::text[])", on: connection)
+            for text in texts {
                 try await self.rows(
-                    "SELECT pg_advisory_xact_lock(\(Self.phoneLock), hashtext(\(phone)))", on: connection)
-                let before = try await self.rows(
-                    "SELECT count(*) FROM sms_outbox WHERE phone = \(phone) AND state <> 'dropped'", on: connection
-                ).first?.decode(Int64.self)
-                guard before == Int64(textsBefore) else { throw NoLongerHeld() }
-                let released = try await self.rows(
                     """
-                    DELETE FROM sms_held WHERE phone = \(phone) AND alert_id = ANY(\(alerts)::text[])
-                    RETURNING alert_id
+                    INSERT INTO sms_outbox (id, phone, body, alerts, state, attempts, next_attempt_ts, queued_ts)
+                    VALUES (\(text.id), \(phone), \(text.body), \(JSONWriter.array(text.alertIDs)), 'pending', 0,
+                        \(ts), \(ts))
+                    ON CONFLICT (id) DO NOTHING
                     """, on: connection)
-                guard released.count == Set(alerts).count else { throw NoLongerHeld() }
-                for text in texts {
-                    try await self.rows(
-                        """
-                        INSERT INTO sms_outbox (id, phone, body, alerts, state, attempts, next_attempt_ts, queued_ts)
-                        VALUES (\(text.id), \(phone), \(text.body), \(JSONWriter.array(text.alertIDs)), 'pending', 0,
-                            \(ts), \(ts))
-                        ON CONFLICT (id) DO NOTHING
-                        """, on: connection)
-                }
             }
             return true
-        } catch is NoLongerHeld {
-            return false
         }
     }
 

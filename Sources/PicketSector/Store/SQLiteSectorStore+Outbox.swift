@@ -10,7 +10,9 @@ extension SQLiteSectorStore {
     public func holdNewAlerts(
         limit: Int, at ts: Int64, matches: @Sendable (SectorAlertRecord, Subscriber) -> Bool
     ) throws -> Int {
-        try database.transaction { () throws -> Int in
+        // Asked every second: no write lock (and no wait for one) when nothing is queued.
+        guard try exists("SELECT 1 FROM sms_alert_queue LIMIT 1") else { return 0 }
+        return try database.transaction { () throws -> Int in
             let queue = try database.statement("SELECT seq, alert_id FROM sms_alert_queue ORDER BY seq LIMIT ?")
             queue.bind(1, limit)
             var taken: [(seq: Int64, alert: String)] = []
@@ -127,8 +129,20 @@ extension SQLiteSectorStore {
             lastStatus: s.optionalInt(9), lastError: s.optionalString(10))
     }
 
+    /// Whether `sql` (one `?` bound to `value`, if given) answers a row.
+    private func exists(_ sql: String, _ value: Int64? = nil) throws -> Bool {
+        let statement = try database.statement(sql)
+        defer { statement.reset() }
+        if let value { statement.bind(1, value) }
+        return try statement.step()
+    }
+
     public func claimTexts(by claimant: String, now: Int64, until: Int64, limit: Int) throws -> [SectorText] {
-        try database.transaction { () throws -> [SectorText] in
+        guard
+            try exists(
+                "SELECT 1 FROM sms_outbox WHERE state = 'pending' AND next_attempt_ts <= ? LIMIT 1", now)
+        else { return [] }
+        return try database.transaction { () throws -> [SectorText] in
             let statement = try database.statement(
                 """
                 UPDATE sms_outbox SET claimed_by = ?1, claim_until = ?2
