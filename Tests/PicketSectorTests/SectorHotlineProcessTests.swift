@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PicketCore
 import PicketSector
 import PicketTestSupport
@@ -17,7 +18,9 @@ struct SectorHotlineProcessTests {
         let url = try await PostgresTestServer.makeDatabase()
         let dir = try temporaryDirectory("sector-pg-hotline")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let gateway = try TestReceiver { _, _ in TestReceiver.Reply(status: 201, body: "{}") }
+        // Each answer takes a second, so both processes' rounds (every second) overlap every send: without a
+        // claim per text the other process would send it too.
+        let gateway = try TestReceiver { _, _ in TestReceiver.Reply(status: 201, body: "{}", delay: .seconds(1)) }
         let key = dir.appendingPathComponent("ridge-01.key").path
         try "\(SectorPostgresProcessTests.secret)\n".write(toFile: key, atomically: true, encoding: .utf8)
         chmod(key, 0o600)
@@ -56,7 +59,7 @@ struct SectorHotlineProcessTests {
         }
         let expected = alerts * phones.count
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(30)
+        let deadline = clock.now + .seconds(60)
         while gateway.requests.count < expected, clock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
         // A few more rounds of both: nothing more.
         try await Task.sleep(for: .seconds(3))
