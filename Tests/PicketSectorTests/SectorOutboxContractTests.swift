@@ -85,7 +85,8 @@ import Testing
         let t3 = PlannedText(id: "t3", alertIDs: ["a2"], body: "x")
         #expect(try await store.queueTexts(phone: phone, [t3], at: t0, textsBefore: 1))
         #expect(try await store.claimTexts(by: "A", now: t0, until: t0 + 60 * second, limit: 10).map(\.id) == ["t3"])
-        #expect(try await other.claimTexts(by: "B", now: t0 + 60 * second, until: t0 + 120 * second, limit: 10)
-            .map(\.id) == ["t3"])
+        #expect(
+            try await other.claimTexts(by: "B", now: t0 + 60 * second, until: t0 + 120 * second, limit: 10)
+                .map(\.id) == ["t3"])
     }
 }

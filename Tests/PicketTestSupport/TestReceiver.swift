@@ -29,7 +29,8 @@ public final class TestReceiver: Sendable {
         /// Answer only after this long (past the client's timeout, say).
         public var delay: TimeAmount?
 
-        public init(status: Int = 200, headers: [(String, String)] = [], body: String = "ok", delay: TimeAmount? = nil) {
+        public init(status: Int = 200, headers: [(String, String)] = [], body: String = "ok", delay: TimeAmount? = nil)
+        {
             self.status = status
             self.headers = headers
             self.body = body

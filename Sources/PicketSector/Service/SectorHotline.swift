@@ -230,7 +230,8 @@ public struct SectorHotline: Service {
                 error, caFileKey: "the system's trusted CA certificates (/etc/ssl/certs)", caFile: nil)
             let at = settings.policy.afterFailure(attempt: attempt, nowNs: clock.wallNs(), using: &random)
             metrics.text(.failed)
-            logger.warning("hotline: text failed, will retry", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
+            logger.warning(
+                "hotline: text failed, will retry", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
             return .retry(at: at, status: nil, error: reason)
         }
     }

@@ -147,7 +147,7 @@ extension PostgresSectorStore {
                 RETURNING \(unescaped: Self.textColumns)
                 """, on: connection
             ).map(Self.text)
-            .sorted { ($0.nextAttemptTs, $0.queuedTs, $0.id) < ($1.nextAttemptTs, $1.queuedTs, $1.id) }
+                .sorted { ($0.nextAttemptTs, $0.queuedTs, $0.id) < ($1.nextAttemptTs, $1.queuedTs, $1.id) }
         }
     }
 
