@@ -226,6 +226,10 @@ public struct SectorHotline: Service {
                 return .dead(status: status, error: response.excerpt)
             }
         } catch {
+            if Task.isCancelled {
+                // Not the gateway's fault: sent again by the next process to run, at once.
+                return .retry(at: clock.wallNs(), status: nil, error: "interrupted by shutdown")
+            }
             let reason = OutgoingSend.describe(
                 error, caFileKey: "the system's trusted CA certificates (/etc/ssl/certs)", caFile: nil)
             let at = settings.policy.afterFailure(attempt: attempt, nowNs: clock.wallNs(), using: &random)

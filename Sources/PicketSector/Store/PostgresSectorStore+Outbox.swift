@@ -10,6 +10,11 @@ extension PostgresSectorStore {
     public func holdNewAlerts(
         limit: Int, at ts: Int64, matches: @Sendable (SectorAlertRecord, Subscriber) -> Bool
     ) async throws -> Int {
+        // Asked every second by every process: one cheap read when nothing is queued.
+        let queued = try await withConnection("look for new alerts for the hotline") { connection in
+            try await !self.rows("SELECT 1 FROM sms_alert_queue LIMIT 1", on: connection).isEmpty
+        }
+        guard queued else { return 0 }
         // Opted-out phones are left out here: what comes during an opt-out is never texted.
         let subscribers = try await subscribers().filter { !$0.optedOut }.map(\.subscriber)
         return try await withTransaction("hold new alerts for the hotline") { connection in
