@@ -63,3 +63,29 @@ import Testing
         #expect(gateway.hotline.contact == "+18025550199")
     }
 }
+
+/// `picket sector` as a process with a gateway's credentials it cannot use.
+@Suite struct SectorHotlineStartTests {
+    @Test func aLooseCredentialsFileStopsTheStartNamingItsLine() async throws {
+        let dir = try temporaryDirectory("sector-hotline-start")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let credentials = dir.appendingPathComponent("hotline.cred").path
+        try "AC1:s3cret\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        chmod(credentials, 0o644)
+        let config = dir.appendingPathComponent("sector.yaml").path
+        try """
+        sector: s
+        listen: 127.0.0.1:0
+        database: {path: \(dir.appendingPathComponent("sector.db").path)}
+        hotline:
+          url: https://sms.example/Messages
+          from: "+18025550100"
+          credentials_file: \(credentials)
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try await runProcess(SectorProcessTests.binary, ["sector", "--config", config])
+        #expect(run.status == 78, "\(run.err)")
+        #expect(
+            run.err.contains("\(config):7: hotline.credentials_file: \(credentials): is readable by every user"),
+            "\(run.err)")
+    }
+}

@@ -27,7 +27,7 @@ import Testing
         let hotline: SectorHotline
 
         init(
-            at ts: Int64 = SectorHotlineTests.noon, timeZone: String = "UTC",
+            at ts: Int64 = SectorHotlineTests.noon, timeZone: String = "UTC", texting: Bool = true,
             script: @escaping TestReceiver.Script = { _, _ in TestReceiver.Reply(status: 201, body: "{}") }
         ) async throws {
             dir = try temporaryDirectory("sector-hotline")
@@ -36,15 +36,27 @@ import Testing
             try await store.migrate()
             gateway = try TestReceiver(script: script)
             metrics = SectorMetrics()
+            hotline = Self.hotline(
+                store: store, clock: clock, port: texting ? gateway.port : nil, timeZone: timeZone, metrics: metrics)
+        }
+
+        /// The hotline on `store`; `port` nil: no `credentials_file`, no texts.
+        static func hotline(
+            store: any SectorStore, clock: ManualClock, port: Int?, timeZone: String = "UTC",
+            metrics: SectorMetrics = SectorMetrics()
+        ) -> SectorHotline {
             var logger = Logger(label: "hotline-test")
             logger.logLevel = .error
-            hotline = SectorHotline(
+            return SectorHotline(
                 store: store, clock: clock,
-                gateway: SectorGateway(
-                    hotline: HotlineConfig(
-                        url: "http://127.0.0.1:\(gateway.port)/2010-04-01/Accounts/AC1/Messages.json",
-                        from: "+18025550199", credentialsFile: "unused", subscribers: [], contact: "+18025550111"),
-                    user: "AC1", password: "s3cret"),
+                gateway: port.map { port in
+                    SectorGateway(
+                        hotline: HotlineConfig(
+                            url: "http://127.0.0.1:\(port)/2010-04-01/Accounts/AC1/Messages.json",
+                            from: "+18025550199", credentialsFile: "unused", subscribers: [],
+                            contact: "+18025550111"),
+                        user: "AC1", password: "s3cret")
+                },
                 sector: "swanton", timeZone: timeZone, metrics: metrics, logger: logger)
         }
 
@@ -117,6 +129,38 @@ import Testing
         let second = try #require(rig.forms[1]["Body"])
         #expect(!second.contains("reply STOP"), "\(second)")
         #expect(second.allSatisfy { $0.isASCII } && second.count <= 160)
+    }
+
+    /// An alert stored while no hotline ran (a crash right after the
+    /// commit, a restart) is still texted: the database queued it with the
+    /// alert, and a new process on the file takes it.
+    @Test func anAlertStoredBeforeARestartIsTextedAfter() async throws {
+        let rig = try await Rig()
+        defer { rig.remove() }
+        _ = try await rig.store.addSubscriber(Self.ann, at: 0)
+        try await rig.alert("before-crash")
+        let reopened = try SQLiteSectorStore(path: rig.dir.appendingPathComponent("sector.db").path)
+        try await reopened.migrate()
+        let after = Rig.hotline(store: reopened, clock: rig.clock, port: rig.gateway.port)
+        await after.round(client: HTTPClient.shared)
+        try #require(rig.gateway.requests.count == 1)
+        #expect(try await reopened.texts(phone: Self.ann.phone).map(\.alertIDs) == [["before-crash"]])
+    }
+
+    /// Without `credentials_file` nothing is texted, and queued alerts are
+    /// taken off the queue all the same (it does not grow), never texted later.
+    @Test func withoutCredentialsNothingIsTexted() async throws {
+        let rig = try await Rig(texting: false)
+        defer { rig.remove() }
+        _ = try await rig.store.addSubscriber(Self.ann, at: 0)
+        for index in 0..<250 { try await rig.alert("quiet-\(index)") }
+        await rig.round()
+        #expect(try await rig.store.holdNewAlerts(limit: 1000, at: Self.noon) { _, _ in true } == 0)
+        #expect(try await rig.store.phonesWithHeldAlerts().isEmpty)
+        let texting = Rig.hotline(store: rig.store, clock: rig.clock, port: rig.gateway.port)
+        await texting.round(client: HTTPClient.shared)
+        #expect(rig.gateway.requests.isEmpty)
+        #expect(try await rig.store.texts(phone: nil).isEmpty)
     }
 
     /// `box:zone` names one box's zone; a zone name any box's; the sector's
