@@ -236,6 +236,21 @@ import Testing
         #expect(try await rig.store.texts(phone: Self.ann.phone).map(\.alertIDs) == [["after-start"]])
     }
 
+    /// What came during an opt-out is not held at all, so a START before
+    /// the next plan does not bring it back.
+    @Test func anAlertDuringAnOptOutIsNotHeld() async throws {
+        let rig = try await Rig()
+        defer { rig.remove() }
+        _ = try await rig.store.addSubscriber(Self.ann, at: 0)
+        _ = try await rig.store.setOptedOut(phone: Self.ann.phone, true, keyword: "STOP", at: Self.noon)
+        try await rig.alert("during-stop")
+        try await rig.hotline.hold()
+        #expect(try await rig.store.heldAlerts(phone: Self.ann.phone).isEmpty)
+        _ = try await rig.store.setOptedOut(phone: Self.ann.phone, false, keyword: "START", at: Self.noon + second)
+        await rig.round()
+        #expect(rig.gateway.requests.isEmpty)
+    }
+
     /// A text queued before the phone opted out is dropped at send time.
     @Test func aTextQueuedBeforeAnOptOutIsDropped() async throws {
         let rig = try await Rig()
