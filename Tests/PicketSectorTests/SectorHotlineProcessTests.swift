@@ -9,14 +9,14 @@ import Testing
     import Glibc
 #endif
 
-/// Two `picket sector` processes (the real binary) on one PostgreSQL
-/// database, texting through one SMS gateway: each alert's text arrives
-/// once, whichever process stored the alert and whichever sends.
-@Suite(.enabled(if: !PostgresTestServer.skipped, "PICKET_SKIP_POSTGRES_TESTS is set"))
-struct SectorHotlineProcessTests {
-    @Test func twoProcessesSendEachTextOnce() async throws {
-        let url = try await PostgresTestServer.makeDatabase()
-        let dir = try temporaryDirectory("sector-pg-hotline")
+/// Two `picket sector` processes (the real binary) on one database
+/// (PostgreSQL, or one SQLite file), texting through one SMS gateway: each
+/// alert's text arrives once, whichever process stored the alert and
+/// whichever sends.
+@Suite struct SectorHotlineProcessTests {
+    @Test(arguments: StoreFactory.allCases)
+    func twoProcessesSendEachTextOnce(_ factory: StoreFactory) async throws {
+        let dir = try temporaryDirectory("sector-hotline-pair")
         defer { try? FileManager.default.removeItem(at: dir) }
         // Each answer takes a second, so both processes' rounds (every second) overlap every send: without a
         // claim per text the other process would send it too.
@@ -28,10 +28,16 @@ struct SectorHotlineProcessTests {
         try "AC1:s3cret\n".write(toFile: credentials, atomically: true, encoding: .utf8)
         chmod(credentials, 0o600)
         let config = dir.appendingPathComponent("sector.yaml").path
+        // The store of the factory, kept for the subscribers; the processes open the same database.
+        let store = try await factory.make(in: dir)
+        let database =
+            factory == .postgres
+            ? "{url: \"\(try String(contentsOf: dir.appendingPathComponent("postgres-url"), encoding: .utf8))\"}"
+            : "{path: \(dir.appendingPathComponent("sector.db").path)}"
         try """
         sector: shared
         listen: 127.0.0.1:0
-        database: {url: "\(url)"}
+        database: \(database)
         timezone: America/New_York
         boxes:
           - {box: ridge-01, secret_file: \(key)}
@@ -41,13 +47,11 @@ struct SectorHotlineProcessTests {
           credentials_file: \(credentials)
           contact: "+18025550111"
         """.write(toFile: config, atomically: true, encoding: .utf8)
-        let store = try PostgresSectorStore(url: url)
-        try await store.migrate()
         let phones = ["+18025550101", "+18025550102"]
         for (index, phone) in phones.enumerated() {
             _ = try await store.addSubscriber(Subscriber(name: "S\(index)", phone: phone, zones: ["north"]), at: 0)
         }
-        await store.shutdown()
+        if let postgres = store as? PostgresSectorStore { await postgres.shutdown() }
         let pair = try await SectorPostgresProcessTests.startPair(config: config, dir: dir)
         let bases = pair.bases
         let alerts = 8
