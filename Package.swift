@@ -150,7 +150,14 @@ let package = Package(
         // Test helpers shared by the test targets (pseudo-terminals).
         .target(
             name: "PicketTestSupport",
-            dependencies: ["PicketHardware", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PicketHardware", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             path: "Tests/PicketTestSupport",
             swiftSettings: swiftSettings
         ),

@@ -29,23 +29,29 @@ public struct SectorConfiguration: Sendable, Equatable {
 
     /// `hotline`: the SMS gateway both ways (PRODUCT.md 7a). The loader
     /// requires `auth_token_file` (and a top-level `public_url`) with it: the
-    /// inbound webhook checks `X-Twilio-Signature` with both.
+    /// inbound webhook checks `X-Twilio-Signature` with both. Texts go out
+    /// only with `credentials_file` (`user:password` for the gateway's basic
+    /// auth), read when the service starts.
     public struct Hotline: Sendable, Equatable {
         public var url: String
         public var from: String
         public var credentialsFile: String?
+        /// Where `credentials_file` is written, so a problem with the file
+        /// names the line to fix.
+        public var credentialsFileLine: Int?
         public var authTokenFile: String?
         public var contact: String?
         /// Where `auth_token_file` is written, so a problem with the file names the line to fix.
         public var authTokenFileLine: Int?
 
         public init(
-            url: String, from: String, credentialsFile: String? = nil, authTokenFile: String? = nil,
-            contact: String? = nil, authTokenFileLine: Int? = nil
+            url: String, from: String, credentialsFile: String? = nil, credentialsFileLine: Int? = nil,
+            authTokenFile: String? = nil, contact: String? = nil, authTokenFileLine: Int? = nil
         ) {
             self.url = url
             self.from = from
             self.credentialsFile = credentialsFile
+            self.credentialsFileLine = credentialsFileLine
             self.authTokenFile = authTokenFile
             self.contact = contact
             self.authTokenFileLine = authTokenFileLine
@@ -72,12 +78,16 @@ public struct SectorConfiguration: Sendable, Equatable {
     public var offlineAfterS: Int
     public var publicURL: String?
     public var hotline: Hotline?
+    /// `timezone`: the IANA name of the landowners' clock (quiet hours, the
+    /// times in texts), as the box's `timezone`; default UTC.
+    public var timeZone: String
 
     public init(
         file: String = "(configuration)", sector: String, host: String = Self.defaultHost,
         port: Int = Self.defaultPort, database: Database = .sqlite(path: Self.defaultDatabasePath),
         databaseLine: Int? = nil, boxes: [Box] = [], operatorsFile: String? = nil,
-        offlineAfterS: Int = Self.defaultOfflineAfterS, publicURL: String? = nil, hotline: Hotline? = nil
+        offlineAfterS: Int = Self.defaultOfflineAfterS, publicURL: String? = nil, hotline: Hotline? = nil,
+        timeZone: String = "UTC"
     ) {
         self.file = file
         self.sector = sector
@@ -90,5 +100,6 @@ public struct SectorConfiguration: Sendable, Equatable {
         self.offlineAfterS = offlineAfterS
         self.publicURL = publicURL
         self.hotline = hotline
+        self.timeZone = timeZone
     }
 }

@@ -7,6 +7,7 @@ import Yams
 public enum SectorConfigurationLoader {
     static let topLevelKeys = [
         "sector", "listen", "database", "boxes", "operators_file", "offline_after_s", "public_url", "hotline",
+        "timezone",
     ]
     static let boxKeys = ["box", "secret_file"]
     static let hotlineKeys = ["url", "from", "credentials_file", "auth_token_file", "contact"]
@@ -112,11 +113,12 @@ public enum SectorConfigurationLoader {
                 "needs public_url at the top level too (how the SMS gateway reaches this service, e.g. "
                     + "public_url: https://sector.example.org): the webhook's X-Twilio-Signature covers that URL")
         }
+        let timeZone = map.optional("timezone").flatMap(urls.timeZone) ?? "UTC"
         guard let sector else { return nil }
         return SectorConfiguration(
             file: file, sector: sector, host: host, port: port, database: database, databaseLine: databaseLine,
             boxes: boxes, operatorsFile: operatorsFile, offlineAfterS: offlineAfter, publicURL: publicURL,
-            hotline: hotline)
+            hotline: hotline, timeZone: timeZone)
     }
 
     static let listenExpectation =
@@ -208,14 +210,16 @@ public enum SectorConfigurationLoader {
         else { return nil }
         let url = map.required("url", example: "https://sms-gateway.example/Messages").flatMap(urls.httpURL)
         let from = map.required("from", example: "\"+18025550199\"").flatMap(urls.phone)
-        let credentialsFile = map.optional("credentials_file").flatMap { reader.text($0) }
+        let credentialsField = map.optional("credentials_file")
+        let credentialsFile = credentialsField.flatMap { reader.text($0) }
         // Required: without it no incoming text could be told from a forgery.
         let authTokenField = map.required("auth_token_file", example: "/etc/picket/hotline.token")
         let authTokenFile = authTokenField.flatMap { reader.text($0) }
         let contact = map.optional("contact").flatMap(urls.phone)
         guard let url, let from else { return nil }
         return SectorConfiguration.Hotline(
-            url: url, from: from, credentialsFile: credentialsFile, authTokenFile: authTokenFile, contact: contact,
+            url: url, from: from, credentialsFile: credentialsFile,
+            credentialsFileLine: credentialsField?.node.mark?.line, authTokenFile: authTokenFile, contact: contact,
             authTokenFileLine: authTokenField?.node.mark?.line)
     }
 }

@@ -223,7 +223,7 @@ public final class DeliveryService: Service, Sendable {
             "delivery": "\(delivery.id)", "destination": "\(key)", "attempt": "\(delivery.attempts + 1)",
         ]
         let destination = destination(for: delivery)
-        let httpRequest: HTTPClientRequest
+        let outgoing: OutgoingRequest
         let client: HTTPClient
         do {
             // Retention counts from when the message entered the outbox.
@@ -234,7 +234,7 @@ public final class DeliveryService: Service, Sendable {
                 return
             }
             guard let destination, let found = clients[destination.caFile ?? ""],
-                let outgoing = try destination.request(
+                let request = try destination.request(
                     for: delivery, store: store, timestamp: now() / 1_000_000_000)
             else {
                 try store.markDead(
@@ -242,11 +242,7 @@ public final class DeliveryService: Service, Sendable {
                 logger.error("delivery has no destination in this configuration", metadata: metadata)
                 return
             }
-            var request = HTTPClientRequest(url: outgoing.url)
-            request.method = .POST
-            for (name, value) in outgoing.headers { request.headers.add(name: name, value: value) }
-            request.body = .bytes(ByteBuffer(bytes: outgoing.body))
-            httpRequest = request
+            outgoing = request
             client = found
             try store.markInFlight(delivery.id, destination: key, now: startedNs)
         } catch {
@@ -259,31 +255,27 @@ public final class DeliveryService: Service, Sendable {
         var answer: String?
         var answerType: String?
         do {
+            let urlKey = destination?.urlKey ?? "the URL"
+            let timeout = settings.requestTimeout
+            // The status decides; of the body only its start is kept (the
+            // sector's reports, a dead letter's reason), the rest discarded.
             let response =
                 destination?.yieldsToOthers == true
                 ? try await yieldingToAlerts {
-                    try await client.execute(httpRequest, timeout: self.settings.requestTimeout)
+                    try await OutgoingSend.post(outgoing, with: client, timeout: timeout, urlKey: urlKey)
                 }
-                : try await client.execute(httpRequest, timeout: settings.requestTimeout)
-            // The status decides; of the body only its start is kept (the
-            // sector's reports, a dead letter's reason), the rest discarded.
-            let full = try await Self.head(of: response.body)
-            let status = Int(response.status.code)
-            var text = Self.excerpt(full)
-            if (300..<400).contains(status) {
-                let location = response.headers.first(name: "Location").map { Self.excerpt($0) } ?? "(no Location)"
-                text =
-                    "redirected to \(location): set \(destination?.urlKey ?? "the URL") to the final address"
-                    + (text.isEmpty ? "" : "; \(text)")
-            }
-            let retryAfter = response.headers.first(name: "Retry-After")
+                : try await OutgoingSend.post(outgoing, with: client, timeout: timeout, urlKey: urlKey)
+            let full = response.body
+            let status = response.status
+            let text = response.excerpt
+            let retryAfter = response.retryAfter
             switch settings.policy.outcome(
                 status: status, retryAfter: retryAfter, attempt: attempt, nowNs: now(), using: &turn.random)
             {
             case .delivered:
                 outcome = .delivered(status: status)
                 answer = full
-                answerType = response.headers.first(name: "Content-Type")
+                answerType = response.contentType
                 onAttempt(kind, "delivered")
                 logger.info("delivered", metadata: metadata.merging(["status": "\(status)"]) { $1 })
             case .retry(let at):
@@ -311,7 +303,7 @@ public final class DeliveryService: Service, Sendable {
             let shuttingDown = Task.isCancelled
             let at =
                 shuttingDown ? 0 : settings.policy.afterFailure(attempt: attempt, nowNs: now(), using: &turn.random)
-            let reason = DeliveryFailure.describe(
+            let reason = OutgoingSend.describe(
                 error, caFileKey: destination?.caFileKey ?? "forward.ca_file", caFile: destination?.caFile)
             outcome = .retry(status: nil, response: shuttingDown ? "interrupted by shutdown" : reason, at: at)
             if !shuttingDown {
@@ -333,7 +325,7 @@ public final class DeliveryService: Service, Sendable {
             }
             if destination.answersCarryReports, let answer {
                 takeReports(from: answer, store: store, metadata)
-                warnIfWebPage(answer, contentType: answerType, url: httpRequest.url, metadata, turn: &turn)
+                warnIfWebPage(answer, contentType: answerType, url: outgoing.url, metadata, turn: &turn)
             }
         }
         if let destination, destination.keepsNewestOnly { try? store.supersede(destination: key) }
@@ -347,9 +339,9 @@ public final class DeliveryService: Service, Sendable {
     }
 
     private func yieldingToAlerts(
-        _ request: @escaping @Sendable () async throws -> HTTPClientResponse
-    ) async throws -> HTTPClientResponse {
-        try await withThrowingTaskGroup(of: HTTPClientResponse?.self) { group in
+        _ request: @escaping @Sendable () async throws -> OutgoingSend.Response
+    ) async throws -> OutgoingSend.Response {
+        try await withThrowingTaskGroup(of: OutgoingSend.Response?.self) { group in
             group.addTask { try await request() }
             group.addTask {
                 await self.wakeup.waitForRing()
@@ -462,17 +454,8 @@ public final class DeliveryService: Service, Sendable {
     }
 
     private func client(caFile: String?) throws -> HTTPClient {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let caFile { tls.trustRoots = .file(caFile) }
-        var configuration = HTTPClient.Configuration(
-            tlsConfiguration: tls, redirectConfiguration: .disallow,
-            timeout: .init(connect: settings.connectTimeout, read: settings.requestTimeout))
-        // A failed connection (refused, an untrusted certificate) fails the
-        // attempt at once, with its own error: the outbox's backoff is the
-        // one retry schedule, instead of the client retrying the same
-        // handshake for the whole connect timeout while the sender waits.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        OutgoingSend.client(
+            caFile: caFile, connectTimeout: settings.connectTimeout, requestTimeout: settings.requestTimeout)
     }
 }
 

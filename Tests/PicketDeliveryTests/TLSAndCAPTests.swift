@@ -2,6 +2,7 @@ import Foundation
 import NIOSSL
 import PicketCore
 import PicketStore
+import PicketTestSupport
 import Testing
 
 @testable import PicketDelivery

@@ -48,6 +48,11 @@ struct SectorPostgresProcessTests {
         let added = try await SectorProcessTests.addOperator("alice", password: "pw", config: config)
         #expect(added.status == 0, "\(added.err)")
         // Both start at once: both migrate the empty database under the advisory lock.
+        return try await startPair(config: config, dir: dir)
+    }
+
+    /// Two `picket sector --config config` at once, once both listen.
+    static func startPair(config: String, dir: URL) async throws -> Pair {
         let processes = try (0..<2).map { index in
             try ChildProcess(
                 SectorProcessTests.binary, ["sector", "--config", config],

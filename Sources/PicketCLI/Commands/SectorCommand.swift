@@ -65,17 +65,22 @@ struct SectorServeCommand: AsyncParsableCommand {
             let configuration = try SectorConfigurationLoader.load(path: config ?? SectorCommand.defaultConfiguration)
             let keys: BoxKeys
             let hotline: HotlineWebhook?
+            let gateway: SectorGateway?
             do {
                 keys = try BoxKeys(configuration: configuration)
                 hotline = try HotlineWebhook(configuration: configuration)
+                gateway = try SectorGateway.load(configuration)
             } catch {
                 throw CLIError(message: "\(error)", code: ExitStatus.config)
             }
             let store = try await SectorCommand.openStore(configuration, logger: logger)
             if let hotline { logger.notice("hotline: taking incoming texts at \(hotline.url)") }
+            if configuration.hotline != nil, gateway == nil {
+                logger.notice("hotline: no credentials_file, so no texts are sent to subscribers")
+            }
             let server = SectorServer(
                 configuration: configuration, store: store, keys: keys, hotline: hotline, clock: SystemClock(),
-                logger: logger)
+                logger: logger, gateway: gateway)
             let notifier = SystemdNotifier()
             // The pool closes after the HTTP service has answered its last request.
             do {

@@ -70,12 +70,16 @@ public enum HotlinePlanner {
         }
     }
 
-    /// Whether `subscriber` wants `alert`: its zone is one of theirs and it is
-    /// at least as severe as their minimum. An alert with no zone reaches no
-    /// landowner; they subscribe to places.
+    /// Whether `subscriber` wants `alert`: its zone is one of theirs (by
+    /// name, or as `box:zone` for the zone of one box: a sector's subscriber
+    /// of `ridge-01:north-fork` is not texted for another box's zone of that
+    /// name) and it is at least as severe as their minimum. An alert with no
+    /// zone reaches no landowner; they subscribe to places. A box's own
+    /// subscribers name zones without a box (a zone name has no `:`), so
+    /// for them this is the zone name alone.
     public static func matches(_ alert: Alert, _ subscriber: Subscriber) -> Bool {
-        guard let zone = alert.zone else { return false }
-        return alert.severity >= subscriber.minSeverity && subscriber.zones.contains(zone)
+        guard let zone = alert.zone, alert.severity >= subscriber.minSeverity else { return false }
+        return subscriber.zones.contains { $0 == zone || $0 == alert.box + ":" + zone }
     }
 
     /// The texts to send to `subscriber` at `now`.

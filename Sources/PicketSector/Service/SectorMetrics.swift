@@ -22,6 +22,19 @@ public final class SectorMetrics: Sendable {
     private let refused: [Refusal: Counter]
     private let online: Gauge
     private let offline: Gauge
+    /// The hotline's texts by what an attempt came to (`result`).
+    private let texts: [TextResult: Counter]
+
+    /// What an attempt at a text came to: the `result` label of `texts_total`.
+    public enum TextResult: String, Sendable, CaseIterable {
+        case sent
+        /// No 2xx yet (an error, a 5xx, 408, 429): retried later.
+        case failed
+        /// Refused for good (a 4xx other than 408 and 429), or expired.
+        case dead
+        /// Not sent: the phone opted out, or is no subscriber any more.
+        case dropped
+    }
 
     public init() {
         received = registry.makeCounter(
@@ -41,6 +54,13 @@ public final class SectorMetrics: Sendable {
             descriptor: Self.name("boxes", "", "Boxes by state"), labels: [("state", "online")])
         offline = registry.makeGauge(
             descriptor: Self.name("boxes", "", "Boxes by state"), labels: [("state", "offline")])
+        var texts: [TextResult: Counter] = [:]
+        for result in TextResult.allCases {
+            texts[result] = registry.makeCounter(
+                descriptor: Self.name("texts", "total", "Hotline texts to subscribers, by what an attempt came to"),
+                labels: [("result", result.rawValue)])
+        }
+        self.texts = texts
     }
 
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
@@ -52,6 +72,7 @@ public final class SectorMetrics: Sendable {
     func alertStored(new: Bool) { (new ? stored : duplicate).increment() }
     func statusStored() { statuses.increment() }
     func refused(_ reason: Refusal) { refused[reason]?.increment() }
+    func text(_ result: TextResult) { texts[result]?.increment() }
 
     /// Sets the boxes gauges from the store's list.
     public func boxes(_ boxes: [BoxRecord]) {

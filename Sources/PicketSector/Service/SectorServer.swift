@@ -23,11 +23,14 @@ public struct SectorServer: Sendable {
     public let clock: any PicketClock
     public let metrics: SectorMetrics
     public let logger: Logger
+    /// The SMS gateway the hotline texts through; nil: no texts.
+    public let gateway: SectorGateway?
 
     public init(
         configuration: SectorConfiguration, store: any SectorStore, keys: BoxKeys, hotline: HotlineWebhook? = nil,
-        clock: any PicketClock, metrics: SectorMetrics = SectorMetrics(), logger: Logger
+        clock: any PicketClock, metrics: SectorMetrics = SectorMetrics(), logger: Logger, gateway: SectorGateway? = nil
     ) {
+        self.gateway = gateway
         self.configuration = configuration
         self.hotline = hotline
         self.store = store
@@ -115,14 +118,21 @@ public struct SectorServer: Sendable {
             intervalNs: intervalNs)
     }
 
-    /// Runs both until SIGTERM or SIGINT (or cancellation).
+    /// The hotline's outbound texts (`SectorHotline`).
+    public func hotline(settings: SectorHotline.Settings = SectorHotline.Settings()) -> SectorHotline {
+        SectorHotline(
+            store: store, clock: clock, gateway: gateway, sector: configuration.sector,
+            timeZone: configuration.timeZone, metrics: metrics, logger: logger, settings: settings)
+    }
+
+    /// Runs them all until SIGTERM or SIGINT (or cancellation).
     public func run(
         gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [application(onRunning: onRunning), watcher()],
+                services: [application(onRunning: onRunning), watcher(), hotline()],
                 gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
         try await group.run()
     }

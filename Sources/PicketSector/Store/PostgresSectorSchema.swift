@@ -156,6 +156,52 @@ enum PostgresSectorSchema {
             )
             """,
             "CREATE INDEX sms_texted_phone_ts ON sms_texted (phone, texted_ts)",
+            // Box alerts queued for the hotline in the statement that stores them (SectorSchema's 6).
+            """
+            CREATE TABLE sms_alert_queue (
+                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                alert_id TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE FUNCTION picket_queue_sms() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO sms_alert_queue (alert_id) VALUES (NEW.id);
+                RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER sector_alerts_queue_sms AFTER INSERT ON sector_alerts
+            FOR EACH ROW WHEN (NEW.source = 'box') EXECUTE FUNCTION picket_queue_sms()
+            """,
+            """
+            CREATE TABLE sms_held (
+                phone TEXT NOT NULL,
+                alert_id TEXT NOT NULL,
+                held_ts BIGINT NOT NULL,
+                PRIMARY KEY (phone, alert_id)
+            )
+            """,
+            """
+            CREATE TABLE sms_outbox (
+                id TEXT PRIMARY KEY,
+                phone TEXT NOT NULL,
+                body TEXT NOT NULL,
+                alerts TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_ts BIGINT NOT NULL,
+                queued_ts BIGINT NOT NULL,
+                done_ts BIGINT,
+                last_status INTEGER,
+                last_error TEXT,
+                claimed_by TEXT,
+                claim_until BIGINT
+            )
+            """,
+            "CREATE INDEX sms_outbox_due ON sms_outbox (state, next_attempt_ts)",
+            "CREATE INDEX sms_outbox_phone_queued ON sms_outbox (phone, queued_ts)",
         ],
     ]
 }

@@ -2,7 +2,7 @@ import PostgresNIO
 
 /// The hotline's inbound texts and reports (`SectorInboxStore`) in the tables of migration 5.
 extension PostgresSectorStore {
-    private static let textColumns =
+    private static let inboundColumns =
         "message_sid, from_phone, to_phone, body, received_ts, kind, subscriber, reply"
 
     private static func text(_ row: PostgresRow) throws -> InboundText {
@@ -27,7 +27,7 @@ extension PostgresSectorStore {
         var binds = PostgresBindings()
         binds.append(messageSid)
         let query = PostgresQuery(
-            unsafeSQL: "SELECT \(Self.textColumns) FROM sms_inbound WHERE message_sid = $1", binds: binds)
+            unsafeSQL: "SELECT \(Self.inboundColumns) FROM sms_inbound WHERE message_sid = $1", binds: binds)
         return try await withConnection("read the text \(messageSid)") { connection in
             try await self.rows(query, on: connection).first.map(Self.text)
         }
@@ -61,7 +61,7 @@ extension PostgresSectorStore {
         binds.append(Int64(limit))
         let query = PostgresQuery(
             unsafeSQL:
-                "SELECT \(Self.textColumns) FROM sms_inbound ORDER BY received_ts DESC, message_sid DESC LIMIT $1",
+                "SELECT \(Self.inboundColumns) FROM sms_inbound ORDER BY received_ts DESC, message_sid DESC LIMIT $1",
             binds: binds)
         return try await withConnection("list the texts") { connection in
             try await self.rows(query, on: connection).map(Self.text)

@@ -376,11 +376,11 @@ public final class PostgresSectorStore: SectorStore {
         return inserted.isEmpty ? .duplicate : .stored
     }
 
-    private static let alertColumns =
+    static let alertColumns =
         "id, source, box, format, rule, severity, zone, first_ts, last_ts, lat, lon, summary, received_ts, body, ack_by, ack_ts, "
         + "sector, direction, events"
 
-    private static func record(_ row: PostgresRow) throws -> SectorAlertRecord {
+    static func record(_ row: PostgresRow) throws -> SectorAlertRecord {
         let (
             id, source, box, format, rule, severity, zone, firstTs, lastTs, lat, lon, summary, receivedTs, body,
             ackBy, ackTs, sector, direction, events

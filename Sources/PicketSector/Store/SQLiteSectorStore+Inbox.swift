@@ -2,7 +2,7 @@ import PicketStore
 
 /// The hotline's inbound texts and reports (`SectorInboxStore`) in the tables of migration 5.
 extension SQLiteSectorStore {
-    private static let textColumns =
+    private static let inboundColumns =
         "message_sid, from_phone, to_phone, body, received_ts, kind, subscriber, reply"
 
     private static func text(_ s: SQLiteStatement) -> InboundText {
@@ -22,7 +22,7 @@ extension SQLiteSectorStore {
     }
 
     public func inboundText(messageSid: String) throws -> InboundText? {
-        let statement = try database.statement("SELECT \(Self.textColumns) FROM sms_inbound WHERE message_sid = ?")
+        let statement = try database.statement("SELECT \(Self.inboundColumns) FROM sms_inbound WHERE message_sid = ?")
         defer { statement.reset() }
         statement.bind(1, messageSid)
         return try statement.step() ? Self.text(statement) : nil
@@ -31,7 +31,7 @@ extension SQLiteSectorStore {
     public func recordInbound(_ text: InboundText, report: SectorReport?) throws -> StoreOutcome {
         try database.transaction { () throws -> StoreOutcome in
             let statement = try database.statement(
-                "INSERT INTO sms_inbound (\(Self.textColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO sms_inbound (\(Self.inboundColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                     + "ON CONFLICT (message_sid) DO NOTHING")
             statement.bind(1, text.messageSid)
             statement.bind(2, text.from)
@@ -63,7 +63,7 @@ extension SQLiteSectorStore {
 
     public func inboundTexts(limit: Int) throws -> [InboundText] {
         let statement = try database.statement(
-            "SELECT \(Self.textColumns) FROM sms_inbound ORDER BY received_ts DESC, rowid DESC LIMIT ?")
+            "SELECT \(Self.inboundColumns) FROM sms_inbound ORDER BY received_ts DESC, rowid DESC LIMIT ?")
         defer { statement.reset() }
         statement.bind(1, limit)
         var rows: [InboundText] = []

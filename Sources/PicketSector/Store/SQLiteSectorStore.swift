@@ -174,11 +174,11 @@ public actor SQLiteSectorStore: SectorStore {
         try statement.run()
     }
 
-    private static let alertColumns =
+    static let alertColumns =
         "id, source, box, format, rule, severity, zone, first_ts, last_ts, lat, lon, summary, received_ts, body, ack_by, ack_ts, "
         + "sector, direction, events"
 
-    private static func record(_ s: SQLiteStatement) -> SectorAlertRecord {
+    static func record(_ s: SQLiteStatement) -> SectorAlertRecord {
         SectorAlertRecord(
             id: s.string(0), source: SectorAlertRecord.Source(rawValue: s.string(1)) ?? .box, box: s.string(2),
             format: s.string(3), sector: s.optionalString(16), rule: s.optionalString(4),

@@ -73,6 +73,54 @@ public protocol SectorTextStore: Sendable {
     /// The alert most recently texted to `phone` at or after `since` (the
     /// last of a digest's when several went at once); nil when none.
     func latestTextedAlert(phone: String, since: Int64) async throws -> String?
+
+    // MARK: Holding alerts for subscribers (`SectorTexts.swift`)
+
+    /// Takes up to `limit` of the box alerts stored since the last call
+    /// (queued by the database in the transaction that stored each) and, in
+    /// one transaction, holds each for every subscriber, not opted out, that
+    /// `matches` it, and removes it from the queue. Of several processes,
+    /// each alert is taken by one. Returns how many it took.
+    func holdNewAlerts(
+        limit: Int, at ts: Int64, matches: @escaping @Sendable (SectorAlertRecord, Subscriber) -> Bool
+    ) async throws -> Int
+
+    /// The phones with alerts held for them.
+    func phonesWithHeldAlerts() async throws -> [String]
+
+    /// The alerts held for `phone`, oldest (`last_ts`) first.
+    func heldAlerts(phone: String) async throws -> [SectorAlertRecord]
+
+    /// Forgets the alerts held for `phone` (opted out since); returns how many.
+    func dropHeldAlerts(phone: String) async throws -> Int
+
+    /// When texts to `phone` were queued, after `since`, oldest first: the
+    /// hourly cap's window, and (since `Int64.min`) whether it was ever texted.
+    func textTimes(phone: String, since: Int64) async throws -> [Int64]
+
+    /// Queues `texts` for `phone` and releases the alerts they cover, in
+    /// one transaction, if the phone's texts are still the `textsBefore`
+    /// (`textTimes(since: Int64.min).count`) the plan was made from. False
+    /// (nothing changed) when they are not, or when one of those alerts is
+    /// no longer held: another process planned first, and the next round
+    /// plans again from what it did (so a first text is introduced once, and
+    /// the cap counts every process's texts).
+    func queueTexts(phone: String, _ texts: [PlannedText], at ts: Int64, textsBefore: Int) async throws -> Bool
+
+    // MARK: The outbox's sender
+
+    /// Claims up to `limit` pending texts due at `now` that no live claim
+    /// holds, for `claimant` until `until`, most urgent (severity is in the
+    /// planner's order: by queue time) first. Of several processes on one
+    /// database, each text is claimed by one.
+    func claimTexts(by claimant: String, now: Int64, until: Int64, limit: Int) async throws -> [SectorText]
+
+    /// Writes the outcome of an attempt at text `id` and ends `claimant`'s
+    /// claim; false when the claim was lost (expired and taken over).
+    func settleText(id: String, claimant: String, _ outcome: TextOutcome, at ts: Int64) async throws -> Bool
+
+    /// Texts, oldest first; `phone` narrows them to one phone.
+    func texts(phone: String?) async throws -> [SectorText]
 }
 
 /// A subscriber as the sector keeps it.

@@ -129,6 +129,45 @@ enum SectorSchema {
             PRIMARY KEY (phone, alert_id)
         );
         CREATE INDEX sms_texted_phone_ts ON sms_texted (phone, texted_ts);
+        -- Every box alert stored from now on, queued for the hotline by a trigger in the transaction that stores
+        -- it (so the group commit of storeAlert needs no change and no crash falls between the two); the
+        -- hotline's desk takes queued alerts, holds each for the subscribers it matches and deletes them from
+        -- the queue, in one transaction.
+        CREATE TABLE sms_alert_queue (
+            seq INTEGER PRIMARY KEY,
+            alert_id TEXT NOT NULL
+        );
+        CREATE TRIGGER sector_alerts_queue_sms AFTER INSERT ON sector_alerts WHEN NEW.source = 'box'
+        BEGIN
+            INSERT INTO sms_alert_queue (alert_id) VALUES (NEW.id);
+        END;
+        -- An alert matched to a subscriber's phone and not texted yet (quiet hours, the hourly cap).
+        CREATE TABLE sms_held (
+            phone TEXT NOT NULL,
+            alert_id TEXT NOT NULL,
+            held_ts INTEGER NOT NULL,
+            PRIMARY KEY (phone, alert_id)
+        );
+        -- The texts' outbox: pending (claimed by one process at a time: claimed_by until claim_until), sent,
+        -- dead (a 4xx other than 408 and 429; last_status and last_error keep the answer) or dropped (the phone
+        -- opted out, or is no subscriber any more, before it went).
+        CREATE TABLE sms_outbox (
+            id TEXT PRIMARY KEY,
+            phone TEXT NOT NULL,
+            body TEXT NOT NULL,
+            alerts TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_ts INTEGER NOT NULL,
+            queued_ts INTEGER NOT NULL,
+            done_ts INTEGER,
+            last_status INTEGER,
+            last_error TEXT,
+            claimed_by TEXT,
+            claim_until INTEGER
+        );
+        CREATE INDEX sms_outbox_due ON sms_outbox (state, next_attempt_ts);
+        CREATE INDEX sms_outbox_phone_queued ON sms_outbox (phone, queued_ts);
         """,
     ]
 }

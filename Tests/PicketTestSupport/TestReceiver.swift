@@ -8,28 +8,29 @@ import NIOSSL
 /// A real HTTP(S) server on 127.0.0.1, standing in for the sector endpoint
 /// or the SMS gateway: it keeps every request and answers as the test's
 /// script says (status, headers, body, a delay past the client's timeout).
-final class TestReceiver: Sendable {
-    struct Request: Sendable {
-        var method: String
-        var uri: String
-        var headers: [(String, String)]
-        var body: [UInt8]
+public final class TestReceiver: Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var uri: String
+        public var headers: [(String, String)]
+        public var body: [UInt8]
 
-        func header(_ name: String) -> String? {
+        public func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name.lowercased() }?.1
         }
 
-        var text: String { String(decoding: body, as: UTF8.self) }
+        public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    struct Reply: Sendable {
-        var status: Int = 200
-        var headers: [(String, String)] = []
-        var body: String = "ok"
+    public struct Reply: Sendable {
+        public var status: Int = 200
+        public var headers: [(String, String)] = []
+        public var body: String = "ok"
         /// Answer only after this long (past the client's timeout, say).
-        var delay: TimeAmount?
+        public var delay: TimeAmount?
 
-        init(status: Int = 200, headers: [(String, String)] = [], body: String = "ok", delay: TimeAmount? = nil) {
+        public init(status: Int = 200, headers: [(String, String)] = [], body: String = "ok", delay: TimeAmount? = nil)
+        {
             self.status = status
             self.headers = headers
             self.body = body
@@ -38,15 +39,15 @@ final class TestReceiver: Sendable {
     }
 
     /// Decides the reply to the `n`-th request (0-based).
-    typealias Script = @Sendable (_ request: Request, _ n: Int) -> Reply
+    public typealias Script = @Sendable (_ request: Request, _ n: Int) -> Reply
 
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let channel: any Channel
     private let state: NIOLockedValueBox<(requests: [Request], script: Script)>
     private let accepted = NIOLockedValueBox(0)
-    let port: Int
+    public let port: Int
 
-    init(tls: NIOSSLContext? = nil, script: @escaping Script = { _, _ in Reply() }) throws {
+    public init(tls: NIOSSLContext? = nil, script: @escaping Script = { _, _ in Reply() }) throws {
         let state = NIOLockedValueBox<(requests: [Request], script: Script)>(([], script))
         self.state = state
         let accepted = accepted
@@ -69,18 +70,18 @@ final class TestReceiver: Sendable {
         try? group.syncShutdownGracefully()
     }
 
-    var requests: [Request] { state.withLockedValue { $0.requests } }
+    public var requests: [Request] { state.withLockedValue { $0.requests } }
 
     /// Connections accepted (for TLS: handshakes begun), answered or not.
-    var connections: Int { accepted.withLockedValue { $0 } }
+    public var connections: Int { accepted.withLockedValue { $0 } }
 
-    func setScript(_ script: @escaping Script) { state.withLockedValue { $0.script = script } }
+    public func setScript(_ script: @escaping Script) { state.withLockedValue { $0.script = script } }
 
     /// Distinct idempotency keys received.
-    var uniqueKeys: Set<String> { Set(requests.compactMap { $0.header("Idempotency-Key") }) }
+    public var uniqueKeys: Set<String> { Set(requests.compactMap { $0.header("Idempotency-Key") }) }
 
     /// A port on 127.0.0.1 where nothing listens (for "connection refused").
-    static func closedPort() throws -> Int {
+    public static func closedPort() throws -> Int {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let channel = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
