@@ -276,18 +276,20 @@ public struct SectorPage: Sendable {
                 try await writer.write(Self.event("logout", "{}"))
                 return
             }
+            // Only reading the store is caught here: a write that fails (the browser left) ends the stream.
+            var view = lastView
             do {
-                let view = try await self.view()
-                if view != lastView {
-                    let now = clock.wallNs() / 1_000_000
-                    try await writer.write(Self.event("state", "{\"now_ms\":\(now),\(view)}"))
-                    lastView = view
-                    lastWrite = monotonic.now
-                }
+                view = try await self.view()
             } catch let error as CancellationError {
                 throw error
             } catch {
                 logger.error("the fleet page's stream cannot read the sector database: \(error)")
+            }
+            if view != lastView {
+                let now = clock.wallNs() / 1_000_000
+                try await writer.write(Self.event("state", "{\"now_ms\":\(now),\(view)}"))
+                lastView = view
+                lastWrite = monotonic.now
             }
             if monotonic.now - lastWrite >= .seconds(5) {
                 try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
