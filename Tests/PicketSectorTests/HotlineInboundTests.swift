@@ -130,6 +130,28 @@ import Testing
         }
     }
 
+    /// An opted-out phone gets nothing, replies included: a second STOP is
+    /// not confirmed again, a sighting is kept (and is a report) without an
+    /// answer; HELP and START are still answered.
+    @Test func anOptedOutPhoneGetsNoRepliesButToHelpAndStart() async throws {
+        let sector = try await Self.harness()
+        defer { Task { await sector.stop() } }
+        let stop = try await sector.text("STOP", sid: "SM1")
+        #expect(stop.body.contains("<Message>"), "\(stop.body)")
+        let again = try await sector.text("stop", sid: "SM2")
+        #expect(again.status == 200)
+        #expect(again.body.hasSuffix("<Response/>"), "\(again.body)")
+        let sighting = try await sector.text("a truck at north-fork", sid: "SM3")
+        #expect(sighting.body.hasSuffix("<Response/>"), "\(sighting.body)")
+        #expect(try await sector.store.reports(since: nil, limit: 10).map(\.id) == ["sms-SM3"])
+        let help = try await sector.text("HELP", sid: "SM4")
+        #expect(help.body.contains(SectorHarness.contact), "\(help.body)")
+        let start = try await sector.text("START", sid: "SM5")
+        #expect(start.body.contains("resume"), "\(start.body)")
+        let after = try await sector.text("a truck at north-fork", sid: "SM6")
+        #expect(after.body.contains("Thank you"), "\(after.body)")
+    }
+
     /// The gateway retrying one text at once: one report, the same reply to every try.
     @Test func oneMessageSidPostedAtOnceIsOneReport() async throws {
         let sector = try await Self.harness()

@@ -64,12 +64,19 @@ struct HotlineInbox: Sendable {
         var report: SectorReport?
         let kind: InboundText.Kind
         let reply: String
+        // An opted-out phone gets nothing (PRODUCT.md 7a), replies included, but the answers to START and
+        // HELP (carriers require HELP to be answered); what it sends is still kept (a sighting too).
+        let optedOut = try await store.isOptedOut(phone: text.from)
+        var quiet = optedOut
         if Self.stopWords.contains(word) {
             kind = .stop
-            _ = try await store.setOptedOut(phone: text.from, true, keyword: word, at: now)
+            // One confirmation: a STOP from a phone already opted out is not answered again.
+            let changed = try await store.setOptedOut(phone: text.from, true, keyword: word, at: now)
+            quiet = !changed
             reply = "You will get no more Picket texts from sector \(sector). Reply START to get them again."
         } else if Self.startWords.contains(word) {
             kind = .start
+            quiet = false
             _ = try await store.setOptedOut(phone: text.from, false, keyword: word, at: now)
             reply =
                 subscriber == nil
@@ -77,6 +84,7 @@ struct HotlineInbox: Sendable {
                 : "Picket texts from sector \(sector) resume. Reply STOP to stop, HELP for help."
         } else if Self.helpWords.contains(word) {
             kind = .help
+            quiet = false
             reply =
                 "Picket alerts from sector \(sector).\(call) Reply ACK to acknowledge an alert, STOP to stop; "
                 + "other texts report a sighting."
@@ -99,7 +107,7 @@ struct HotlineInbox: Sendable {
                 ? "This phone is not on the Picket list of sector \(sector); your text was kept for its operators.\(call)"
                 : "Picket sector \(sector): text what you see and where, ACK, HELP or STOP."
         }
-        let fitted = Self.fit(reply)
+        let fitted = quiet ? "" : Self.fit(reply)
         let record = InboundText(
             messageSid: text.messageSid, from: text.from, to: text.to, body: text.body, receivedTs: now, kind: kind,
             subscriber: subscriber?.name, reply: fitted)
