@@ -78,17 +78,13 @@ import Testing
         let added = try await SectorProcessTests.addOperator("alice", password: "s3cret pass", config: config)
         try #require(added.status == 0, "picket sector operators add: \(added.err)")
 
-        let sector = try ChildProcess(
-            SectorProcessTests.binary, ["sector", "--config", config], log: dir.appendingPathComponent("sector.log"))
-        try await sector.waitForLog("sector listening")
-        let line = try #require(sector.stderr.split(separator: "\n").first { $0.contains("sector listening") })
-        let address = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
-            .dropFirst("address=".count)
+        let (sector, base) = try await SectorProcessTests.startSector(
+            config: config, log: dir.appendingPathComponent("sector.log"))
 
         let result = try await runProcess(
             URL(fileURLWithPath: try #require(python)),
             [
-                Self.script.path, "http://\(address)", "alice", "s3cret pass", "ridge-01",
+                Self.script.path, base, "alice", "s3cret pass", "ridge-01",
                 dir.appendingPathComponent("ridge-01.key").path, "quiet-03",
                 dir.appendingPathComponent("quiet-03.key").path,
             ])

@@ -62,13 +62,8 @@ import Testing
         let ann = HotlineProcessTests.ann
         _ = try await store.addSubscriber(Subscriber(name: ann.name, phone: ann.phone, zones: ["north"]), at: 0)
         _ = try await store.addSubscriber(Self.bo, at: 0)
-        let process = try ChildProcess(
-            SectorProcessTests.binary, ["sector", "--config", config], log: dir.appendingPathComponent("sector.log"))
-        try await process.waitForLog("sector listening")
-        let line = try #require(process.stderr.split(separator: "\n").first { $0.contains("sector listening") })
-        let address = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
-            .dropFirst("address=".count)
-        let base = "http://\(address)"
+        let (process, base) = try await SectorProcessTests.startSector(
+            config: config, log: dir.appendingPathComponent("sector.log"))
         let sector = HotlineProcessTests.Sector(base: base)
         func post(_ id: String, zone: String) async throws {
             let answer = try await SectorPostgresProcessTests.post(

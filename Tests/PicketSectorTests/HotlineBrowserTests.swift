@@ -25,7 +25,7 @@ import Testing
         }
         let dir = try temporaryDirectory("sector-hotline-browser")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let token = "browser-token-\(UUID().uuidString)"
+        let token = HotlineProcessTests.token
         let tokenFile = dir.appendingPathComponent("hotline.token").path
         try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
         chmod(tokenFile, 0o600)
@@ -36,34 +36,21 @@ import Testing
         listen: 127.0.0.1:0
         database: {path: \(database)}
         operators_file: \(dir.appendingPathComponent("operators").path)
-        public_url: https://sector.example
+        public_url: \(HotlineProcessTests.publicURL)
         hotline: {url: "https://sms.example/Messages", from: "+18025550199", auth_token_file: \(tokenFile)}
         """.write(toFile: config, atomically: true, encoding: .utf8)
         let added = try await SectorProcessTests.addOperator("alice", password: "pw", config: config)
         try #require(added.status == 0, "\(added.err)")
-        let sector = try ChildProcess(
-            SectorProcessTests.binary, ["sector", "--config", config], log: dir.appendingPathComponent("sector.log"))
-        try await sector.waitForLog("sector listening")
-        let line = try #require(sector.stderr.split(separator: "\n").first { $0.contains("sector listening") })
-        let address = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
-            .dropFirst("address=".count)
+        let (process, base) = try await SectorProcessTests.startSector(
+            config: config, log: dir.appendingPathComponent("sector.log"))
         let store = try SQLiteSectorStore(path: database)
         try await store.migrate()
         _ = try await store.addSubscriber(
             Subscriber(name: "Ann Ferris", phone: "+18025550101", zones: ["north-fork"]), at: SystemClock().wallNs())
 
+        let sector = HotlineProcessTests.Sector(base: base)
         func text(_ body: String, from: String, sid: String) async throws {
-            let fields = [("MessageSid", sid), ("From", from), ("To", "+18025550199"), ("Body", body)]
-            var request = HTTPClientRequest(url: "http://\(address)/v1/sms/inbound")
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            request.headers.add(
-                name: "X-Twilio-Signature",
-                value: HotlineWebhook.signature(
-                    token: Array(token.utf8), url: "https://sector.example/v1/sms/inbound", fields: fields))
-            request.body = .bytes(ByteBuffer(string: formBody(fields)))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-            #expect(response.status.code == 200)
+            #expect(try await sector.text(body, sid: sid, from: from).status == 200)
         }
         let note = "2 people <b>walking</b> at north-fork"
         try await text(note, from: "+18025550101", sid: "SMb1")
@@ -72,11 +59,11 @@ import Testing
 
         let result = try await runProcess(
             URL(fileURLWithPath: try #require(python)),
-            [Self.script.path, "http://\(address)", "alice", "pw", note, "+447700900123", "+447700900999"])
+            [Self.script.path, base, "alice", "pw", note, "+447700900123", "+447700900999"])
         #expect(
             result.status == 0,
-            "hotline_section.py exited \(result.status):\n\(result.out)\n\(result.err)\n-- sector log:\n\(sector.stderr)"
+            "hotline_section.py exited \(result.status):\n\(result.out)\n\(result.err)\n-- sector log:\n\(process.stderr)"
         )
-        #expect(try await sector.stop() == 0, "\(sector.stderr)")
+        #expect(try await process.stop() == 0, "\(process.stderr)")
     }
 }

@@ -97,14 +97,9 @@ import Testing
           contact: "+18025550111"
         """.write(toFile: sectorConfig, atomically: true, encoding: .utf8)
         #expect(try await SectorProcessTests.addOperator("alice", password: "pw", config: sectorConfig).status == 0)
-        let process = try ChildProcess(
-            SectorProcessTests.binary, ["sector", "--config", sectorConfig],
-            log: dir.appendingPathComponent("sector.log"))
-        try await process.waitForLog("sector listening")
-        let line = try #require(process.stderr.split(separator: "\n").first { $0.contains("sector listening") })
-        let address = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
-            .dropFirst("address=".count)
-        let sector = Sector(base: "http://\(address)")
+        let (process, base) = try await SectorProcessTests.startSector(
+            config: sectorConfig, log: dir.appendingPathComponent("sector.log"))
+        let sector = Sector(base: base)
         // The subscriber, as `picket sector subscribers add` would store it.
         let store = try SQLiteSectorStore(path: database)
         try await store.migrate()

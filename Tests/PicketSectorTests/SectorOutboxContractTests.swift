@@ -37,6 +37,22 @@ import Testing
         #expect(try await store.heldAlerts(phone: Self.ann.phone).map(\.id) == ["a1"])
     }
 
+    /// A sector with no subscriber at all queues nothing for the hotline
+    /// (it pays nothing for it); from the first subscriber on, alerts are
+    /// queued.
+    @Test(arguments: StoreFactory.allCases)
+    func nothingIsQueuedWithoutSubscribers(_ factory: StoreFactory) async throws {
+        let dir = try temporaryDirectory("sector-outbox")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try await factory.make(in: dir)
+        #expect(try await store.storeAlert(incoming("a1")) == .stored)
+        #expect(try await store.holdNewAlerts(limit: 100, at: t0, matches: Self.anyMatch) == 0)
+        _ = try await store.addSubscriber(Self.ann, at: t0)
+        #expect(try await store.storeAlert(incoming("a2")) == .stored)
+        #expect(try await store.holdNewAlerts(limit: 100, at: t0, matches: Self.anyMatch) == 1)
+        #expect(try await store.heldAlerts(phone: Self.ann.phone).map(\.id) == ["a2"])
+    }
+
     /// Texts are queued once: a plan over alerts another process already
     /// released changes nothing. Each due text is claimed by one handle
     /// until its claim lapses; settling needs the claim.

@@ -61,10 +61,7 @@ struct SectorPostgresProcessTests {
         var bases: [String] = []
         for process in processes {
             try await process.waitForLog("sector listening")
-            let line = try #require(process.stderr.split(separator: "\n").first { $0.contains("sector listening") })
-            let address = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
-                .dropFirst("address=".count)
-            bases.append("http://\(address)")
+            bases.append(try SectorProcessTests.base(of: process))
         }
         return Pair(dir: dir, processes: processes, bases: bases)
     }

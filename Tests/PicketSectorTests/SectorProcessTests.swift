@@ -10,6 +10,21 @@ import Testing
 /// `picket sector` as a process: the operators file, and boxes running
 /// `picket run --simulate` delivering to it.
 @Suite struct SectorProcessTests {
+    /// The base URL (`http://127.0.0.1:PORT`) a `picket sector` logged in its
+    /// `sector listening` line.
+    static func base(of process: ChildProcess) throws -> String {
+        let line = try #require(process.stderr.split(separator: "\n").first { $0.contains("sector listening") })
+        let address = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
+        return "http://" + address.dropFirst("address=".count)
+    }
+
+    /// `picket sector --config config`, once it listens, and its base URL.
+    static func startSector(config: String, log: URL) async throws -> (process: ChildProcess, base: String) {
+        let process = try ChildProcess(binary, ["sector", "--config", config], log: log)
+        try await process.waitForLog("sector listening")
+        return (process, try base(of: process))
+    }
+
     static var binary: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("picket")
     }
@@ -94,13 +109,8 @@ import Testing
         \(entries)
         """.write(toFile: sectorConfig, atomically: true, encoding: .utf8)
         #expect(try await Self.addOperator("alice", password: "pw", config: sectorConfig).status == 0)
-        let sector = try ChildProcess(
-            Self.binary, ["sector", "--config", sectorConfig], log: dir.appendingPathComponent("sector.log"))
-        try await sector.waitForLog("sector listening")
-        let line = try #require(sector.stderr.split(separator: "\n").first { $0.contains("sector listening") })
-        let address = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
-            .dropFirst("address=".count)
-        let base = "http://\(address)"
+        let (sector, base) = try await Self.startSector(
+            config: sectorConfig, log: dir.appendingPathComponent("sector.log"))
 
         let kit = try String(contentsOf: Self.simulateConfig, encoding: .utf8)
         var children: [ChildProcess] = []

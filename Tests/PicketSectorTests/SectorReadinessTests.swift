@@ -23,11 +23,8 @@ import Testing
             environment: environment)
         try await eventually("READY=1") { socket.count("READY=1") >= 1 }
         // Ready means listening: the address is logged and answers at once.
-        let line = try #require(child.stderr.split(separator: "\n").first { $0.contains("sector listening") })
-        let address = try #require(line.split(separator: " ").first { $0.hasPrefix("address=") })
-            .dropFirst("address=".count)
         let response = try await HTTPClient.shared.execute(
-            HTTPClientRequest(url: "http://\(address)/healthz"), timeout: .seconds(30))
+            HTTPClientRequest(url: try SectorProcessTests.base(of: child) + "/healthz"), timeout: .seconds(30))
         #expect(response.status.code == 200)
         #expect(
             socket.messages.first { $0.text.contains("READY=1") }?.text.contains("STATUS=sector test listening") == true

@@ -166,7 +166,10 @@ enum PostgresSectorSchema {
             """
             CREATE FUNCTION picket_queue_sms() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                INSERT INTO sms_alert_queue (alert_id) VALUES (NEW.id);
+                -- Only while there is a subscriber at all: a sector without a hotline pays nothing for it.
+                IF EXISTS (SELECT 1 FROM subscribers) THEN
+                    INSERT INTO sms_alert_queue (alert_id) VALUES (NEW.id);
+                END IF;
                 RETURN NULL;
             END
             $$

@@ -137,7 +137,9 @@ enum SectorSchema {
             seq INTEGER PRIMARY KEY,
             alert_id TEXT NOT NULL
         );
-        CREATE TRIGGER sector_alerts_queue_sms AFTER INSERT ON sector_alerts WHEN NEW.source = 'box'
+        -- Only while there is a subscriber at all: a sector without a hotline pays nothing for it.
+        CREATE TRIGGER sector_alerts_queue_sms AFTER INSERT ON sector_alerts
+        WHEN NEW.source = 'box' AND EXISTS (SELECT 1 FROM subscribers)
         BEGIN
             INSERT INTO sms_alert_queue (alert_id) VALUES (NEW.id);
         END;
