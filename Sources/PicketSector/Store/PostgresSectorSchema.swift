@@ -166,9 +166,11 @@ enum PostgresSectorSchema {
             """
             CREATE FUNCTION picket_queue_sms() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                -- Only while there is a subscriber at all: a sector without a hotline pays nothing for it.
+                -- Once per statement (a group commit stores many alerts in one), in their order, and only
+                -- while there is a subscriber at all: a sector without a hotline pays nothing for it.
                 IF EXISTS (SELECT 1 FROM subscribers) THEN
-                    INSERT INTO sms_alert_queue (alert_id) VALUES (NEW.id);
+                    INSERT INTO sms_alert_queue (alert_id)
+                    SELECT id FROM inserted WHERE source = 'box' ORDER BY seq;
                 END IF;
                 RETURN NULL;
             END
@@ -176,7 +178,7 @@ enum PostgresSectorSchema {
             """,
             """
             CREATE TRIGGER sector_alerts_queue_sms AFTER INSERT ON sector_alerts
-            FOR EACH ROW WHEN (NEW.source = 'box') EXECUTE FUNCTION picket_queue_sms()
+            REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION picket_queue_sms()
             """,
             """
             CREATE TABLE sms_held (

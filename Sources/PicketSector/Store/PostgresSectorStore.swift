@@ -41,7 +41,7 @@ public final class PostgresSectorStore: SectorStore {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
-    private let alertCommits = GroupCommit<IncomingAlert, StoreOutcome>(limit: alertCommitLimit, inFlight: 4)
+    private let alertCommits = GroupCommit<IncomingAlert, StoreOutcome>(limit: alertCommitLimit, inFlight: 1)
 
     /// Reads `url` (see `PostgresURL`) and starts the pool. No connection is
     /// made yet: call `migrate()` first, and `shutdown()` at the end.
@@ -269,10 +269,13 @@ public final class PostgresSectorStore: SectorStore {
 
     // MARK: Alerts
 
-    /// Group commit (`GroupCommit`), up to four batches at once on the
-    /// pool: the alerts that arrive together are one statement, so one
-    /// round trip and one transaction (PostgreSQL flushes its WAL once for
-    /// them) instead of one each.
+    /// Group commit (`GroupCommit`), one batch at a time per process: the
+    /// alerts that arrive while one is on its way are the next statement,
+    /// so one round trip and one transaction (PostgreSQL flushes its WAL
+    /// once for them) instead of one each. One at a time measured best on
+    /// two cores (Benchmarks/sector.sh, 16 boxes: 0.58x the Python
+    /// receiver's rate, against 0.49x with two in flight and 0.44-0.48x
+    /// with four): fewer, larger batches cost less of both processes' CPU.
     private static let alertCommitLimit = 256
 
     public func storeAlert(_ alert: IncomingAlert) async throws -> StoreOutcome {
@@ -283,7 +286,7 @@ public final class PostgresSectorStore: SectorStore {
     /// RETURNING` names the ones this statement stored, so a repeat within
     /// the batch or from another process is a duplicate) and each box's
     /// clock from its last alert in the batch. The rows travel as one JSON
-    /// array read by `jsonb_to_recordset`, so a batch is one bind whatever
+    /// array read by `json_to_recordset` (parsed once, as it is read), so a batch is one bind whatever
     /// its size.
     private func insert(_ alerts: [IncomingAlert]) async throws -> [StoreOutcome] {
         var document = "["
@@ -320,7 +323,7 @@ public final class PostgresSectorStore: SectorStore {
             try await self.rows(
                 """
                 WITH input AS (
-                    SELECT * FROM jsonb_to_recordset(\(input)::jsonb) AS x(
+                    SELECT * FROM json_to_recordset(\(input)::json) AS x(
                         n integer, id text, source text, box text, format text, rule text, severity text, zone text,
                         first_ts bigint, last_ts bigint, lat double precision, lon double precision, summary text,
                         received_ts bigint, body text, sector text, direction text, events text,
