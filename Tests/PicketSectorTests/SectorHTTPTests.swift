@@ -91,6 +91,24 @@ import Testing
         #expect(online["events"] as? [String] == [])
     }
 
+    /// A NUL, which PostgreSQL's text cannot hold, is a malformed body on
+    /// both stores (400: a retry cannot fix it), never a store failure that
+    /// a box would retry for ever.
+    @Test func aNULIsRefusedAsMalformed() async throws {
+        let sector = try await SectorHarness()
+        defer { Task { await sector.stop() } }
+        let escaped = alertJSON("nul-1").replacingOccurrences(of: "\"motion in north\"", with: "\"motion\\u0000\"")
+        #expect(escaped.contains("\\u0000"))
+        let answer = try await sector.post("/v1/alerts", box: "ridge-01", body: escaped, key: "nul-1")
+        #expect(answer.status == 400, "\(answer.body)")
+        #expect(answer.body.contains("summary contains a NUL character"), "\(answer.body)")
+        let raw = "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"><identifier>nul-2\u{0}</identifier></alert>"
+        let xml = try await sector.post(
+            "/v1/alerts", box: "ridge-01", body: raw, key: "nul-2", contentType: "application/cap+xml")
+        #expect(xml.status == 400, "\(xml.body)")
+        #expect(try await sector.store.alerts(AlertQuery()).isEmpty)
+    }
+
     @Test func refusedRequestsStoreNothing() async throws {
         let sector = try await SectorHarness()
         defer { Task { await sector.stop() } }

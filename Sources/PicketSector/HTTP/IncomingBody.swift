@@ -21,6 +21,8 @@ public enum IncomingBody {
         _ body: [UInt8], contentType: String?, box: String, key: String?, receivedTs: Int64, clockOffsetS: Int64 = 0
     ) throws(MalformedBody) -> IncomingAlert {
         guard let text = String(validating: body, as: UTF8.self) else { throw MalformedBody("the body is not UTF-8") }
+        // PostgreSQL's text holds no NUL: refused here, the same on both stores, rather than failing the store.
+        guard !body.contains(0) else { throw MalformedBody("the body contains a NUL byte") }
         let trimmed = text.drop { $0.isWhitespace }
         let isXML = (contentType?.lowercased().contains("xml") ?? false) || trimmed.hasPrefix("<")
         var alert =
@@ -61,6 +63,7 @@ public enum IncomingBody {
     private static func string(_ object: [String: Any], _ key: String) throws(MalformedBody) -> String? {
         guard let value = object[key], !(value is NSNull) else { return nil }
         guard let text = value as? String else { throw MalformedBody("\(key) must be a string or null") }
+        guard !text.unicodeScalars.contains("\u{0}") else { throw MalformedBody("\(key) contains a NUL character") }
         return text
     }
 
@@ -94,8 +97,10 @@ public enum IncomingBody {
         }
         var events: [String] = []
         if let value = o["events"], !(value is NSNull) {
-            guard let list = value as? [Any], let ids = list as? [String] else {
-                throw MalformedBody("events must be a list of event ids (strings)")
+            guard let list = value as? [Any], let ids = list as? [String],
+                ids.allSatisfy({ !$0.unicodeScalars.contains("\u{0}") })
+            else {
+                throw MalformedBody("events must be a list of event ids (strings without NUL)")
             }
             events = ids
         }
@@ -157,6 +162,8 @@ public enum IncomingBody {
     /// A status document: its own `ts` is returned; the box must be the sender.
     public static func status(_ body: [UInt8], box: String) throws(MalformedBody) -> (text: String, boxTs: Int64?) {
         guard let text = String(validating: body, as: UTF8.self) else { throw MalformedBody("the body is not UTF-8") }
+        // PostgreSQL's text holds no NUL: refused here, the same on both stores, rather than failing the store.
+        guard !body.contains(0) else { throw MalformedBody("the body contains a NUL byte") }
         let o = try object(text)
         if let type = try string(o, "type"), type != "status" {
             throw MalformedBody("type is \(type), not status (alerts go to /v1/alerts)")
