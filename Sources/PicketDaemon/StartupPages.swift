@@ -31,8 +31,13 @@ enum StartupPages {
         guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
             let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
         else { return 0 }
+        return advise(readOnlyMappings(maps, of: executable))
+    }
+
+    /// `MADV_PAGEOUT` on each range; the bytes the kernel took the advice for.
+    static func advise(_ ranges: [Range<UInt64>]) -> Int {
         var advised = 0
-        for range in readOnlyMappings(maps, of: executable) {
+        for range in ranges {
             let length = Int(range.upperBound - range.lowerBound)
             if madvise(UnsafeMutableRawPointer(bitPattern: UInt(range.lowerBound)), length, pageout) == 0 {
                 advised += length
@@ -70,7 +75,11 @@ struct StartupPagesService: Service {
     func run() async throws {
         let waited: Void? = try? await cancelWhenGracefulShutdown { try await clock.sleep(forNs: afterNs) }
         if waited != nil, !Task.isCancelled {
-            let bytes = StartupPages.release()
+            // On a thread of its own: the kernel's work is proportional to what is resident (milliseconds
+            // for the release binary, longer for a debug build) and must not hold a thread of the pool.
+            let bytes = await withCheckedContinuation { (done: CheckedContinuation<Int, Never>) in
+                Thread.detachNewThread { done.resume(returning: StartupPages.release()) }
+            }
             logger.debug("start-up pages handed back to the kernel", metadata: ["mib": "\(bytes >> 20)"])
         }
         try? await gracefulShutdown()
