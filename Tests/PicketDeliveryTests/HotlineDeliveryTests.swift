@@ -113,7 +113,7 @@ import Testing
         try desk.raise("a2", .critical, class: "VEH")
         try desk.raise("a3", .low)
         try desk.raise("a4", .high, zone: "south-gate")
-        try await eventually("the critical text", timeout: .seconds(30)) { receiver.requests.count == 1 }
+        try await eventually("the critical text", timeout: .seconds(90)) { receiver.requests.count == 1 }
         let critical = try #require(receiver.requests.first)
         #expect(critical.header("Authorization") == "Basic " + Data("AC123:s3cret".utf8).base64EncodedString())
         #expect(critical.header("Content-Type") == "application/x-www-form-urlencoded")
@@ -130,7 +130,7 @@ import Testing
 
         // 06:05: quiet hours are over; the one held alert goes out on its own.
         clock.set("2026-06-06T06:05:00Z")
-        try await eventually("the morning text", timeout: .seconds(30)) { receiver.requests.count == 2 }
+        try await eventually("the morning text", timeout: .seconds(90)) { receiver.requests.count == 2 }
         #expect(texts()[1]["Body"] == "Picket: someone on foot in north-fork, Fri 5 Jun 23:00 UTC. Call +18025550111")
         #expect(try desk.held().isEmpty)
 
@@ -138,7 +138,7 @@ import Testing
         // digest, naming each alert in its own words, zone and time.
         clock.set("2026-06-06T06:10:00Z")
         try desk.raise(["b1", "b2", "b3"], .high, classes: ["FOOT", "VEH", nil])
-        try await eventually("the digest", timeout: .seconds(30)) { receiver.requests.count == 3 }
+        try await eventually("the digest", timeout: .seconds(90)) { receiver.requests.count == 3 }
         #expect(
             texts()[2]["Body"]
                 == "Picket: 3 alerts since Sat 6 Jun 06:08 UTC: someone on foot north-fork 06:08, "
@@ -152,10 +152,10 @@ import Testing
         #expect(receiver.requests.count == 3)
         #expect(try desk.held() == ["c1"])
         clock.set("2026-06-06T07:06:00Z")
-        try await eventually("the held text", timeout: .seconds(30)) { receiver.requests.count == 4 }
+        try await eventually("the held text", timeout: .seconds(90)) { receiver.requests.count == 4 }
         #expect(texts()[3]["Body"] == "Picket: an animal in north-fork, Sat 6 Jun 06:20 UTC. Call +18025550111")
 
-        try await eventually("four texts delivered", timeout: .seconds(30)) {
+        try await eventually("four texts delivered", timeout: .seconds(90)) {
             try desk.f.store().deliveries(states: [.delivered]).count == 4
         }
         let sent = try desk.f.store().deliveries(states: [.delivered])
@@ -180,7 +180,7 @@ import Testing
         try desk.raise("a1", .critical)
         // The virtual clock stands still: one attempt, then the text waits.
         var text: Delivery?
-        try await eventually("an attempt at the text", timeout: .seconds(30)) {
+        try await eventually("an attempt at the text", timeout: .seconds(90)) {
             text = try desk.f.store().deliveries().first { $0.destination.hasPrefix("sms:") && $0.attempts >= 1 }
             return text?.lastResponse != nil
         }

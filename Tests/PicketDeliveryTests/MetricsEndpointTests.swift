@@ -66,7 +66,7 @@ import Testing
         #expect(try await Self.get(base + "/nothing").status == 404)
 
         // The kit's first alerts come a few seconds in and are delivered.
-        try await eventually("an alert delivered", timeout: .seconds(30)) {
+        try await eventually("an alert delivered", timeout: .seconds(90)) {
             receiver.requests.contains { $0.uri == "/a" }
         }
         // The kit's activity comes at random moments (a scene every 20-60 s):

@@ -331,7 +331,7 @@ struct Fixture {
     func deliver(
         to receiver: TestReceiver, scheme: String = "http", settings: DeliveryService.Settings = fastSettings,
         format: ForwardConfig.Format = .json, caFile: String? = nil, exercise: Bool = false,
-        capRadiusM: Int = ForwardConfig.defaultCAPRadiusM, timeout: Duration = .seconds(30),
+        capRadiusM: Int = ForwardConfig.defaultCAPRadiusM, timeout: Duration = .seconds(90),
         until done: () throws -> Bool
     ) async throws {
         try await deliver(
@@ -346,7 +346,7 @@ struct Fixture {
     /// Runs a sender on the outbox until `done` holds (`timeout` at most), then stops it.
     func deliver(
         url: String, settings: DeliveryService.Settings, format: ForwardConfig.Format = .json, caFile: String? = nil,
-        exercise: Bool = false, capRadiusM: Int = ForwardConfig.defaultCAPRadiusM, timeout: Duration = .seconds(30),
+        exercise: Bool = false, capRadiusM: Int = ForwardConfig.defaultCAPRadiusM, timeout: Duration = .seconds(90),
         until done: () throws -> Bool
     ) async throws {
         let service = try DeliveryService(

@@ -36,7 +36,7 @@ import Testing
         let task = Task { try await service.run() }
         defer { task.cancel() }
         try await started(service)
-        try await eventually("sender done", timeout: .seconds(30), done)
+        try await eventually("sender done", timeout: .seconds(90), done)
         task.cancel()
         try await task.value
     }
@@ -139,7 +139,7 @@ import Testing
         try await Self.send(
             f, configuration,
             started: { _ in
-                try await eventually("two statuses refused", timeout: .seconds(30)) {
+                try await eventually("two statuses refused", timeout: .seconds(90)) {
                     Set(Self.statuses(receiver).compactMap { $0.header("Idempotency-Key") }).count >= 2
                 }
                 let keys = Self.statuses(receiver).compactMap { $0.header("Idempotency-Key") }
@@ -295,7 +295,7 @@ import Testing
         try await Self.send(
             f, configuration,
             started: { _ in
-                try await eventually("in flight", timeout: .seconds(30)) {
+                try await eventually("in flight", timeout: .seconds(90)) {
                     try f.store().deliveries(states: [.inFlight]).count == 1
                 }
                 let blocker = try SQLiteDatabase(path: f.db)

@@ -169,7 +169,7 @@ func jsonObject(_ text: String) throws -> [String: Any] {
 
 /// `eventually` for a condition that must await (the store is an actor).
 func eventuallyAsync(
-    _ what: String, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
+    _ what: String, timeout: Duration = .seconds(90), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async throws {
     let clock = ContinuousClock()

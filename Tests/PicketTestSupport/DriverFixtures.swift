@@ -121,9 +121,12 @@ struct TimedOut: Error, CustomStringConvertible {
 
 /// Polls `condition` every 10 ms until it holds; fails the test after
 /// `timeout`, which is generous because CI machines are small and busy (two
-/// cores under a parallel suite of child processes; 10 s was seen too short).
+/// cores under a parallel suite of child processes; 10 s was seen too short,
+/// and 30 s when the whole suite of 750 tests starts at once: a sender's
+/// first deliveries waited that long for a thread). It bounds a wait, not
+/// a speed: the condition ends it as soon as it holds.
 public func eventually(
-    _ what: String, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
+    _ what: String, timeout: Duration = .seconds(90), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
