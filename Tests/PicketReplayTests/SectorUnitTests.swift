@@ -42,7 +42,9 @@ import Testing
     @Test func installStagesTheSectorUnitWithoutEnablingIt() async throws {
         let root = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        func run(_ arguments: [String]) async throws -> Int32 { try await Self.install(into: root, arguments) }
+        func run(_ arguments: [String]) async throws -> Int32 {
+            try await SystemdUnitTests.install(into: root, arguments)
+        }
         func exists(_ path: String) -> Bool {
             FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path)
         }
@@ -70,29 +72,10 @@ import Testing
         // A fresh root gets the example configuration.
         let fresh = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: fresh) }
-        #expect(try await Self.install(into: fresh, []) == 0)
+        #expect(try await SystemdUnitTests.install(into: fresh, []) == 0)
         #expect(
             try String(contentsOf: fresh.appendingPathComponent("etc/picket/sector.yaml"), encoding: .utf8)
                 == String(
                     contentsOf: Support.root.appendingPathComponent("Config/sector.example.yaml"), encoding: .utf8))
-    }
-
-    /// Runs systemd/install.sh with DESTDIR `root` and the binary under test.
-    static func install(into root: URL, _ arguments: [String]) async throws -> Int32 {
-        let script = Support.root.appendingPathComponent("systemd/install.sh").path
-        return try await offThePool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [script] + arguments
-            var environment = ProcessInfo.processInfo.environment
-            environment["DESTDIR"] = root.path
-            environment["PICKET_BINARY"] = Support.binary.path
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
     }
 }

@@ -27,6 +27,25 @@ import Testing
     /// Runs `systemd-analyze verify` on a copy of `unit` whose ExecStart
     /// points at the binary under test (verify insists that it exists; the
     /// only change to the unit), expects it clean, and returns the unit's text.
+    /// Runs systemd/install.sh with DESTDIR `root` and the binary under test.
+    static func install(into root: URL, _ arguments: [String]) async throws -> Int32 {
+        let script = Support.root.appendingPathComponent("systemd/install.sh").path
+        return try await offThePool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [script] + arguments
+            var environment = ProcessInfo.processInfo.environment
+            environment["DESTDIR"] = root.path
+            environment["PICKET_BINARY"] = Support.binary.path
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
     static func verify(_ unit: URL, execStart: String) async throws -> String {
         let dir = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -135,23 +154,7 @@ import Testing
     @Test func installAndUninstallIntoAStagingRoot() async throws {
         let root = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        let script = Support.root.appendingPathComponent("systemd/install.sh").path
-        func run(_ arguments: [String]) async throws -> Int32 {
-            try await offThePool {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/bin/bash")
-                process.arguments = [script] + arguments
-                var environment = ProcessInfo.processInfo.environment
-                environment["DESTDIR"] = root.path
-                environment["PICKET_BINARY"] = Support.binary.path
-                process.environment = environment
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                process.waitUntilExit()
-                return process.terminationStatus
-            }
-        }
+        func run(_ arguments: [String]) async throws -> Int32 { try await Self.install(into: root, arguments) }
         #expect(try await run([]) == 0)
         let files = [
             "usr/local/bin/picket", "etc/systemd/system/picket.service", "etc/udev/rules.d/60-picket.rules",
