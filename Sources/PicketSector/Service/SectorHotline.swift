@@ -125,10 +125,12 @@ public struct SectorHotline: Service {
             }
             let held = try await store.heldAlerts(phone: phone).compactMap(\.plannerAlert)
             guard !held.isEmpty else { continue }
-            // Counted first: a text another process queues after this count makes `queueTexts` refuse the
-            // plan, so the window read next is never older than the count.
-            let before = try await store.textTimes(phone: phone, since: Int64.min).count
-            let sent = try await store.textTimes(phone: phone, since: HotlineDesk.sentSince(now: now, held: held))
+            // One read gives both the count and the cap's window: a text another process queues after it
+            // makes `queueTexts` refuse the plan.
+            let all = try await store.textTimes(phone: phone, since: Int64.min)
+            let before = all.count
+            let since = HotlineDesk.sentSince(now: now, held: held)
+            let sent = all.filter { $0 > since }
             let planned = try HotlineDesk.texts(
                 now: now, subscriber: entry.subscriber, key: phone, held: held, sentTimes: sent, everTexted: before > 0,
                 clock: localClock, sector: sector, contact: gateway.hotline.contact)
