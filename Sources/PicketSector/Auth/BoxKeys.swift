@@ -16,6 +16,22 @@ public struct BoxKeys: Sendable {
         public var description: String {
             "\(file)\(line.map { ":\($0)" } ?? ""): \(key): \(problem)"
         }
+
+        /// `read` on a secret file that `configuration` names under `key` at
+        /// `line`; its `SecretFileError` becomes a `LoadError` naming the
+        /// configuration's line, the file and what it holds (`holds`).
+        static func reading<T>(
+            _ configuration: SectorConfiguration, key: String, line: Int?, holds: String,
+            _ read: () throws(SecretFileError) -> T
+        ) throws(LoadError) -> T {
+            do throws(SecretFileError) {
+                return try read()
+            } catch {
+                throw LoadError(
+                    file: configuration.file, line: line, key: key,
+                    problem: "\(error.path): \(error.problem) (\(holds))")
+            }
+        }
     }
 
     public init(secrets: [String: [UInt8]]) {
@@ -28,12 +44,10 @@ public struct BoxKeys: Sendable {
         var secrets: [String: [UInt8]] = [:]
         for (index, box) in configuration.boxes.enumerated() {
             let key = "boxes[\(index)].secret_file"
-            do throws(SecretFileError) {
-                secrets[box.box] = try Secrets.read(box.secretFile, key: key, credentialSources: credentialSources)
-            } catch {
-                throw LoadError(
-                    file: configuration.file, line: box.secretFileLine, key: key,
-                    problem: "\(error.path): \(error.problem) (the secret box \(box.box) signs with)")
+            secrets[box.box] = try LoadError.reading(
+                configuration, key: key, line: box.secretFileLine, holds: "the secret box \(box.box) signs with"
+            ) { () throws(SecretFileError) in
+                try Secrets.read(box.secretFile, key: key, credentialSources: credentialSources)
             }
         }
         self.init(secrets: secrets)

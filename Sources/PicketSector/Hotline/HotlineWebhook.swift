@@ -42,13 +42,11 @@ public struct HotlineWebhook: Sendable {
                 file: configuration.file, line: hotline.authTokenFileLine, key: key,
                 problem: "the hotline needs auth_token_file and public_url to check incoming texts")
         }
-        let token: [UInt8]
-        do throws(SecretFileError) {
-            token = try Secrets.read(file, key: key, credentialSources: credentialSources)
-        } catch {
-            throw BoxKeys.LoadError(
-                file: configuration.file, line: hotline.authTokenFileLine, key: key,
-                problem: "\(error.path): \(error.problem) (the SMS gateway's auth token, which signs incoming texts)")
+        let token = try BoxKeys.LoadError.reading(
+            configuration, key: key, line: hotline.authTokenFileLine,
+            holds: "the SMS gateway's auth token, which signs incoming texts"
+        ) { () throws(SecretFileError) in
+            try Secrets.read(file, key: key, credentialSources: credentialSources)
         }
         self.init(authToken: token, publicURL: publicURL, sector: configuration.sector, contact: hotline.contact)
     }

@@ -26,14 +26,11 @@ public struct SectorGateway: Sendable {
     ) throws(BoxKeys.LoadError) -> SectorGateway? {
         guard let hotline = configuration.hotline, let file = hotline.credentialsFile else { return nil }
         let key = "hotline.credentials_file"
-        let credentials: (user: String, password: String)
-        do throws(SecretFileError) {
+        let credentials = try BoxKeys.LoadError.reading(
+            configuration, key: key, line: hotline.credentialsFileLine, holds: "the SMS gateway's user:password"
+        ) { () throws(SecretFileError) in
             try Secrets.check(file, key: key, credentials: true, credentialSources: credentialSources)
-            credentials = try Secrets.credentials(file, key: key, credentialSources: credentialSources)
-        } catch {
-            throw BoxKeys.LoadError(
-                file: configuration.file, line: hotline.credentialsFileLine, key: key,
-                problem: "\(error.path): \(error.problem) (the SMS gateway's user:password)")
+            return try Secrets.credentials(file, key: key, credentialSources: credentialSources)
         }
         return SectorGateway(
             hotline: HotlineConfig(
