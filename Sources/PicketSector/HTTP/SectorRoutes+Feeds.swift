@@ -41,18 +41,25 @@ extension SectorRoutes {
         }
     }
 
+    /// The `since` parameter (RFC 3339 or Unix seconds) as UTC nanoseconds;
+    /// nil when absent, the 400 to answer when it is no time.
+    static func since(_ parameters: Parameters) -> Checked<Int64?> {
+        guard let since = parameters.get("since") else { return .success(nil) }
+        guard let ns = UTCTime.parse(since, saturating: true) ?? Int64(since).map({ $0 &* 1_000_000_000 }) else {
+            return .failure(
+                problem(
+                    .badRequest, "since=\(since) is not a time: give RFC 3339 (2026-06-05T03:12:01Z) or Unix seconds"))
+        }
+        return .success(ns)
+    }
+
     /// `since` (RFC 3339 or Unix seconds), `box`, `zone`, `limit` (1 to
     /// 10000) as `GET /v1/alerts` reads them.
     static func alertQuery(_ parameters: Parameters) -> Checked<AlertQuery> {
         var query = AlertQuery()
-        if let since = parameters.get("since") {
-            guard let ns = UTCTime.parse(since, saturating: true) ?? Int64(since).map({ $0 &* 1_000_000_000 }) else {
-                return .failure(
-                    problem(
-                        .badRequest,
-                        "since=\(since) is not a time: give RFC 3339 (2026-06-05T03:12:01Z) or Unix seconds"))
-            }
-            query.since = ns
+        switch since(parameters) {
+        case .failure(let response): return .failure(response)
+        case .success(let value): query.since = value
         }
         query.box = parameters.get("box")
         query.zone = parameters.get("zone")

@@ -111,13 +111,10 @@ extension SectorRoutes {
     /// `GET /v1/reports?since=T`: reports for operators, newest first, with the boxes that took each.
     func getReports(_ request: Request, _ context: BasicRequestContext) async -> Response {
         if case .failure(let response) = await operatorName(request) { return response }
-        var since: Int64?
-        if let text = request.uri.queryParameters.get("since") {
-            guard let ns = UTCTime.parse(text, saturating: true) ?? Int64(text).map({ $0 &* 1_000_000_000 }) else {
-                return Self.problem(
-                    .badRequest, "since=\(text) is not a time: give RFC 3339 (2026-06-05T03:12:01Z) or Unix seconds")
-            }
-            since = ns
+        let since: Int64?
+        switch Self.since(request.uri.queryParameters) {
+        case .failure(let response): return response
+        case .success(let value): since = value
         }
         do {
             let reports = try await store.reports(since: since, limit: AlertQuery.defaultLimit)

@@ -264,22 +264,10 @@ public struct SectorRoutes: Sendable {
 
     func getAlerts(_ request: Request, _ context: BasicRequestContext) async -> Response {
         if case .failure(let response) = await operatorName(request) { return response }
-        let parameters = request.uri.queryParameters
-        var query = AlertQuery()
-        if let since = parameters.get("since") {
-            guard let ns = UTCTime.parse(since, saturating: true) ?? Int64(since).map({ $0 &* 1_000_000_000 }) else {
-                return Self.problem(
-                    .badRequest, "since=\(since) is not a time: give RFC 3339 (2026-06-05T03:12:01Z) or Unix seconds")
-            }
-            query.since = ns
-        }
-        query.box = parameters.get("box")
-        query.zone = parameters.get("zone")
-        if let limit = parameters.get("limit") {
-            guard let value = Int(limit), (1...10_000).contains(value) else {
-                return Self.problem(.badRequest, "limit=\(limit) must be a whole number from 1 to 10000")
-            }
-            query.limit = value
+        let query: AlertQuery
+        switch Self.alertQuery(request.uri.queryParameters) {
+        case .failure(let response): return response
+        case .success(let value): query = value
         }
         do {
             let alerts = try await store.alerts(query)
