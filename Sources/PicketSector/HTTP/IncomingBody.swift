@@ -159,8 +159,20 @@ public enum IncomingBody {
             summary: CAPXML.element("headline", in: text), receivedTs: receivedTs, body: text)
     }
 
-    /// A status document: its own `ts` is returned; the box must be the sender.
-    public static func status(_ body: [UInt8], box: String) throws(MalformedBody) -> (text: String, boxTs: Int64?) {
+    /// A status document as the sector uses it, read once.
+    public struct Status: Sendable, Equatable {
+        /// The document as posted.
+        public var text: String
+        /// Its own `ts`.
+        public var boxTs: Int64?
+        /// `reports_taken` (entries that are not strings are left out).
+        public var reportsTaken: [String]
+        /// The `zone`s of its `sensors`, each once, sorted, empty ones left out.
+        public var zones: [String]
+    }
+
+    /// A status document; the box must be the sender.
+    public static func status(_ body: [UInt8], box: String) throws(MalformedBody) -> Status {
         guard let text = String(validating: body, as: UTF8.self) else { throw MalformedBody("the body is not UTF-8") }
         // PostgreSQL's text holds no NUL: refused here, the same on both stores, rather than failing the store.
         guard !body.contains(0) else { throw MalformedBody("the body contains a NUL byte") }
@@ -171,7 +183,10 @@ public enum IncomingBody {
         if let bodyBox = try string(o, "box"), bodyBox != box {
             throw MalformedBody("the body's box \(bodyBox) is not X-Picket-Box \(box)")
         }
-        return (text, try time(o, "ts"))
+        let taken = (o["reports_taken"] as? [Any])?.compactMap { $0 as? String } ?? []
+        let sensors = (o["sensors"] as? [Any])?.compactMap { $0 as? [String: Any] } ?? []
+        let zones = Set(sensors.compactMap { $0["zone"] as? String }.filter { !$0.isEmpty }).sorted()
+        return Status(text: text, boxTs: try time(o, "ts"), reportsTaken: taken, zones: zones)
     }
 }
 

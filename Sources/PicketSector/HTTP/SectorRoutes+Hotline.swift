@@ -71,23 +71,17 @@ extension SectorRoutes {
         }
     }
 
-    /// `{"reports":[...]}` for a box that just posted `document`: records
+    /// `{"reports":[...]}` for a box that just posted `status`: records
     /// its `reports_taken`, then offers the reports of the last 24 hours for
     /// the zones of its `sensors` it has not taken (oldest first, up to
     /// `reportsPerAnswer`). A database error answers no reports: the status
     /// is stored, and the next one tries again.
-    func reportsAnswer(box: String, document: String, at now: Int64, logger: Logger) async -> String {
-        var taken: [String] = []
-        var zones: [String] = []
-        if let object = try? JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any] {
-            taken = (object["reports_taken"] as? [Any])?.compactMap { $0 as? String } ?? []
-            let sensors = (object["sensors"] as? [Any])?.compactMap { $0 as? [String: Any] } ?? []
-            zones = Array(Set(sensors.compactMap { $0["zone"] as? String }.filter { !$0.isEmpty })).sorted()
-        }
+    func reportsAnswer(box: String, status: IncomingBody.Status, at now: Int64, logger: Logger) async -> String {
         let reports: [SectorReport]
         do {
             reports = try await store.takeReports(
-                box: box, taken: taken, zones: zones, since: now - Self.reportWindowNs, limit: Self.reportsPerAnswer,
+                box: box, taken: status.reportsTaken, zones: status.zones, since: now - Self.reportWindowNs,
+                limit: Self.reportsPerAnswer,
                 at: now)
         } catch {
             logger.error("cannot hand reports to box \(box): \(error)")

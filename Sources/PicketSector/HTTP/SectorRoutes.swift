@@ -211,7 +211,7 @@ public struct SectorRoutes: Sendable {
         case .failure(let response): return response
         case .success(let value): checked = value
         }
-        let parsed: (text: String, boxTs: Int64?)
+        let parsed: IncomingBody.Status
         do throws(MalformedBody) {
             parsed = try IncomingBody.status(checked.body, box: checked.box)
         } catch {
@@ -227,7 +227,7 @@ public struct SectorRoutes: Sendable {
             if let online { context.logger.notice("\(online.summary ?? "box online")") }
             return Self.json(
                 .ok,
-                await reportsAnswer(box: checked.box, document: parsed.text, at: checked.now, logger: context.logger))
+                await reportsAnswer(box: checked.box, status: parsed, at: checked.now, logger: context.logger))
         } catch {
             context.logger.error("cannot store the status of box \(checked.box): \(error)")
             var response = Self.problem(.serviceUnavailable, "the sector cannot store the status now; retry")
