@@ -11,12 +11,12 @@ extension SectorRoutes {
 
     func registerFeeds(on router: Router<BasicRequestContext>) {
         router.get("/feeds/alerts.geojson") { request, context in
-            await self.feed(request, context) { alerts in
+            await self.alertList(request, context) { alerts in
                 Self.text(.ok, SectorFeeds.geoJSON(alerts), contentType: Self.geoJSONContentType)
             }
         }
         router.get("/feeds/alerts.atom") { request, context in
-            await self.feed(request, context) { alerts in
+            await self.alertList(request, context) { alerts in
                 Self.text(
                     .ok, SectorFeeds.atom(alerts, sector: self.sector, now: self.clock.wallNs()),
                     contentType: Self.atomContentType)
@@ -24,7 +24,9 @@ extension SectorRoutes {
         }
     }
 
-    private func feed(
+    /// The alerts an operator asked for (`alertQuery`), answered by
+    /// `answer`: `GET /v1/alerts` and both feeds.
+    func alertList(
         _ request: Request, _ context: BasicRequestContext, _ answer: ([SectorAlertRecord]) -> Response
     ) async -> Response {
         if case .failure(let response) = await operatorName(request) { return response }

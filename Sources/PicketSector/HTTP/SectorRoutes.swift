@@ -263,18 +263,8 @@ public struct SectorRoutes: Sendable {
     }
 
     func getAlerts(_ request: Request, _ context: BasicRequestContext) async -> Response {
-        if case .failure(let response) = await operatorName(request) { return response }
-        let query: AlertQuery
-        switch Self.alertQuery(request.uri.queryParameters) {
-        case .failure(let response): return response
-        case .success(let value): query = value
-        }
-        do {
-            let alerts = try await store.alerts(query)
-            return Self.json(.ok, SectorJSON.list("alerts", alerts.map { SectorJSON.alert($0, sector: sector) }))
-        } catch {
-            context.logger.error("cannot list alerts: \(error)")
-            return Self.problem(.serviceUnavailable, "the sector database does not answer: \(error)")
+        await alertList(request, context) { alerts in
+            Self.json(.ok, SectorJSON.list("alerts", alerts.map { SectorJSON.alert($0, sector: sector) }))
         }
     }
 
